@@ -1,0 +1,98 @@
+/** `clawtower report <kind>`: bring the store up to date with the OpenClaw home, then report. */
+import {
+  agentsReport,
+  listProblems,
+  modelsReport,
+  periodReport,
+  sessionsReport,
+  summaryReport,
+  toolsReport,
+  type StoreConnection,
+  type SyncReport,
+} from "@clawtower/store";
+import { formatLocation, PROBLEM_KINDS, type ProblemCounts, type ProblemKind, type ReportFilters } from "@clawtower/core";
+import { resolveLocalConfig } from "../config.ts";
+import { openAndSync } from "../local.ts";
+import { renderAgents, renderModels, renderPeriods, renderSessions, renderSummary, renderTools } from "../render/tables.ts";
+import { UsageError, parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
+
+export const REPORT_KINDS = ["summary", "daily", "weekly", "monthly", "sessions", "models", "agents", "tools"] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+export type ReportOptions = CommonOptions & { limit?: string; sort?: string };
+
+async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, o: ReportOptions, now: number): Promise<{ json: unknown; text: string }> {
+  switch (kind) {
+    case "summary": {
+      const r = await summaryReport(conn, f, now);
+      return { json: r, text: renderSummary(r) };
+    }
+    case "daily":
+    case "weekly":
+    case "monthly": {
+      const r = await periodReport(conn, f, kind === "daily" ? "day" : kind === "weekly" ? "week" : "month", now);
+      return { json: r, text: renderPeriods(r) };
+    }
+    case "models": {
+      const r = await modelsReport(conn, f, now);
+      return { json: r, text: renderModels(r.rows, r.totals) };
+    }
+    case "agents": {
+      const r = await agentsReport(conn, f, now);
+      return { json: r, text: renderAgents(r.rows, r.totals) };
+    }
+    case "sessions": {
+      const sort = o.sort ?? "last";
+      if (!["last", "cost", "tokens", "calls"].includes(sort)) throw new UsageError(`--sort must be one of last, cost, tokens, calls (got "${sort}")`);
+      const limit = o.limit !== undefined ? Number(o.limit) : o.json ? undefined : 50;
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number (got "${o.limit}")`);
+      const r = await sessionsReport(conn, f, { limit, sort: sort as "last" }, now);
+      return { json: r, text: renderSessions(r) };
+    }
+    case "tools": {
+      const r = await toolsReport(conn, f, now);
+      return { json: r, text: renderTools(r) };
+    }
+  }
+}
+
+export function describeProblems(counts: ProblemCounts): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
+/** Warnings go to stderr so that stdout stays a clean table or JSON document. */
+export async function warnAboutProblems(conn: StoreConnection, sync: SyncReport, deploymentId: string, verbose: boolean): Promise<void> {
+  const total = Object.values(sync.problems).reduce((a, b) => a + (b ?? 0), 0);
+  if (total === 0 && !verbose) return;
+  if (total > 0) process.stderr.write(`warning: ${total} problem(s) in the input this run: ${describeProblems(sync.problems)}.\n`);
+  if (verbose) {
+    for (const p of await listProblems(conn, { deployment: deploymentId }, 10_000)) {
+      const at = formatLocation({ source: p.source, ...(p.line !== null ? { line: p.line } : {}), ...(p.sessionId !== null ? { sessionId: p.sessionId } : {}), ...(p.seq !== null ? { seq: p.seq } : {}) });
+      process.stderr.write(`  ${p.kind}: ${at}: ${p.detail}\n`);
+    }
+  } else {
+    process.stderr.write(`  (details: clawtower doctor, or --verbose; kinds: ${Object.keys(sync.problems).map((k) => `${k} = ${PROBLEM_KINDS[k as ProblemKind]}`).join("; ")})\n`);
+  }
+}
+
+export async function runReport(kind: string, o: ReportOptions): Promise<number> {
+  if (!(REPORT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown report "${kind}" (one of ${REPORT_KINDS.join(", ")})`);
+  const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
+  const now = Date.now();
+  const filters = toFilters(o, cfg.deploymentId, now);
+  const { conn, sync } = await openAndSync(cfg, { progress: o.progress !== false && !o.json, workers: parseWorkers(o.workers) });
+  try {
+    if (sync.agents.length === 0) {
+      process.stderr.write(`clawtower: no agents under ${cfg.openclaw.home}/agents — nothing to report.\n`);
+      return 1;
+    }
+    const out = await build(kind as ReportKind, conn, filters, o, now);
+    process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
+    await warnAboutProblems(conn, sync, cfg.deploymentId, o.verbose === true);
+    return 0;
+  } finally {
+    await conn.close();
+  }
+}

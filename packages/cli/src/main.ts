@@ -1,0 +1,77 @@
+/**
+ * `clawtower` command line. Parses flags, runs one command, maps errors to exit codes:
+ *   0 ok · 1 nothing to report / runtime failure · 2 bad usage (unknown flag value, bad date or time zone).
+ */
+import { Command, CommanderError, Option } from "commander";
+import { runDoctor } from "./commands/doctor.ts";
+import { REPORT_KINDS, runReport } from "./commands/report.ts";
+import { UsageError } from "./commands/shared.ts";
+import { NoOpenClawHomeError } from "./local.ts";
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--openclaw-home <dir>", "OpenClaw state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
+    .option("--db <path|url>", "Clawtower store: SQLite file or postgres:// URL (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
+    .option("--json", "print JSON (schemaVersion 1) instead of a table")
+    .option("-v, --verbose", "list every input problem with its file:line or db:session:seq")
+    .option("--no-progress", "never show a progress bar")
+    .addOption(new Option("--workers <n>", "reader threads (default: by amount to read)").hideHelp());
+}
+
+function reportFilters(cmd: Command): Command {
+  return cmd
+    .option("--since <when>", "from this day or instant (YYYY-MM-DD, YYYYMMDD, ISO time, or 24h / 7d ago)")
+    .option("--until <when>", "up to this day (inclusive) or instant (exclusive)")
+    .option("--tz <iana>", "time zone for days, weeks and months", "UTC")
+    .option("--agent <id>", "only this agent");
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("clawtower")
+    .description("Clawtower — exact usage and cost of your OpenClaw agents, from every transcript store.")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+
+  const report = common(reportFilters(new Command("report")))
+    .description(`usage reports: ${REPORT_KINDS.join(" | ")}`)
+    .argument("[kind]", REPORT_KINDS.join(" | "), "summary")
+    .option("--limit <n>", "sessions report: at most this many rows (default 50 in a table, all in --json)")
+    .option("--sort <key>", "sessions report: last | cost | tokens | calls", "last")
+    .action(async (kind: string, opts) => {
+      process.exitCode = await runReport(kind, opts);
+    });
+  program.addCommand(report);
+
+  program.addCommand(
+    common(new Command("doctor"))
+      .description("what was found where: stores, agents, sessions, archives, problems and their files, pricing")
+      .action(async (opts) => {
+        process.exitCode = await runDoctor(opts);
+      }),
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`clawtower: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof NoOpenClawHomeError) {
+      process.stderr.write(`clawtower: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`clawtower: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,33 @@
+/** Number and money formatting for tables (JSON output carries the raw numbers). */
+const int = new Intl.NumberFormat("en-US");
+
+export function fmtInt(n: number): string {
+  return int.format(n);
+}
+
+/** Dollars with cents, or more digits for small amounts so they never read as $0.00. */
+export function fmtUsd(usd: number): string {
+  if (usd === 0) return "$0.00";
+  if (Math.abs(usd) < 0.01) return `$${usd.toFixed(4)}`;
+  return `$${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+export function fmtBytes(b: number | null): string {
+  if (b === null) return "—";
+  if (b < 1024) return `${b} B`;
+  if (b < 1024 ** 2) return `${(b / 1024).toFixed(1)} KB`;
+  if (b < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(1)} MB`;
+  return `${(b / 1024 ** 3).toFixed(2)} GB`;
+}
+
+export function fmtPct(x: number | null): string {
+  return x === null ? "—" : `${(x * 100).toFixed(1)}%`;
+}
+
+/** Cost cell: the priced total, plus how many calls could not be priced (never a silent $0). */
+export function fmtCost(cost: { total: number; estimated: number }, unpricedCalls: number): string {
+  let s = fmtUsd(cost.total);
+  if (cost.estimated > 0) s += cost.estimated === cost.total ? " (est.)" : ` (${fmtUsd(cost.estimated)} est.)`;
+  if (unpricedCalls > 0) s += ` + ${fmtInt(unpricedCalls)} unpriced`;
+  return s;
+}

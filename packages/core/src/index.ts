@@ -1,0 +1,25 @@
+// Public surface of @clawtower/core: the transcript model, the one event parser, accounting, pricing and
+// the read-only OpenClaw transcript sources.
+export * from "./model/facts.ts";
+export * from "./model/ledger.ts";
+export * from "./model/problems.ts";
+export { extractEventFacts, isExtractFailure, type ExtractFailure } from "./parse/event-facts.ts";
+export { JsonScanError } from "./parse/json-scan.ts";
+export { PartAccumulator, classifyAssistant, type AssistantClass, type EventLocation } from "./accounting/part-accumulator.ts";
+export * from "./pricing/pricing.ts";
+export * from "./sources/parts.ts";
+export * from "./sources/home.ts";
+export * from "./sources/session-kind.ts";
+export { classifyTranscriptFile, listTranscriptFiles, type FileListing } from "./sources/legacy-files.ts";
+export { readLegacyIndex } from "./sources/legacy-index.ts";
+export { AgentDbError, coldArchiveDir, describeAgentDb, listAgentDb, openAgentDb, type AgentDbListing, type AgentDbStats, type DbSessionMeta } from "./sources/agent-db.ts";
+export { DbHandles, readPart, type ReadOptions, type ReadOutcome, type ReadTask } from "./sources/read-part.ts";
+export * from "./time/zone.ts";
+export * from "./reports/usage.ts";
+export * from "./reports/summary-report.ts";
+export * from "./reports/period-report.ts";
+export * from "./reports/breakdown-reports.ts";
+export * from "./reports/session-report.ts";
+export * from "./reports/tool-report.ts";
+export { pricesFromConfig, readConfigPrices, type ConfigPrices } from "./pricing/config-prices.ts";
+export { loadBundledPrices } from "./pricing/bundled-prices.ts";

@@ -1,0 +1,332 @@
+/**
+ * Reads an agent's OpenClaw SQLite store (`agents/<id>/agent/openclaw-agent.sqlite`, 2026.7+), read-only.
+ *
+ * Never writes, migrates or locks it: the database is opened with `readOnly`, a busy timeout, and short
+ * read transactions, so a Gateway can keep writing (WAL) while we read. Where events live:
+ *   transcript_events                 one row per event, `event_json` TEXT or `event_zstd` BLOB (zstd frame)
+ *   session_transcript_archives       reset/deleted history as a blob (encoding identity|zstd)
+ *   session_transcript_cold_archives  inactive history moved to `sessions/cold/<sha>.jsonl.zst` (or a blob)
+ *   transcript_rewrite_watermarks     a generation that changes when a session's rows are rewritten
+ * Session metadata comes from `session_windows` (one row per session id) and `session_nodes` (one row per
+ * session key, with the skills snapshot in `entry_json`).
+ */
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import zlib from "node:zlib";
+import { classifySessionKind, type SessionKind } from "./session-kind.ts";
+import type { DiscoveredPart } from "./parts.ts";
+
+export type DbSessionMeta = {
+  sessionId: string;
+  sessionKey: string | null;
+  kind: SessionKind;
+  channel: string | null;
+  chatType: string | null;
+  label: string | null;
+  parentSessionKey: string | null;
+  spawnedBy: string | null;
+  createdVia: string | null;
+  status: string | null;
+  windowReason: string | null;
+  previousSessionId: string | null;
+  skills: string[] | null;
+};
+
+export type AgentDbListing = {
+  parts: DiscoveredPart[];
+  sessions: DbSessionMeta[];
+  /** Names of archive blobs the store holds; files of those names in `sessions/` are derived copies. */
+  archiveNames: Set<string>;
+};
+
+export class AgentDbError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AgentDbError";
+  }
+}
+
+export function openAgentDb(dbPath: string): DatabaseSync {
+  try {
+    const db = new DatabaseSync(dbPath, { readOnly: true, timeout: 5000 });
+    // Fails fast on a file that is not a database (SQLITE_NOTADB) before any real query.
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (e) {
+    throw new AgentDbError(`cannot open ${dbPath}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : null;
+}
+
+function num(v: unknown): number {
+  return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : 0;
+}
+
+function tableColumns(db: DatabaseSync, table: string): Set<string> {
+  const cols = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
+  return new Set(cols.map((c) => c.name));
+}
+
+/** The cold archive directory: a database in a directory named `agent` uses the sibling `sessions/cold/`. */
+export function coldArchiveDir(dbPath: string): string {
+  const dir = path.dirname(dbPath);
+  return path.basename(dir) === "agent" ? path.join(path.dirname(dir), "sessions", "cold") : path.join(dir, "cold");
+}
+
+function parseSkills(v: unknown): string[] | null {
+  if (typeof v !== "string") return null;
+  try {
+    const arr = JSON.parse(v) as unknown;
+    if (!Array.isArray(arr)) return null;
+    return arr
+      .map((s) => (typeof s === "string" ? s : s && typeof s === "object" && "name" in s ? String((s as { name: unknown }).name) : null))
+      .filter((s): s is string => s !== null);
+  } catch {
+    return null;
+  }
+}
+
+export function listAgentDb(agentId: string, dbPath: string, db: DatabaseSync): AgentDbListing {
+  const listing: AgentDbListing = { parts: [], sessions: [], archiveNames: new Set() };
+  db.exec("BEGIN");
+  try {
+    const tables = new Set((db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name));
+    if (!tables.has("transcript_events")) throw new AgentDbError(`${dbPath} has no transcript_events table (not an OpenClaw agent store?)`);
+
+    const generations = new Map<string, string>();
+    if (tables.has("transcript_rewrite_watermarks")) {
+      for (const r of db.prepare(`SELECT session_id, generation FROM transcript_rewrite_watermarks`).all() as Row[]) {
+        generations.set(String(r["session_id"]), String(r["generation"]));
+      }
+    }
+    const stats = db
+      .prepare(`SELECT session_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi, sum(coalesce(event_utf8_bytes, length(event_json))) AS bytes FROM transcript_events GROUP BY session_id`)
+      .all() as Row[];
+    for (const r of stats) {
+      const sessionId = String(r["session_id"]);
+      listing.parts.push({
+        agentId,
+        sessionId,
+        kind: "sqlite",
+        locator: `${dbPath}#${sessionId}`,
+        source: {
+          type: "sqlite-rows",
+          db: dbPath,
+          sessionId,
+          fingerprint: { count: num(r["n"]), minSeq: num(r["lo"]), maxSeq: num(r["hi"]), generation: generations.get(sessionId) ?? null },
+        },
+        sizeHint: num(r["bytes"]),
+      });
+    }
+
+    if (tables.has("session_transcript_archives")) {
+      const rows = db
+        .prepare(
+          `SELECT session_id, generation, encoding, archive_sha256, archive_name, length(archive_blob) AS bytes FROM session_transcript_archives`,
+        )
+        .all() as Row[];
+      for (const r of rows) {
+        const sessionId = String(r["session_id"]);
+        const generation = String(r["generation"]);
+        const name = String(r["archive_name"]);
+        listing.archiveNames.add(name);
+        // The exported file may carry a `.zst` suffix the row's name does not (or the reverse).
+        listing.archiveNames.add(name.endsWith(".zst") ? name.slice(0, -4) : `${name}.zst`);
+        listing.parts.push({
+          agentId,
+          sessionId,
+          kind: "sqlite-archive",
+          locator: `${dbPath}#archive:${sessionId}:${generation}`,
+          source: {
+            type: "sqlite-archive",
+            db: dbPath,
+            sessionId,
+            generation,
+            encoding: String(r["encoding"]),
+            fingerprint: { sha256: String(r["archive_sha256"]), bytes: num(r["bytes"]) },
+          },
+          sizeHint: num(r["bytes"]) * (r["encoding"] === "zstd" ? 5 : 1),
+        });
+      }
+    }
+
+    if (tables.has("session_transcript_cold_archives")) {
+      const coldDir = coldArchiveDir(dbPath);
+      const rows = db
+        .prepare(
+          `SELECT session_id, generation, archive_name, archive_sha256, raw_bytes, archive_bytes, storage FROM session_transcript_cold_archives`,
+        )
+        .all() as Row[];
+      for (const r of rows) {
+        const sessionId = String(r["session_id"]);
+        const sha256 = String(r["archive_sha256"]);
+        const fingerprint = { sha256, bytes: num(r["archive_bytes"]) };
+        if (r["storage"] === "sqlite") {
+          listing.parts.push({
+            agentId,
+            sessionId,
+            kind: "cold-archive",
+            locator: `${dbPath}#cold:${sessionId}:${String(r["generation"])}`,
+            source: { type: "sqlite-cold-blob", db: dbPath, sessionId, fingerprint },
+            sizeHint: num(r["raw_bytes"]),
+          });
+        } else {
+          const file = path.join(coldDir, String(r["archive_name"]));
+          listing.parts.push({
+            agentId,
+            sessionId,
+            kind: "cold-archive",
+            locator: file,
+            // The row's hash identifies the content; size/mtime/ino are filled in by the caller's stat.
+            source: { type: "file", path: file, compressed: true, fingerprint: { size: num(r["archive_bytes"]), mtimeMs: 0, ino: 0 }, expectSha256: sha256 },
+            sizeHint: num(r["raw_bytes"]),
+          });
+        }
+      }
+    }
+
+    listing.sessions = listSessionMeta(db, tables);
+  } finally {
+    db.exec("COMMIT");
+  }
+  return listing;
+}
+
+function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[] {
+  if (!tables.has("session_windows")) return [];
+  const nodeCols = tables.has("session_nodes") ? tableColumns(db, "session_nodes") : new Set<string>();
+  const pick = (c: string) => (nodeCols.has(c) ? `n.${c}` : "NULL");
+  const join = tables.has("session_nodes") ? `LEFT JOIN session_nodes n ON n.session_key = w.session_key` : "";
+  const nodeSelect = tables.has("session_nodes")
+    ? `, ${pick("created_via")} AS n_created_via, ${pick("parent_session_key")} AS n_parent, ${pick("spawned_by")} AS n_spawned,
+       ${pick("label")} AS n_label, ${pick("display_name")} AS n_display, ${pick("status")} AS n_status,
+       CASE WHEN n.current_session_id = w.session_id AND json_valid(n.entry_json)
+            THEN json_extract(n.entry_json, '$.skillsSnapshot.skills') END AS n_skills,
+       CASE WHEN json_valid(n.entry_json) THEN json_extract(n.entry_json, '$.chatType') END AS n_chat_type,
+       CASE WHEN json_valid(n.entry_json) THEN coalesce(json_extract(n.entry_json, '$.channel'), json_extract(n.entry_json, '$.lastChannel')) END AS n_channel`
+    : "";
+  const rows = db.prepare(`SELECT w.* ${nodeSelect} FROM session_windows w ${join}`).all() as Row[];
+  return rows.map((r) => {
+    const sessionKey = str(r["session_key"]);
+    const createdVia = str(r["n_created_via"]);
+    const chatType = str(r["chat_type"]) ?? str(r["n_chat_type"]);
+    const spawnedBy = str(r["spawned_by"]) ?? str(r["n_spawned"]);
+    return {
+      sessionId: String(r["session_id"]),
+      sessionKey,
+      kind: classifySessionKind(sessionKey, { createdVia, chatType, spawnedBy }),
+      channel: str(r["channel"]) ?? str(r["n_channel"]),
+      chatType,
+      label: str(r["n_label"]) ?? str(r["display_name"]) ?? str(r["n_display"]),
+      parentSessionKey: str(r["parent_session_key"]) ?? str(r["n_parent"]),
+      spawnedBy,
+      createdVia,
+      status: str(r["status"]) ?? str(r["n_status"]),
+      windowReason: str(r["reason"]),
+      previousSessionId: str(r["previous_session_id"]),
+      skills: parseSkills(r["n_skills"]),
+    };
+  });
+}
+
+export type TranscriptRow = { seq: number; text: string | null; createdAt: number | undefined; error?: string };
+
+/** Decodes one `transcript_events` row: `event_json`, or the zstd frame in `event_zstd`. */
+export function decodeRow(eventJson: unknown, eventZstd: unknown): { text: string | null; error?: string } {
+  if (typeof eventJson === "string") return { text: eventJson };
+  if (eventZstd instanceof Uint8Array) {
+    try {
+      return { text: zlib.zstdDecompressSync(eventZstd).toString("utf8") };
+    } catch (e) {
+      return { text: null, error: `zstd: ${(e as Error).message}` };
+    }
+  }
+  return { text: null, error: "row has neither event_json nor event_zstd" };
+}
+
+/** Iterates a session's rows with `afterSeq < seq ≤ uptoSeq`, in order. */
+export function* iterateSessionRows(db: DatabaseSync, sessionId: string, afterSeq: number, uptoSeq: number): Generator<TranscriptRow> {
+  const st = db.prepare(
+    `SELECT seq, event_json, event_zstd, created_at FROM transcript_events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq`,
+  );
+  for (const r of st.iterate(sessionId, afterSeq, uptoSeq) as Iterable<Row>) {
+    const decoded = decodeRow(r["event_json"], r["event_zstd"]);
+    const row: TranscriptRow = { seq: num(r["seq"]), text: decoded.text, createdAt: typeof r["created_at"] === "number" ? r["created_at"] : undefined };
+    if (decoded.error !== undefined) row.error = decoded.error;
+    yield row;
+  }
+}
+
+export function readArchiveBlob(db: DatabaseSync, sessionId: string, generation: string): { text: string | null; error?: string } {
+  const r = db
+    .prepare(`SELECT encoding, archive_blob FROM session_transcript_archives WHERE session_id = ? AND generation = ?`)
+    .get(sessionId, generation) as Row | undefined;
+  if (!r) return { text: null, error: "archive row is gone" };
+  return decodeBlob(r["archive_blob"], r["encoding"] === "zstd");
+}
+
+export function readColdBlob(db: DatabaseSync, sessionId: string): { text: string | null; error?: string } {
+  const r = db.prepare(`SELECT archive_blob FROM session_transcript_cold_archives WHERE session_id = ?`).get(sessionId) as Row | undefined;
+  if (!r) return { text: null, error: "cold archive row is gone" };
+  return decodeBlob(r["archive_blob"], true);
+}
+
+export function decodeBlob(blob: unknown, compressed: boolean): { text: string | null; error?: string } {
+  if (!(blob instanceof Uint8Array)) return { text: null, error: "archive has no blob" };
+  if (!compressed) return { text: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString("utf8") };
+  try {
+    return { text: zlib.zstdDecompressSync(blob).toString("utf8") };
+  } catch (e) {
+    return { text: null, error: `zstd: ${(e as Error).message}` };
+  }
+}
+
+export type AgentDbStats = {
+  schemaVersion: number | null;
+  sessionWindows: number;
+  transcriptSessions: number;
+  rows: number;
+  zstdRows: number;
+  archives: { reason: string; encoding: string; count: number }[];
+  coldArchives: { storage: string; count: number }[];
+};
+
+/** Counts for `clawtower doctor`: what the store holds, read-only. */
+export function describeAgentDb(db: DatabaseSync): AgentDbStats {
+  const tables = new Set((db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name));
+  const one = (q: string) => num((db.prepare(q).get() as Row | undefined)?.["n"]);
+  let schemaVersion: number | null = null;
+  if (tables.has("schema_meta")) {
+    try {
+      const r = db.prepare(`SELECT value FROM schema_meta WHERE key IN ('agent_schema_version', 'schema_version', 'version') LIMIT 1`).get() as Row | undefined;
+      schemaVersion = r ? Number(r["value"]) : null;
+    } catch {
+      schemaVersion = null;
+    }
+  }
+  return {
+    schemaVersion,
+    sessionWindows: tables.has("session_windows") ? one(`SELECT count(*) AS n FROM session_windows`) : 0,
+    transcriptSessions: one(`SELECT count(DISTINCT session_id) AS n FROM transcript_events`),
+    rows: one(`SELECT count(*) AS n FROM transcript_events`),
+    zstdRows: one(`SELECT count(*) AS n FROM transcript_events WHERE event_zstd IS NOT NULL`),
+    archives: tables.has("session_transcript_archives")
+      ? (db.prepare(`SELECT reason, encoding, count(*) AS n FROM session_transcript_archives GROUP BY reason, encoding`).all() as Row[]).map((r) => ({
+          reason: String(r["reason"]),
+          encoding: String(r["encoding"]),
+          count: num(r["n"]),
+        }))
+      : [],
+    coldArchives: tables.has("session_transcript_cold_archives")
+      ? (db.prepare(`SELECT storage, count(*) AS n FROM session_transcript_cold_archives GROUP BY storage`).all() as Row[]).map((r) => ({
+          storage: String(r["storage"]),
+          count: num(r["n"]),
+        }))
+      : [],
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Opens the store: embedded SQLite through `node:sqlite` (WAL, busy timeout) or PostgreSQL through `pg`,
+ * both behind Kysely, and applies pending migrations. Several processes may open the same PostgreSQL
+ * database: migrations run under an advisory lock.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
+import pg from "pg";
+import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
+
+export type StoreConnection = {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** A human-readable description of where the data lives (path or redacted URL). */
+  location: string;
+  close(): Promise<void>;
+};
+
+export type OpenStoreOptions =
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgres"; url: string; schema?: string; poolSize?: number };
+
+// PostgreSQL returns int8 and numeric as strings; every number we store fits a double exactly
+// (nano-dollar sums stay below 2^53 up to $9M), so parse them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+function toSqliteValue(v: unknown): SQLInputValue {
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v === undefined) return null;
+  return v as SQLInputValue;
+}
+
+/** Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. */
+class NodeSqliteAdapter implements SqliteDatabase {
+  readonly raw: DatabaseSync;
+  constructor(raw: DatabaseSync) {
+    this.raw = raw;
+  }
+  close(): void {
+    this.raw.close();
+  }
+  prepare(text: string): SqliteStatement {
+    const st = this.raw.prepare(text);
+    const reader = st.columns().length > 0;
+    return {
+      reader,
+      all: (params) => st.all(...params.map(toSqliteValue)),
+      run: (params) => {
+        const r = st.run(...params.map(toSqliteValue));
+        return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+      },
+      iterate: (params) => st.iterate(...params.map(toSqliteValue)),
+    };
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<StoreConnection> {
+  if (options.kind === "sqlite") {
+    fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true, mode: 0o700 });
+    const raw = new DatabaseSync(options.path);
+    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF;");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
+    const conn: StoreConnection = { db, dialect: "sqlite", location: path.resolve(options.path), close: () => db.destroy() };
+    await migrate(conn);
+    return conn;
+  }
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8 });
+  const schema = options.schema;
+  if (schema !== undefined) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+    const c = await pool.connect();
+    try {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      c.release();
+    }
+    pool.on("connect", (client) => {
+      void client.query(`SET search_path TO ${schema}`);
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const conn: StoreConnection = {
+    db,
+    dialect: "postgres",
+    location: redactUrl(options.url) + (schema ? ` (schema ${schema})` : ""),
+    close: () => db.destroy(),
+  };
+  await migrate(conn);
+  return conn;
+}
+
+/** Applies pending migrations in one transaction; on PostgreSQL under an advisory lock so replicas agree. */
+export async function migrate(conn: StoreConnection): Promise<number> {
+  const { db, dialect } = conn;
+  return db.transaction().execute(async (trx) => {
+    if (dialect === "postgres") await sql`SELECT pg_advisory_xact_lock(4680)`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(
+      trx,
+    );
+    const applied = await sql<{ version: number }>`SELECT version FROM schema_migrations`.execute(trx);
+    const done = new Set(applied.rows.map((r) => Number(r.version)));
+    let count = 0;
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      for (const statement of m.sql(dialect)) await sql.raw(statement).execute(trx);
+      await sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${new Date().toISOString()})`.execute(
+        trx,
+      );
+      count++;
+    }
+    return count;
+  });
+}
+
+export function parseStoreUrl(value: string): OpenStoreOptions {
+  if (value.startsWith("postgres://") || value.startsWith("postgresql://")) return { kind: "postgres", url: value };
+  if (value.startsWith("sqlite:")) return { kind: "sqlite", path: value.slice("sqlite:".length) };
+  return { kind: "sqlite", path: value };
+}

@@ -1,0 +1,8 @@
+// Public surface of @clawtower/store: connection + migrations, incremental import of an OpenClaw home,
+// idempotent ledger writes, and the report queries.
+export * from "./schema.ts";
+export { openStore, migrate, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreConnection } from "./connection.ts";
+export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
+export * from "./ledger-writer.ts";
+export * from "./report-queries.ts";
+export * from "./diagnostics.ts";

@@ -1,0 +1,269 @@
+/**
+ * The queries behind every report, written once for SQLite and PostgreSQL. They return integer aggregates;
+ * the report builders in @clawtower/core turn them into JSON.
+ */
+import { sql, type SelectQueryBuilder } from "kysely";
+import {
+  SLOT_MS,
+  buildAgentsReport,
+  buildModelsReport,
+  buildPeriodReport,
+  buildSessionsReport,
+  buildSummaryReport,
+  buildToolsReport,
+  type ProblemCounts,
+  type ProblemKind,
+  type ReportFilters,
+  type SessionAggregate,
+  type ToolAggregate,
+  type UsageAggregate,
+} from "@clawtower/core";
+import type { StoreConnection } from "./connection.ts";
+import type { Database } from "./schema.ts";
+
+type TsTable = "llm_calls" | "tool_calls" | "events";
+
+/** Applies deployment / agent / time filters to a query over a table with a `ts` column. */
+function scoped<T extends TsTable, O>(qb: SelectQueryBuilder<Database, T, O>, f: ReportFilters): SelectQueryBuilder<Database, T, O> {
+  let q = qb;
+  if (f.deployment !== null) q = q.where("deployment_id" as never, "=", f.deployment as never);
+  if (f.agent !== null) q = q.where("agent_id" as never, "=", f.agent as never);
+  if (f.since !== null) q = q.where("ts" as never, ">=", f.since as never);
+  if (f.until !== null) q = q.where("ts" as never, "<", f.until as never);
+  return q;
+}
+
+const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+export async function usageAggregates(conn: StoreConnection, f: ReportFilters): Promise<UsageAggregate[]> {
+  const slot = sql<number>`ts / ${SLOT_MS}`;
+  const rows = await scoped(conn.db.selectFrom("llm_calls"), f)
+    .select([
+      slot.as("slot"),
+      "agent_id",
+      "provider",
+      "model",
+      sql<number>`count(*)`.as("calls"),
+      sql<number>`sum(input_tokens)`.as("input"),
+      sql<number>`sum(output_tokens)`.as("output"),
+      sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+      sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
+      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
+      sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
+      sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as(
+        "unpriced_tokens",
+      ),
+    ])
+    .groupBy([slot, "agent_id", "provider", "model"])
+    .execute();
+  return rows.map((r) => ({
+    slot: n(r.slot),
+    agentId: r.agent_id,
+    provider: r.provider,
+    model: r.model,
+    calls: n(r.calls),
+    input: n(r.input),
+    output: n(r.output),
+    cacheRead: n(r.cache_read),
+    cacheWrite: n(r.cache_write),
+    recordedNanos: n(r.recorded),
+    estimatedNanos: n(r.estimated),
+    unpricedCalls: n(r.unpriced),
+    unpricedTokens: n(r.unpriced_tokens),
+  }));
+}
+
+/** Sessions whose activity overlaps the range (first event before `until`, last event at or after `since`). */
+export async function countSessions(conn: StoreConnection, f: ReportFilters): Promise<number> {
+  let q = conn.db.selectFrom("sessions").select(sql<number>`count(*)`.as("n")).where("first_ts", "is not", null);
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+  if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+  if (f.until !== null) q = q.where("first_ts", "<", f.until);
+  return n((await q.executeTakeFirst())?.n);
+}
+
+export async function countToolCalls(conn: StoreConnection, f: ReportFilters): Promise<number> {
+  const r = await scoped(conn.db.selectFrom("tool_calls"), f)
+    .select(sql<number>`count(*)`.as("n"))
+    .where("call_event_id", "is not", null)
+    .executeTakeFirst();
+  return n(r?.n);
+}
+
+export async function problemCounts(conn: StoreConnection, f: Pick<ReportFilters, "deployment">): Promise<ProblemCounts> {
+  let q = conn.db.selectFrom("problems").select(["kind", sql<number>`count(*)`.as("n")]).groupBy("kind");
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  const out: ProblemCounts = {};
+  for (const r of await q.execute()) out[r.kind as ProblemKind] = n(r.n);
+  return out;
+}
+
+export type ProblemListing = { kind: string; source: string; line: number | null; sessionId: string | null; seq: number | null; detail: string };
+
+export async function listProblems(conn: StoreConnection, f: Pick<ReportFilters, "deployment">, limit: number): Promise<ProblemListing[]> {
+  let q = conn.db.selectFrom("problems").select(["kind", "source", "line", "session_id", "seq", "detail"]).orderBy("source").orderBy("line").limit(limit);
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  return (await q.execute()).map((r) => ({
+    kind: r.kind,
+    source: r.source,
+    line: r.line === null ? null : n(r.line),
+    sessionId: r.session_id,
+    seq: r.seq === null ? null : n(r.seq),
+    detail: r.detail,
+  }));
+}
+
+async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "model" | "agent"): Promise<Map<string, number>> {
+  const key = by === "model" ? sql<string>`provider || ${"\u0000"} || model` : sql<string>`agent_id`;
+  const rows = await scoped(conn.db.selectFrom("llm_calls"), f)
+    .select([key.as("k"), sql<number>`count(DISTINCT agent_id || ${"\u0000"} || session_id)`.as("n")])
+    .groupBy(key)
+    .execute();
+  return new Map(rows.map((r) => [r.k, n(r.n)]));
+}
+
+export type SessionQuery = { limit?: number | undefined; offset?: number | undefined; sort?: "last" | "cost" | "tokens" | "calls" | undefined };
+
+export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
+  const usage = scoped(conn.db.selectFrom("llm_calls"), f)
+    .select([
+      "deployment_id",
+      "agent_id",
+      "session_id",
+      sql<number>`count(*)`.as("calls"),
+      sql<number>`sum(input_tokens)`.as("input"),
+      sql<number>`sum(output_tokens)`.as("output"),
+      sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+      sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
+      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
+      sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
+      sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as(
+        "unpriced_tokens",
+      ),
+    ])
+    .groupBy(["deployment_id", "agent_id", "session_id"]);
+
+  let base = conn.db
+    .selectFrom("sessions as s")
+    .leftJoin(usage.as("u"), (j) =>
+      j.onRef("u.deployment_id", "=", "s.deployment_id").onRef("u.agent_id", "=", "s.agent_id").onRef("u.session_id", "=", "s.session_id"),
+    )
+    .where("s.first_ts", "is not", null);
+  if (f.deployment !== null) base = base.where("s.deployment_id", "=", f.deployment);
+  if (f.agent !== null) base = base.where("s.agent_id", "=", f.agent);
+  if (f.since !== null) base = base.where("s.last_ts", ">=", f.since);
+  if (f.until !== null) base = base.where("s.first_ts", "<", f.until);
+
+  const total = n((await base.select(sql<number>`count(*)`.as("n")).executeTakeFirst())?.n);
+  const order =
+    q.sort === "cost"
+      ? sql`coalesce(u.recorded, 0) + coalesce(u.estimated, 0) DESC`
+      : q.sort === "tokens"
+        ? sql`coalesce(u.input, 0) + coalesce(u.output, 0) + coalesce(u.cache_read, 0) + coalesce(u.cache_write, 0) DESC`
+        : q.sort === "calls"
+          ? sql`coalesce(u.calls, 0) DESC`
+          : sql`s.last_ts DESC`;
+  let rowsQ = base.selectAll("s").select(["u.calls", "u.input", "u.output", "u.cache_read", "u.cache_write", "u.recorded", "u.estimated", "u.unpriced", "u.unpriced_tokens"]).orderBy(order).orderBy("s.session_id");
+  if (q.limit !== undefined) rowsQ = rowsQ.limit(q.limit);
+  if (q.offset !== undefined) rowsQ = rowsQ.offset(q.offset);
+  const rows = await rowsQ.execute();
+  return {
+    total,
+    rows: rows.map((r) => ({
+      deploymentId: r.deployment_id,
+      agentId: r.agent_id,
+      sessionId: r.session_id,
+      sessionKey: r.session_key,
+      kind: r.kind,
+      channel: r.channel,
+      label: r.label,
+      parentSessionKey: r.parent_session_key,
+      firstTs: r.first_ts === null ? null : n(r.first_ts),
+      lastTs: r.last_ts === null ? null : n(r.last_ts),
+      messages: { user: n(r.messages_user), assistant: n(r.messages_assistant), toolResult: n(r.messages_tool_result), other: n(r.messages_other) },
+      toolCalls: n(r.tool_calls),
+      toolErrors: n(r.tool_errors),
+      errors: n(r.errors),
+      aborts: n(r.aborts),
+      compactions: n(r.compactions),
+      resets: n(r.resets),
+      models: r.models ? (JSON.parse(r.models) as string[]).filter((m) => m !== null) : [],
+      skills: r.skills ? (JSON.parse(r.skills) as string[]) : null,
+      present: n(r.present) === 1,
+      calls: n(r.calls),
+      input: n(r.input),
+      output: n(r.output),
+      cacheRead: n(r.cache_read),
+      cacheWrite: n(r.cache_write),
+      recordedNanos: n(r.recorded),
+      estimatedNanos: n(r.estimated),
+      unpricedCalls: n(r.unpriced),
+      unpricedTokens: n(r.unpriced_tokens),
+    })),
+  };
+}
+
+export async function toolAggregates(conn: StoreConnection, f: ReportFilters): Promise<ToolAggregate[]> {
+  const rows = await scoped(conn.db.selectFrom("tool_calls"), f)
+    .where("call_event_id", "is not", null)
+    .select([
+      sql<string>`coalesce(name, '(unknown)')`.as("name"),
+      sql<number>`count(*)`.as("calls"),
+      sql<number>`count(result_event_id)`.as("with_result"),
+      sql<number>`count(*) FILTER (WHERE is_error = 1)`.as("errors"),
+      sql<number>`count(DISTINCT agent_id || ${"\u0000"} || session_id)`.as("sessions"),
+      sql<number>`coalesce(sum(args_bytes), 0)`.as("args_bytes"),
+      sql<number>`coalesce(sum(result_bytes), 0)`.as("result_bytes"),
+      sql<number>`coalesce(max(result_bytes), 0)`.as("max_result_bytes"),
+    ])
+    .groupBy(sql`coalesce(name, '(unknown)')`)
+    .execute();
+  return rows.map((r) => ({
+    name: r.name,
+    calls: n(r.calls),
+    withResult: n(r.with_result),
+    errors: n(r.errors),
+    sessions: n(r.sessions),
+    argsBytes: n(r.args_bytes),
+    resultBytes: n(r.result_bytes),
+    maxResultBytes: n(r.max_result_bytes),
+  }));
+}
+
+// ---- whole reports --------------------------------------------------------------------------------------
+
+export async function summaryReport(conn: StoreConnection, f: ReportFilters, now: number) {
+  const [rows, sessions, toolCalls, problems] = await Promise.all([
+    usageAggregates(conn, f),
+    countSessions(conn, f),
+    countToolCalls(conn, f),
+    problemCounts(conn, f),
+  ]);
+  return buildSummaryReport({ rows, sessions, toolCalls, problems, filters: f, generatedAt: now });
+}
+
+export async function periodReport(conn: StoreConnection, f: ReportFilters, bucket: "day" | "week" | "month", now: number) {
+  return buildPeriodReport(await usageAggregates(conn, f), bucket, f, now);
+}
+
+export async function modelsReport(conn: StoreConnection, f: ReportFilters, now: number) {
+  const [rows, sessions] = await Promise.all([usageAggregates(conn, f), distinctSessions(conn, f, "model")]);
+  return buildModelsReport(rows, sessions, f, now);
+}
+
+export async function agentsReport(conn: StoreConnection, f: ReportFilters, now: number) {
+  const [rows, sessions] = await Promise.all([usageAggregates(conn, f), distinctSessions(conn, f, "agent")]);
+  return buildAgentsReport(rows, sessions, f, now);
+}
+
+export async function sessionsReport(conn: StoreConnection, f: ReportFilters, q: SessionQuery, now: number) {
+  const { rows, total } = await sessionAggregates(conn, f, q);
+  return buildSessionsReport(rows, total, f, now);
+}
+
+export async function toolsReport(conn: StoreConnection, f: ReportFilters, now: number) {
+  return buildToolsReport(await toolAggregates(conn, f), f, now);
+}

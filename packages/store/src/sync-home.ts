@@ -1,0 +1,453 @@
+/**
+ * Imports an OpenClaw home into the store, incrementally:
+ *   unchanged part   → nothing is read (an unchanged agent database is not even queried);
+ *   grown part       → only its new lines / rows are read;
+ *   rewritten part   → every part of that session is read again and its rows replaced, consistently;
+ *   vanished part    → its rows are kept (usage survives OpenClaw's pruning) and the part is marked gone.
+ *
+ * Discovery and planning run here; reading runs in worker threads when there is enough to read
+ * (see read-pool.ts); all writes happen on this thread, one transaction per batch of parts.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import {
+  AgentDbError,
+  DbHandles,
+  countProblems,
+  listAgentDb,
+  listAgents,
+  listTranscriptFiles,
+  readLegacyIndex,
+  readPart,
+  type DbSessionMeta,
+  type DiscoveredPart,
+  type FileFingerprint,
+  type PartCursor,
+  type PartPosition,
+  type PriceBook,
+  type Problem,
+  type ProblemCounts,
+  type ReadOutcome,
+  type ReadTask,
+  type RowsFingerprint,
+} from "@clawtower/core";
+import type { StoreConnection } from "./connection.ts";
+import {
+  deletePartRows,
+  recomputeSessions,
+  upsertSessionMeta,
+  writePartLedger,
+  writeProblems,
+  type Db,
+  type SessionMeta,
+  type SessionRef,
+} from "./ledger-writer.ts";
+import { runReads } from "./read-pool.ts";
+import { repriceCalls } from "./reprice.ts";
+
+export type SyncOptions = {
+  home: string;
+  deploymentId: string;
+  deploymentName: string;
+  prices: PriceBook;
+  /** Worker threads for reading; 0 reads on this thread. Default: decided by the amount to read. */
+  workers?: number;
+  maxLineBytes?: number;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  now?: () => number;
+};
+
+export type SyncReport = {
+  home: string;
+  agents: string[];
+  databases: { path: string; agentId: string; status: "unchanged" | "read" | "unreadable"; error?: string }[];
+  parts: { total: number; unchanged: number; appended: number; read: number; rewritten: number; gone: number; failed: number };
+  sessionsTouched: number;
+  bytesRead: number;
+  bytesPlanned: number;
+  /** Problems found by this sync (not the ones stored from earlier syncs). */
+  problems: ProblemCounts;
+  durationMs: number;
+};
+
+type StoredPart = {
+  part_id: number;
+  agent_id: string;
+  session_id: string;
+  kind: string;
+  locator: string;
+  fingerprint: string;
+  cursor: string;
+  present: number;
+};
+
+type StoredState = { fingerprint: unknown; position: PartPosition | null; cursor: PartCursor | null };
+
+function parseState(row: StoredPart): StoredState {
+  try {
+    const c = JSON.parse(row.cursor) as { position?: PartPosition; cursor?: PartCursor };
+    return { fingerprint: JSON.parse(row.fingerprint), position: c.position ?? null, cursor: c.cursor ?? null };
+  } catch {
+    return { fingerprint: null, position: null, cursor: null };
+  }
+}
+
+const DB_KINDS = new Set(["sqlite", "sqlite-archive", "cold-archive"]);
+
+type DbFingerprint = { size: number; mtimeMs: number; walSize: number; walMtimeMs: number };
+
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function dbFingerprint(dbPath: string): DbFingerprint | null {
+  const main = statOrNull(dbPath);
+  if (!main) return null;
+  const wal = statOrNull(`${dbPath}-wal`);
+  return { size: main.size, mtimeMs: main.mtimeMs, walSize: wal?.size ?? -1, walMtimeMs: wal?.mtimeMs ?? -1 };
+}
+
+type Plan = { part: DiscoveredPart; stored: StoredPart | undefined; action: "unchanged" | "append" | "read" | "rewrite" };
+
+function samePlain(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function planPart(part: DiscoveredPart, stored: StoredPart | undefined): Plan["action"] {
+  if (!stored) return "read";
+  const state = parseState(stored);
+  const src = part.source;
+  if (samePlain(state.fingerprint, src.fingerprint) && stored.present === 1) return "unchanged";
+  if (state.position === null) return "rewrite";
+  if (src.type === "file" && !src.compressed && part.kind === "jsonl" && state.position.type === "file") {
+    const old = state.fingerprint as FileFingerprint | null;
+    if (old && old.ino === src.fingerprint.ino && src.fingerprint.size >= state.position.offset) return "append";
+    return "rewrite";
+  }
+  if (src.type === "sqlite-rows" && state.position.type === "rows") {
+    const old = state.fingerprint as RowsFingerprint | null;
+    const now = src.fingerprint;
+    if (old && old.generation === now.generation && old.minSeq === now.minSeq && now.maxSeq >= state.position.lastSeq && now.count >= state.position.count) {
+      return now.maxSeq === state.position.lastSeq && now.count === state.position.count ? "unchanged" : "append";
+    }
+    return "rewrite";
+  }
+  return "rewrite";
+}
+
+export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promise<SyncReport> {
+  const now = opts.now ?? Date.now;
+  const started = performance.now();
+  const { db } = conn;
+  const dep = opts.deploymentId;
+  const report: SyncReport = {
+    home: opts.home,
+    agents: [],
+    databases: [],
+    parts: { total: 0, unchanged: 0, appended: 0, read: 0, rewritten: 0, gone: 0, failed: 0 },
+    sessionsTouched: 0,
+    bytesRead: 0,
+    bytesPlanned: 0,
+    problems: {},
+    durationMs: 0,
+  };
+  const syncProblems: Problem[] = [];
+
+  await db
+    .insertInto("deployments")
+    .values({ deployment_id: dep, name: opts.deploymentName, kind: "local", openclaw_home: opts.home, created_at: now(), last_seen_at: now() })
+    .onConflict((oc) => oc.column("deployment_id").doUpdateSet({ last_seen_at: now(), openclaw_home: opts.home, name: opts.deploymentName }))
+    .execute();
+
+  const storedRows = (await db
+    .selectFrom("parts")
+    .select(["part_id", "agent_id", "session_id", "kind", "locator", "fingerprint", "cursor", "present"])
+    .where("deployment_id", "=", dep)
+    .execute()) as StoredPart[];
+  const stored = new Map(storedRows.map((r) => [r.locator, r]));
+  const metaRows = await db.selectFrom("meta").select(["key", "value"]).where("key", "like", `dbfp:${dep}:%`).execute();
+  const storedDbFp = new Map(metaRows.map((r) => [r.key, r.value]));
+
+  // ---- discovery ----------------------------------------------------------------------------------------
+  const discovered: DiscoveredPart[] = [];
+  const sessionMeta = new Map<string, DbSessionMeta & { agentId: string }>();
+  /** Agents whose database could not be listed: their stored DB parts are neither re-read nor marked gone. */
+  const keepDbPartsOf = new Set<string>();
+  const dbFpUpdates: { key: string; value: string }[] = [];
+  const dbs = new DbHandles();
+
+  for (const agent of listAgents(opts.home)) {
+    report.agents.push(agent.agentId);
+    let archiveNames = new Set<string>();
+    if (agent.dbPath) {
+      const fp = dbFingerprint(agent.dbPath);
+      const key = `dbfp:${dep}:${agent.dbPath}`;
+      if (fp && storedDbFp.get(key) === JSON.stringify(fp)) {
+        keepDbPartsOf.add(agent.agentId);
+        report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "unchanged" });
+        // Derived archive files next to an unchanged database stay skipped: remember their names.
+        for (const r of storedRows) if (r.agent_id === agent.agentId && r.kind === "sqlite-archive") archiveNames.add(path.basename(r.locator));
+        const names = await db.selectFrom("meta").select("value").where("key", "=", `dbarchives:${dep}:${agent.dbPath}`).executeTakeFirst();
+        if (names) archiveNames = new Set(JSON.parse(names.value) as string[]);
+      } else {
+        try {
+          const listing = listAgentDb(agent.agentId, agent.dbPath, dbs.get(agent.dbPath));
+          for (const part of listing.parts) {
+            if (part.source.type === "file") {
+              const st = statOrNull(part.source.path);
+              if (st) part.source.fingerprint = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+            }
+            discovered.push(part);
+          }
+          for (const s of listing.sessions) sessionMeta.set(`${agent.agentId}\u0000${s.sessionId}`, { ...s, agentId: agent.agentId });
+          archiveNames = listing.archiveNames;
+          if (fp) dbFpUpdates.push({ key, value: JSON.stringify(fp) });
+          dbFpUpdates.push({ key: `dbarchives:${dep}:${agent.dbPath}`, value: JSON.stringify([...archiveNames]) });
+          report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "read" });
+        } catch (e) {
+          const message = e instanceof AgentDbError ? e.message : `${agent.dbPath}: ${(e as Error).message}`;
+          keepDbPartsOf.add(agent.agentId);
+          report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "unreadable", error: message });
+          syncProblems.push({ kind: "unreadable-database", at: { source: agent.dbPath }, detail: message });
+        }
+      }
+    }
+    for (const dir of [agent.sessionsDir, agent.importArchiveDir]) {
+      if (!dir) continue;
+      const listing = listTranscriptFiles(agent.agentId, dir, archiveNames);
+      discovered.push(...listing.parts);
+      for (const u of listing.unreadable) syncProblems.push({ kind: "unreadable-file", at: { source: u.path }, detail: u.error });
+      const index = readLegacyIndex(path.join(dir, "sessions.json"));
+      if (index.error) syncProblems.push({ kind: "unreadable-file", at: { source: path.join(dir, "sessions.json") }, detail: index.error });
+      for (const s of index.sessions) {
+        const k = `${agent.agentId}\u0000${s.sessionId}`;
+        if (!sessionMeta.has(k)) sessionMeta.set(k, { ...s, agentId: agent.agentId });
+      }
+    }
+  }
+
+  // ---- planning -----------------------------------------------------------------------------------------
+  const plans: Plan[] = discovered.map((part) => {
+    const prev = stored.get(part.locator);
+    return { part, stored: prev, action: planPart(part, prev) };
+  });
+  const seen = new Set(discovered.map((p) => p.locator));
+  const gone = storedRows.filter(
+    (r) => r.present === 1 && !seen.has(r.locator) && !(DB_KINDS.has(r.kind) && keepDbPartsOf.has(r.agent_id)),
+  );
+  report.parts.total = plans.length + storedRows.filter((r) => DB_KINDS.has(r.kind) && keepDbPartsOf.has(r.agent_id)).length;
+
+  const sessionKey = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
+  const partsBySession = new Map<string, Plan[]>();
+  for (const plan of plans) {
+    const k = sessionKey(plan.part.agentId, plan.part.sessionId);
+    const list = partsBySession.get(k) ?? [];
+    list.push(plan);
+    partsBySession.set(k, list);
+  }
+  const rewriteSessions = new Set<string>();
+  for (const plan of plans) if (plan.action === "rewrite") rewriteSessions.add(sessionKey(plan.part.agentId, plan.part.sessionId));
+
+  const touched = new Map<string, SessionRef>();
+  const touch = (agentId: string, sessionId: string) => touched.set(sessionKey(agentId, sessionId), { deploymentId: dep, agentId, sessionId });
+
+  /** Deletes what the session's present parts contributed, and forgets their state, before they are read again. */
+  async function prepareRewrite(keys: Iterable<string>): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      for (const k of keys) {
+        const group = partsBySession.get(k) ?? [];
+        const ids = group.map((p) => p.stored?.part_id).filter((id): id is number => id !== undefined);
+        const first = group[0];
+        if (!first) continue;
+        await deletePartRows(trx, { deploymentId: dep, agentId: first.part.agentId, sessionId: first.part.sessionId }, ids);
+        if (ids.length > 0) await trx.updateTable("parts").set({ fingerprint: "null", cursor: "{}" }).where("part_id", "in", ids).execute();
+        for (const p of group) {
+          p.action = "rewrite";
+          p.stored = p.stored ? { ...p.stored, fingerprint: "null", cursor: "{}" } : undefined;
+        }
+      }
+    });
+  }
+  await prepareRewrite(rewriteSessions);
+
+  // ---- reading and writing ------------------------------------------------------------------------------
+  const toTask = (plan: Plan): ReadTask => {
+    const state = plan.stored ? parseState(plan.stored) : null;
+    return plan.action === "append" && state ? { part: plan.part, from: state.position, cursor: state.cursor } : { part: plan.part, from: null, cursor: null };
+  };
+
+  async function execute(batch: Plan[]): Promise<Plan[]> {
+    const tasks = batch.map(toTask);
+    const planned = batch.reduce((sum, p) => sum + (p.action === "append" ? 0 : p.part.sizeHint), 0);
+    report.bytesPlanned += planned;
+    const escalate: Plan[] = [];
+    const byLocator = new Map(batch.map((p) => [p.part.locator, p]));
+    let pending: ReadOutcome[] = [];
+    let pendingRows = 0;
+    const flush = async () => {
+      const outcomes = pending;
+      pending = [];
+      pendingRows = 0;
+      await db.transaction().execute(async (trx) => {
+        for (const outcome of outcomes) {
+          const plan = byLocator.get(outcome.locator)!;
+          await writeOutcome(trx, plan, outcome);
+        }
+      });
+    };
+    const writeOutcome = async (trx: Db, plan: Plan, outcome: ReadOutcome) => {
+      const { part } = plan;
+      const ref = { deploymentId: dep, agentId: part.agentId, sessionId: part.sessionId };
+      const state = JSON.stringify({ position: outcome.position, cursor: outcome.ledger.cursor });
+      const fingerprint = JSON.stringify(outcome.fingerprint ?? part.source.fingerprint);
+      let partId = plan.stored?.part_id;
+      if (partId === undefined) {
+        const row = await trx
+          .insertInto("parts")
+          .values({ deployment_id: dep, agent_id: part.agentId, session_id: part.sessionId, kind: part.kind, locator: part.locator, fingerprint, cursor: state, present: 1, scanned_at: now() })
+          .onConflict((oc) => oc.columns(["deployment_id", "locator"]).doUpdateSet({ fingerprint, cursor: state, present: 1, scanned_at: now() }))
+          .returning("part_id")
+          .executeTakeFirstOrThrow();
+        partId = Number(row.part_id);
+      } else {
+        await trx.updateTable("parts").set({ fingerprint, cursor: state, present: 1, scanned_at: now(), session_id: part.sessionId, kind: part.kind }).where("part_id", "=", partId).execute();
+        if (plan.action === "append") {
+          await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "=", partId).where("kind", "=", "truncated-line").execute();
+        } else {
+          await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "=", partId).execute();
+        }
+      }
+      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices);
+      countProblems(outcome.ledger.problems, report.problems);
+      touch(part.agentId, part.sessionId);
+    };
+
+    const onOutcome = async (outcome: ReadOutcome) => {
+      const plan = byLocator.get(outcome.locator)!;
+      report.bytesRead += outcome.bytesRead;
+      if (outcome.readError !== null) {
+        report.parts.failed++;
+        const p: Problem = { kind: "unreadable-file", at: { source: outcome.locator }, detail: outcome.readError };
+        syncProblems.push(p);
+        return;
+      }
+      if (outcome.rewriteDetected) {
+        escalate.push(plan);
+        return;
+      }
+      if (plan.action === "append") report.parts.appended++;
+      else if (plan.action === "rewrite") report.parts.rewritten++;
+      else report.parts.read++;
+      pending.push(outcome);
+      pendingRows += outcome.ledger.events.length;
+      if (pendingRows >= 20000 || pending.length >= 500) await flush();
+    };
+
+    await runReads(tasks, {
+      workers: opts.workers,
+      maxLineBytes: opts.maxLineBytes ?? 64 * 1024 * 1024,
+      plannedBytes: planned,
+      dbs,
+      onProgress: (done) => opts.onProgress?.(done, report.bytesPlanned),
+      onOutcome,
+    });
+    if (pending.length > 0) await flush();
+    return escalate;
+  }
+
+  const firstRound = plans.filter((p) => p.action !== "unchanged");
+  report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
+  const escalated = await execute(firstRound);
+  if (escalated.length > 0) {
+    const keys = new Set(escalated.map((p) => sessionKey(p.part.agentId, p.part.sessionId)));
+    await prepareRewrite(keys);
+    const again = [...keys].flatMap((k) => partsBySession.get(k) ?? []);
+    const leftover = await execute(again);
+    for (const p of leftover) {
+      report.parts.failed++;
+      syncProblems.push({ kind: "unreadable-file", at: { source: p.part.locator }, detail: "part kept changing while being read; will retry next sync" });
+    }
+  }
+  dbs.closeAll();
+
+  // ---- bookkeeping --------------------------------------------------------------------------------------
+  await db.transaction().execute(async (trx) => {
+    for (const s of touched.values()) {
+      const meta = sessionMeta.get(sessionKey(s.agentId, s.sessionId));
+      const row: SessionMeta = meta ? { ...s, ...metaFields(meta) } : { ...s };
+      await upsertSessionMeta(trx, row, now());
+    }
+    // Metadata can change without events (a label, a status): refresh sessions we already know.
+    for (const [k, meta] of sessionMeta) {
+      if (touched.has(k)) continue;
+      if (!partsBySession.has(k)) continue;
+      await upsertSessionMeta(trx, { deploymentId: dep, agentId: meta.agentId, sessionId: meta.sessionId, ...metaFields(meta) }, now());
+    }
+    const agents = new Set([...touched.values()].map((s) => s.agentId));
+    for (const agentId of agents) {
+      await trx.insertInto("agents").values({ deployment_id: dep, agent_id: agentId, first_seen_at: now() }).onConflict((oc) => oc.doNothing()).execute();
+    }
+    if (gone.length > 0) {
+      report.parts.gone = gone.length;
+      for (let i = 0; i < gone.length; i += 500) {
+        await trx.updateTable("parts").set({ present: 0 }).where("part_id", "in", gone.slice(i, i + 500).map((g) => g.part_id)).execute();
+      }
+    }
+    for (const u of dbFpUpdates) {
+      await trx.insertInto("meta").values(u).onConflict((oc) => oc.column("key").doUpdateSet({ value: u.value })).execute();
+    }
+    // Sync-level problems (unreadable databases and files) are replaced on every sync.
+    await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "is", null).execute();
+    await writeProblems(trx, dep, null, syncProblems);
+  });
+  countProblems(syncProblems, report.problems);
+
+  const repriced = await repriceCalls(conn, dep, opts.prices);
+  await recomputeSessions(db, conn.dialect, dep, repriced ? "all" : [...touched.values()], now());
+  if (gone.length > 0) await markAbsentSessions(conn, dep, gone);
+  report.sessionsTouched = touched.size;
+  report.durationMs = Math.round(performance.now() - started);
+  return report;
+}
+
+function metaFields(meta: DbSessionMeta): Omit<SessionMeta, keyof SessionRef> {
+  return {
+    sessionKey: meta.sessionKey,
+    kind: meta.kind,
+    channel: meta.channel,
+    chatType: meta.chatType,
+    label: meta.label,
+    parentSessionKey: meta.parentSessionKey,
+    spawnedBy: meta.spawnedBy,
+    createdVia: meta.createdVia,
+    status: meta.status,
+    windowReason: meta.windowReason,
+    previousSessionId: meta.previousSessionId,
+    skills: meta.skills,
+  };
+}
+
+/** A session whose every part is gone stays in the store, marked absent from the OpenClaw home. */
+async function markAbsentSessions(conn: StoreConnection, dep: string, gone: StoredPart[]): Promise<void> {
+  const { db } = conn;
+  const sessions = new Map(gone.map((g) => [`${g.agent_id}\u0000${g.session_id}`, g]));
+  for (const g of sessions.values()) {
+    const live = await db
+      .selectFrom("parts")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("deployment_id", "=", dep)
+      .where("agent_id", "=", g.agent_id)
+      .where("session_id", "=", g.session_id)
+      .where("present", "=", 1)
+      .executeTakeFirst();
+    if (Number(live?.n ?? 0) === 0) {
+      await db.updateTable("sessions").set({ present: 0 }).where("deployment_id", "=", dep).where("agent_id", "=", g.agent_id).where("session_id", "=", g.session_id).execute();
+    }
+  }
+}
+
+export { readPart };

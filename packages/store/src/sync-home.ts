@@ -108,7 +108,9 @@ function dbFingerprint(dbPath: string): DbFingerprint | null {
   const main = statOrNull(dbPath);
   if (!main) return null;
   const wal = statOrNull(`${dbPath}-wal`);
-  return { size: main.size, mtimeMs: main.mtimeMs, walSize: wal?.size ?? -1, walMtimeMs: wal?.mtimeMs ?? -1 };
+  // An empty WAL holds nothing: SQLite creates and deletes it as connections (ours included) come and go.
+  const walSize = wal?.size ?? 0;
+  return { size: main.size, mtimeMs: main.mtimeMs, walSize, walMtimeMs: walSize > 0 ? (wal?.mtimeMs ?? 0) : 0 };
 }
 
 type Plan = { part: DiscoveredPart; stored: StoredPart | undefined; action: "unchanged" | "append" | "read" | "rewrite" };

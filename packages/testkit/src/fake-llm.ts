@@ -43,7 +43,7 @@ export type FakeLlmRequestLog = {
   usage: FakeUsage | null;
   status: number;
   reply: string | { tool: string; args: unknown };
-  /** Number of request messages, and the first user message (≤ 300 chars), to attribute a call to a turn. */
+  /** Number of request messages, and the first user message (≤ 2000 chars), to attribute a call to a turn. */
   messageCount: number;
   firstUserText: string;
   /** Wall-clock time the request arrived (ms since epoch). */
@@ -184,7 +184,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const plan = planReply(messages, n, erroredPrompts);
     const toolNames = (payload.tools ?? []).map((t) => t.function?.name ?? "?");
     const firstUser = messages.find((m) => m.role === "user");
-    const meta = { messageCount: messages.length, firstUserText: firstUser ? messageText(firstUser).slice(0, 300) : "", at: Date.now() };
+    const meta = { messageCount: messages.length, firstUserText: firstUser ? messageText(firstUser).slice(0, 2000) : "", at: Date.now() };
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
 
     if (plan.status !== 200) {

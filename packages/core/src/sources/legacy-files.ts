@@ -43,13 +43,15 @@ export function listTranscriptFiles(agentId: string, dir: string, skipNames: Rea
     return listing;
   }
   for (const entry of entries) {
-    if (!entry.isFile() || skipNames.has(entry.name)) continue;
+    // Symlinked transcripts count too (stat follows the link; a dangling one is reported as unreadable).
+    if (!(entry.isFile() || entry.isSymbolicLink()) || skipNames.has(entry.name)) continue;
     const cls = classifyTranscriptFile(entry.name);
     if (!cls) continue;
     const file = path.join(dir, entry.name);
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
+      if (!st.isFile()) continue;
     } catch (e) {
       listing.unreadable.push({ path: file, error: (e as Error).message });
       continue;

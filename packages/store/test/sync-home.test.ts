@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { createPriceBook, loadBundledPrices, readConfigPrices, listAgents, type ReportFilters } from "@clawtower/core";
+import { appendRows, buildMixedHome, tmpDir } from "@clawtower/testkit";
+import { openStore, summaryReport, syncHome, toolsReport, sessionsReport, type StoreConnection } from "../src/index.ts";
+
+const UTC: ReportFilters = { since: null, until: null, tz: "UTC", agent: null, deployment: "dep-test" };
+
+async function setup() {
+  const dir = tmpDir();
+  const fixture = buildMixedHome();
+  const home = path.join(dir, "openclaw");
+  fixture.home.write(home);
+  const conn = await openStore({ kind: "sqlite", path: path.join(dir, "clawtower.db") });
+  const config = readConfigPrices(home, listAgents(home).map((a) => a.dir));
+  const prices = createPriceBook(config.prices, loadBundledPrices().prices);
+  const sync = (workers = 0) => syncHome(conn, { home, deploymentId: "dep-test", deploymentName: "test", prices, workers });
+  return { dir, home, fixture, conn, sync };
+}
+
+function closeTo(actual: number, expected: number, what: string) {
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
+}
+
+async function assertTotalsMatch(conn: StoreConnection, fixture: ReturnType<typeof buildMixedHome>) {
+  const e = fixture.home.expected;
+  const r = await summaryReport(conn, UTC, Date.now());
+  assert.equal(r.schemaVersion, 1);
+  assert.equal(r.totals.sessions, e.sessions, "sessions");
+  assert.equal(r.totals.llmCalls, e.llmCalls, "llm calls");
+  assert.equal(r.totals.toolCalls, e.toolCalls, "tool calls");
+  assert.deepEqual(r.totals.tokens, e.tokens, "tokens");
+  closeTo(r.totals.cost.recorded, e.recordedCost, "recorded cost");
+  closeTo(r.totals.cost.estimated, fixture.estimatedUsd, "estimated cost");
+  closeTo(r.totals.cost.total, e.recordedCost + fixture.estimatedUsd, "total cost");
+  assert.equal(r.totals.unpricedCalls, fixture.unpricedCalls, "unpriced calls");
+  assert.equal(r.totals.unpricedTokens, fixture.unpricedTokens, "unpriced tokens");
+  // byModel and byDay partition the totals exactly.
+  for (const [mk, m] of e.byModel) {
+    const row = r.byModel.find((x) => `${x.provider}/${x.model}` === mk);
+    assert.ok(row, `model ${mk} missing`);
+    assert.equal(row.llmCalls, m.calls, `${mk} calls`);
+    assert.equal(row.tokens.total, m.tokens, `${mk} tokens`);
+    closeTo(row.cost.recorded, m.recordedCost, `${mk} recorded cost`);
+  }
+  assert.equal(r.byModel.length, e.byModel.size);
+  for (const [day, d] of e.byDay) {
+    const row = r.byDay.find((x) => x.day === day);
+    assert.ok(row, `day ${day} missing`);
+    assert.equal(row.llmCalls, d.calls, `${day} calls`);
+    assert.equal(row.tokens.total, d.tokens, `${day} tokens`);
+  }
+  return r;
+}
+
+describe("syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)", () => {
+  it("reports totals equal to the sum of the raw events, and every problem by kind", async () => {
+    const { conn, sync, fixture } = await setup();
+    const report = await sync();
+    const r = await assertTotalsMatch(conn, fixture);
+    assert.deepEqual(r.problems, fixture.home.expected.problems);
+    assert.equal(report.databases.find((d) => d.agentId === "broken")?.status, "unreadable");
+    assert.equal(report.parts.failed, 0);
+    await conn.close();
+  });
+
+  it("gives the same totals with worker threads", async () => {
+    const { conn, sync, fixture } = await setup();
+    await sync(2);
+    await assertTotalsMatch(conn, fixture);
+    await conn.close();
+  });
+
+  it("joins tool calls with their results, including the tool-search bridge's wrapped tool", async () => {
+    const { conn, sync } = await setup();
+    await sync();
+    const tools = await toolsReport(conn, UTC, Date.now());
+    const byName = new Map(tools.tools.map((t) => [t.name, t]));
+    assert.equal(byName.get("read")?.maxResultBytes !== undefined && byName.get("read")!.maxResultBytes > 200_000, true);
+    assert.equal(byName.get("exec")?.errors, 1);
+    assert.equal(byName.get("sessions_spawn")?.calls, 1, "tool_call{id: sessions_spawn} is reported as sessions_spawn");
+    assert.equal(byName.has("tool_call"), false);
+    await conn.close();
+  });
+
+  it("re-reads nothing when nothing changed, and counts nothing twice", async () => {
+    const { conn, sync, fixture } = await setup();
+    await sync();
+    const second = await sync();
+    assert.equal(second.bytesRead, 0);
+    assert.equal(second.parts.read + second.parts.appended + second.parts.rewritten, 0);
+    assert.equal(second.databases.filter((d) => d.status === "read").length, 0, "unchanged databases are not queried");
+    await assertTotalsMatch(conn, fixture);
+    await conn.close();
+  });
+
+  it("reads only the new tail of a grown JSONL file and of grown SQLite rows", async () => {
+    const { conn, sync, fixture, home } = await setup();
+    await sync();
+    const liveFile = fs
+      .readdirSync(path.join(home, "agents/legacy/sessions"))
+      .find((f) => f.endsWith(".jsonl") && !f.includes("trajectory") && !f.startsWith("dangling"))!;
+    const before = await summaryReport(conn, UTC, Date.now());
+
+    // Complete the truncated last line and add one more call.
+    const added =
+      `5,"output":3,"cacheRead":0,"cacheWrite":0}},"id":"completed-1","timestamp":"2026-11-19T04:00:00.000Z"}\n` +
+      JSON.stringify({ type: "message", id: "appended-1", timestamp: "2026-11-19T04:01:00.000Z", message: { role: "assistant", provider: "google", model: "gemini-2.5-pro", usage: { input: 10, output: 1, cacheRead: 0, cacheWrite: 0, cost: { total: 0.5 } } } }) + "\n";
+    fs.appendFileSync(path.join(home, "agents/legacy/sessions", liveFile), added);
+    const mainDb = path.join(home, "agents/main/agent/openclaw-agent.sqlite");
+    const chatId = fixture.home.agents.get("main")!.sessions[0]!.sessionId;
+    appendRows(mainDb, chatId, [
+      JSON.stringify({ type: "message", id: "row-app-1", timestamp: "2026-11-20T10:00:00.000Z", message: { role: "assistant", provider: "anthropic", model: "claude-sonnet-4-5", usage: { input: 7, output: 3, cacheRead: 0, cacheWrite: 0, cost: { total: 0.25 } } } }),
+    ]);
+
+    const third = await sync();
+    assert.equal(third.parts.appended, 2, JSON.stringify(third.parts));
+    assert.equal(third.parts.read + third.parts.rewritten, 0);
+    assert.ok(third.bytesRead < 2000, `read ${third.bytesRead} bytes for a small append`);
+    const after = await summaryReport(conn, UTC, Date.now());
+    assert.equal(after.totals.llmCalls, before.totals.llmCalls + 3, "the completed line, the appended line and the appended row");
+    assert.equal(after.totals.tokens.input, before.totals.tokens.input + 5 + 10 + 7);
+    closeTo(after.totals.cost.recorded, before.totals.cost.recorded + 0.75, "recorded cost after append");
+    assert.equal(after.problems["truncated-line"], undefined, "the completed line is no longer truncated");
+    await conn.close();
+  });
+
+  it("replaces a rewritten file's contribution, and keeps sessions whose files disappeared", async () => {
+    const { conn, sync, home } = await setup();
+    await sync();
+    const sessionsDir = path.join(home, "agents/legacy/sessions");
+    const resetFile = fs.readdirSync(sessionsDir).find((f) => f.includes(".jsonl.reset."))!;
+    const deletedFile = fs.readdirSync(sessionsDir).find((f) => f.includes(".jsonl.deleted."))!;
+    const before = await summaryReport(conn, UTC, Date.now());
+
+    // A rewrite: same path, different (shorter) content — its old calls must not linger.
+    const lines = fs.readFileSync(path.join(sessionsDir, resetFile), "utf8").trimEnd().split("\n");
+    const header = lines[0]!;
+    const call = JSON.parse(lines.find((l) => l.includes('"usage"'))!);
+    call.message.usage = { input: 1, output: 1, cacheRead: 0, cacheWrite: 0, cost: { total: 0.001 } };
+    fs.writeFileSync(path.join(sessionsDir, resetFile), `${header}\n${JSON.stringify(call)}\n`);
+    // A file that vanishes (pruned by OpenClaw): its usage stays in the ledger.
+    fs.rmSync(path.join(sessionsDir, deletedFile));
+
+    const r2 = await sync();
+    assert.equal(r2.parts.rewritten, 1, JSON.stringify(r2.parts));
+    assert.equal(r2.parts.gone, 1);
+    const after = await summaryReport(conn, UTC, Date.now());
+    assert.equal(after.totals.llmCalls, before.totals.llmCalls, "rewritten call replaced 1:1, gone call kept");
+    assert.equal(after.totals.tokens.input, before.totals.tokens.input - 1500 + 1);
+    const sessions = await sessionsReport(conn, UTC, {}, Date.now());
+    assert.equal(sessions.sessions.filter((s) => !s.present).length, 1, "the vanished session is kept and marked gone");
+    await conn.close();
+  });
+});

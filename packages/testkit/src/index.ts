@@ -1,0 +1,3 @@
+export * from "./fixture-builder.ts";
+export * from "./tmp.ts";
+export * from "./mixed-home.ts";

@@ -13,6 +13,8 @@ import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
 export type StoreConnection = {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The underlying `node:sqlite` handle (SQLite only), for the bulk-write path that Kysely is too slow for. */
+  sqlite: DatabaseSync | null;
   /** A human-readable description of where the data lives (path or redacted URL). */
   location: string;
   close(): Promise<void>;
@@ -71,9 +73,9 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   if (options.kind === "sqlite") {
     fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true, mode: 0o700 });
     const raw = new DatabaseSync(options.path);
-    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF;");
+    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
-    const conn: StoreConnection = { db, dialect: "sqlite", location: path.resolve(options.path), close: () => db.destroy() };
+    const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };
     await migrate(conn);
     return conn;
   }
@@ -95,6 +97,7 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   const conn: StoreConnection = {
     db,
     dialect: "postgres",
+    sqlite: null,
     location: redactUrl(options.url) + (schema ? ` (schema ${schema})` : ""),
     close: () => db.destroy(),
   };

@@ -7,7 +7,8 @@
  * - a rewritten part is replaced: its rows are deleted before the part is read again;
  * - session aggregates are recomputed from the rows, so they always equal the sum of what is stored.
  */
-import { sql, type Kysely, type Transaction } from "kysely";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { CompiledQuery, sql, type Kysely, type Transaction } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
 import type { Database, Dialect } from "./schema.ts";
@@ -75,87 +76,183 @@ export function llmCallRow(ref: SessionRef, partId: number, c: LlmCallRecord, pr
   };
 }
 
+/** SQL shared by both write paths: insert-or-ignore for events and calls, half-row upserts for tool calls. */
+const SQL = {
+  event: `INSERT INTO events (deployment_id, agent_id, session_id, event_id, part_id, ts, type, role, flags, bytes)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  llmCall: `INSERT INTO llm_calls (deployment_id, agent_id, session_id, event_id, part_id, ts, provider, model, api, input_tokens,
+            output_tokens, cache_read_tokens, cache_write_tokens, cost_source, cost_nanos, recorded_cost_usd, price_ref, stop_reason,
+            run_id, response_id, latency_ms, tool_call_count)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  // One statement for both halves of a tool call: a row may arrive with its call, its result, or both, and
+  // a later read fills in whichever half is still missing (SET expressions see the row as it was).
+  toolCall: `INSERT INTO tool_calls (deployment_id, agent_id, session_id, call_id, part_id, call_event_id, ts, name, via, args_bytes,
+            result_event_id, result_ts, result_bytes, is_error)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (deployment_id, agent_id, session_id, call_id) DO UPDATE SET
+            call_event_id = coalesce(tool_calls.call_event_id, excluded.call_event_id),
+            ts = CASE WHEN tool_calls.call_event_id IS NULL AND excluded.call_event_id IS NOT NULL THEN excluded.ts ELSE tool_calls.ts END,
+            name = CASE WHEN tool_calls.call_event_id IS NULL AND excluded.call_event_id IS NOT NULL THEN excluded.name ELSE coalesce(tool_calls.name, excluded.name) END,
+            via = CASE WHEN tool_calls.call_event_id IS NULL THEN excluded.via ELSE tool_calls.via END,
+            args_bytes = coalesce(tool_calls.args_bytes, excluded.args_bytes),
+            result_event_id = coalesce(tool_calls.result_event_id, excluded.result_event_id),
+            result_ts = CASE WHEN tool_calls.result_event_id IS NULL THEN excluded.result_ts ELSE tool_calls.result_ts END,
+            result_bytes = CASE WHEN tool_calls.result_event_id IS NULL THEN excluded.result_bytes ELSE tool_calls.result_bytes END,
+            is_error = CASE WHEN tool_calls.result_event_id IS NULL THEN excluded.is_error ELSE tool_calls.is_error END`,
+};
+
+type Param = string | number | null;
+
+/** Rows of one part read, as positional parameters for the statements above. */
+function ledgerRows(ref: SessionRef, partId: number, ledger: PartLedger, prices: PriceBook) {
+  const { deploymentId: d, agentId: a, sessionId: s } = ref;
+  const events: Param[][] = ledger.events.map((e) => [d, a, s, e.eventId, partId, e.ts, e.type, e.role, e.flags, e.bytes]);
+  const llmCalls: Param[][] = ledger.llmCalls.map((c) => {
+    const r = llmCallRow(ref, partId, c, prices);
+    return [d, a, s, r.event_id, partId, r.ts, r.provider, r.model, r.api, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_source, r.cost_nanos, r.recorded_cost_usd, r.price_ref, r.stop_reason, r.run_id, r.response_id, r.latency_ms, r.tool_call_count];
+  });
+  const toolCalls: Param[][] = dedupeBy(
+    [
+      ...ledger.toolCalls.map((t, i): Param[] => {
+        const r = t.result;
+        return [d, a, s, toolCallId(t.callId, t.eventId, i), partId, t.eventId, t.ts, t.name, t.via, t.argsBytes, r?.eventId ?? null, r?.ts ?? null, r?.resultBytes ?? null, r ? (r.isError ? 1 : 0) : null];
+      }),
+      ...ledger.toolResults.map((r, i): Param[] => [d, a, s, toolCallId(r.callId, r.eventId, i), partId, null, r.ts, r.toolName, null, null, r.eventId, r.ts, r.resultBytes, r.isError ? 1 : 0]),
+    ],
+    (r) => r[3] as string,
+  );
+  return { events, llmCalls, toolCalls };
+}
+
+const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/** Prepared statements are reused per connection: preparing costs more than running a small insert. */
+export function prepared(raw: DatabaseSync, text: string): StatementSync {
+  let cache = statementCache.get(raw);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(raw, cache);
+  }
+  let st = cache.get(text);
+  if (!st) {
+    st = raw.prepare(text);
+    cache.set(text, st);
+  }
+  return st;
+}
+
+function sqliteStatements(raw: DatabaseSync): Record<keyof typeof SQL, StatementSync> {
+  return { event: prepared(raw, SQL.event), llmCall: prepared(raw, SQL.llmCall), toolCall: prepared(raw, SQL.toolCall) };
+}
+
+/** PostgreSQL placeholders: `?` → `$n`, and one statement carries many rows. */
+function multiRow(sqlText: string, rows: Param[][]): { text: string; values: Param[] } {
+  const [head, tail] = sqlText.split(/VALUES \([?, ]+\)/) as [string, string];
+  const width = rows[0]!.length;
+  const values: Param[] = [];
+  const tuples = rows.map((r, i) => {
+    values.push(...r);
+    return `(${Array.from({ length: width }, (_, k) => `$${i * width + k + 1}`).join(", ")})`;
+  });
+  return { text: `${head}VALUES ${tuples.join(", ")}${tail}`, values };
+}
+
+/**
+ * Writes what one read of a part contributed. On SQLite the rows go through cached prepared statements on
+ * the connection's own handle (inside the caller's transaction); on PostgreSQL as multi-row statements.
+ */
 export async function writePartLedger(
   db: Db,
   ref: SessionRef,
   partId: number,
   ledger: PartLedger,
   prices: PriceBook,
+  conn: { dialect: Dialect; sqlite: DatabaseSync | null },
 ): Promise<void> {
-  const base = { deployment_id: ref.deploymentId, agent_id: ref.agentId, session_id: ref.sessionId };
-  for (const rows of chunks(ledger.events)) {
-    await db
-      .insertInto("events")
-      .values(
-        rows.map((e) => ({ ...base, event_id: e.eventId, part_id: partId, ts: e.ts, type: e.type, role: e.role, flags: e.flags, bytes: e.bytes })),
-      )
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  const rows = ledgerRows(ref, partId, ledger, prices);
+  if (conn.sqlite) {
+    const st = sqliteStatements(conn.sqlite);
+    for (const r of rows.events) st.event.run(...r);
+    for (const r of rows.llmCalls) st.llmCall.run(...r);
+    for (const r of rows.toolCalls) st.toolCall.run(...r);
+  } else {
+    const plan: [keyof typeof SQL, Param[][]][] = [
+      ["event", rows.events],
+      ["llmCall", rows.llmCalls],
+      ["toolCall", rows.toolCalls],
+    ];
+    for (const [key, list] of plan) {
+      const size = Math.max(1, Math.floor(30_000 / (list[0]?.length ?? 1)));
+      for (const batch of chunks(list, size)) {
+        const q = multiRow(SQL[key], batch);
+        await db.executeQuery(CompiledQuery.raw(q.text, q.values));
+      }
+    }
   }
-  for (const rows of chunks(ledger.llmCalls)) {
-    await db
-      .insertInto("llm_calls")
-      .values(rows.map((c) => llmCallRow(ref, partId, c, prices)))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  await writeProblems(db, ref.deploymentId, partId, ledger.problems, conn.sqlite);
+}
+
+export type PartRow = {
+  deploymentId: string;
+  agentId: string;
+  sessionId: string;
+  kind: string;
+  locator: string;
+  fingerprint: string;
+  cursor: string;
+  scannedAt: number;
+};
+
+/**
+ * Records a part's state after a read (inserting it the first time) and clears the problems of its previous
+ * read: all of them after a full read, only `truncated-line` after a tail read (earlier lines stay as they
+ * were). Returns the part id.
+ */
+export async function savePart(db: Db, conn: { sqlite: DatabaseSync | null }, part: PartRow, partId: number | undefined, fullRead: boolean): Promise<number> {
+  if (conn.sqlite) {
+    const raw = conn.sqlite;
+    if (partId === undefined) {
+      const r = prepared(
+        raw,
+          `INSERT INTO parts (deployment_id, agent_id, session_id, kind, locator, fingerprint, cursor, present, scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+           ON CONFLICT (deployment_id, locator) DO UPDATE SET fingerprint = excluded.fingerprint, cursor = excluded.cursor, present = 1, scanned_at = excluded.scanned_at
+           RETURNING part_id`,
+      ).get(part.deploymentId, part.agentId, part.sessionId, part.kind, part.locator, part.fingerprint, part.cursor, part.scannedAt) as { part_id: number };
+      return Number(r.part_id);
+    }
+    prepared(raw, `UPDATE parts SET fingerprint = ?, cursor = ?, present = 1, scanned_at = ?, session_id = ?, kind = ? WHERE part_id = ?`).run(part.fingerprint, part.cursor, part.scannedAt, part.sessionId, part.kind, partId);
+    if (fullRead) prepared(raw, `DELETE FROM problems WHERE deployment_id = ? AND part_id = ?`).run(part.deploymentId, partId);
+    else prepared(raw, `DELETE FROM problems WHERE deployment_id = ? AND part_id = ? AND kind = 'truncated-line'`).run(part.deploymentId, partId);
+    return partId;
   }
-  const calls = ledger.toolCalls.map((t, i) => ({
-    ...base,
-    call_id: toolCallId(t.callId, t.eventId, i),
-    part_id: partId,
-    call_event_id: t.eventId,
-    ts: t.ts,
-    name: t.name,
-    via: t.via,
-    args_bytes: t.argsBytes,
-  }));
-  for (const rows of chunks(dedupeBy(calls, (r) => r.call_id))) {
-    await db
-      .insertInto("tool_calls")
-      .values(rows)
-      .onConflict((oc) =>
-        oc
-          .columns(["deployment_id", "agent_id", "session_id", "call_id"])
-          .doUpdateSet((eb) => ({
-            call_event_id: eb.ref("excluded.call_event_id"),
-            ts: eb.ref("excluded.ts"),
-            name: eb.ref("excluded.name"),
-            via: eb.ref("excluded.via"),
-            args_bytes: eb.ref("excluded.args_bytes"),
-          }))
-          .where("tool_calls.call_event_id", "is", null),
-      )
-      .execute();
+  if (partId === undefined) {
+    const row = await db
+      .insertInto("parts")
+      .values({
+        deployment_id: part.deploymentId,
+        agent_id: part.agentId,
+        session_id: part.sessionId,
+        kind: part.kind,
+        locator: part.locator,
+        fingerprint: part.fingerprint,
+        cursor: part.cursor,
+        present: 1,
+        scanned_at: part.scannedAt,
+      })
+      .onConflict((oc) => oc.columns(["deployment_id", "locator"]).doUpdateSet({ fingerprint: part.fingerprint, cursor: part.cursor, present: 1, scanned_at: part.scannedAt }))
+      .returning("part_id")
+      .executeTakeFirstOrThrow();
+    return Number(row.part_id);
   }
-  const results = ledger.toolResults.map((r, i) => ({
-    ...base,
-    call_id: toolCallId(r.callId, r.eventId, i),
-    part_id: partId,
-    ts: r.ts,
-    name: r.toolName,
-    result_event_id: r.eventId,
-    result_ts: r.ts,
-    result_bytes: r.resultBytes,
-    is_error: r.isError ? 1 : 0,
-  }));
-  for (const rows of chunks(dedupeBy(results, (r) => r.call_id))) {
-    await db
-      .insertInto("tool_calls")
-      .values(rows)
-      .onConflict((oc) =>
-        oc
-          .columns(["deployment_id", "agent_id", "session_id", "call_id"])
-          .doUpdateSet((eb) => ({
-            result_event_id: eb.ref("excluded.result_event_id"),
-            result_ts: eb.ref("excluded.result_ts"),
-            result_bytes: eb.ref("excluded.result_bytes"),
-            is_error: eb.ref("excluded.is_error"),
-          }))
-          .where("tool_calls.result_event_id", "is", null),
-      )
-      .execute();
-  }
-  await writeProblems(db, ref.deploymentId, partId, ledger.problems);
+  await db
+    .updateTable("parts")
+    .set({ fingerprint: part.fingerprint, cursor: part.cursor, present: 1, scanned_at: part.scannedAt, session_id: part.sessionId, kind: part.kind })
+    .where("part_id", "=", partId)
+    .execute();
+  let del = db.deleteFrom("problems").where("deployment_id", "=", part.deploymentId).where("part_id", "=", partId);
+  if (!fullRead) del = del.where("kind", "=", "truncated-line");
+  await del.execute();
+  return partId;
 }
 
 /** Keeps the first row per key: one statement must not touch the same conflict target twice. */
@@ -169,7 +266,12 @@ function dedupeBy<T>(rows: T[], key: (r: T) => string): T[] {
   });
 }
 
-export async function writeProblems(db: Db, deploymentId: string, partId: number | null, problems: Problem[]): Promise<void> {
+export async function writeProblems(db: Db, deploymentId: string, partId: number | null, problems: Problem[], sqlite: DatabaseSync | null = null): Promise<void> {
+  if (sqlite && problems.length > 0) {
+    const st = prepared(sqlite, `INSERT INTO problems (deployment_id, part_id, kind, source, line, session_id, seq, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const p of problems) st.run(deploymentId, partId, p.kind, p.at.source, p.at.line ?? null, p.at.sessionId ?? null, p.at.seq ?? null, p.detail);
+    return;
+  }
   for (const rows of chunks(problems)) {
     await db
       .insertInto("problems")
@@ -204,75 +306,57 @@ export async function deletePartRows(db: Db, ref: SessionRef, partIds: number[])
   await db.deleteFrom("problems").where("deployment_id", "=", ref.deploymentId).where("part_id", "in", partIds).execute();
 }
 
-export async function upsertSessionMeta(db: Db, meta: SessionMeta, now: number): Promise<void> {
-  const set = {
-    session_key: meta.sessionKey ?? null,
-    kind: meta.kind ?? "unknown",
-    channel: meta.channel ?? null,
-    chat_type: meta.chatType ?? null,
-    label: meta.label ?? null,
-    parent_session_key: meta.parentSessionKey ?? null,
-    spawned_by: meta.spawnedBy ?? null,
-    created_via: meta.createdVia ?? null,
-    status: meta.status ?? null,
-    window_reason: meta.windowReason ?? null,
-    previous_session_id: meta.previousSessionId ?? null,
-    cwd: meta.cwd ?? null,
-    skills: meta.skills ? JSON.stringify(meta.skills) : null,
-  };
-  await db
-    .insertInto("sessions")
-    .values({
-      deployment_id: meta.deploymentId,
-      agent_id: meta.agentId,
-      session_id: meta.sessionId,
-      ...set,
-      first_ts: null,
-      last_ts: null,
-      messages_user: 0,
-      messages_assistant: 0,
-      messages_tool_result: 0,
-      messages_other: 0,
-      events: 0,
-      llm_calls: 0,
-      tool_calls: 0,
-      tool_errors: 0,
-      errors: 0,
-      aborts: 0,
-      compactions: 0,
-      resets: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cache_read_tokens: 0,
-      cache_write_tokens: 0,
-      cost_recorded_nanos: 0,
-      cost_estimated_nanos: 0,
-      unpriced_calls: 0,
-      models: null,
-      present: 1,
-      updated_at: now,
-    })
-    .onConflict((oc) =>
-      oc.columns(["deployment_id", "agent_id", "session_id"]).doUpdateSet((eb) => ({
-        // Keep what we knew when a later source knows less (a legacy file has no session key, say).
-        session_key: eb.fn.coalesce(eb.ref("excluded.session_key"), eb.ref("sessions.session_key")),
-        kind: sql<string>`CASE WHEN excluded.kind = 'unknown' THEN sessions.kind ELSE excluded.kind END`,
-        channel: eb.fn.coalesce(eb.ref("excluded.channel"), eb.ref("sessions.channel")),
-        chat_type: eb.fn.coalesce(eb.ref("excluded.chat_type"), eb.ref("sessions.chat_type")),
-        label: eb.fn.coalesce(eb.ref("excluded.label"), eb.ref("sessions.label")),
-        parent_session_key: eb.fn.coalesce(eb.ref("excluded.parent_session_key"), eb.ref("sessions.parent_session_key")),
-        spawned_by: eb.fn.coalesce(eb.ref("excluded.spawned_by"), eb.ref("sessions.spawned_by")),
-        created_via: eb.fn.coalesce(eb.ref("excluded.created_via"), eb.ref("sessions.created_via")),
-        status: eb.fn.coalesce(eb.ref("excluded.status"), eb.ref("sessions.status")),
-        window_reason: eb.fn.coalesce(eb.ref("excluded.window_reason"), eb.ref("sessions.window_reason")),
-        previous_session_id: eb.fn.coalesce(eb.ref("excluded.previous_session_id"), eb.ref("sessions.previous_session_id")),
-        cwd: eb.fn.coalesce(eb.ref("excluded.cwd"), eb.ref("sessions.cwd")),
-        skills: eb.fn.coalesce(eb.ref("excluded.skills"), eb.ref("sessions.skills")),
-        present: 1,
-        updated_at: now,
-      })),
-    )
-    .execute();
+const SESSION_META_SQL = `
+  INSERT INTO sessions (deployment_id, agent_id, session_id, session_key, kind, channel, chat_type, label, parent_session_key, spawned_by,
+    created_via, status, window_reason, previous_session_id, cwd, skills, present, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+  ON CONFLICT (deployment_id, agent_id, session_id) DO UPDATE SET
+    session_key = coalesce(excluded.session_key, sessions.session_key),
+    kind = CASE WHEN excluded.kind = 'unknown' THEN sessions.kind ELSE excluded.kind END,
+    channel = coalesce(excluded.channel, sessions.channel),
+    chat_type = coalesce(excluded.chat_type, sessions.chat_type),
+    label = coalesce(excluded.label, sessions.label),
+    parent_session_key = coalesce(excluded.parent_session_key, sessions.parent_session_key),
+    spawned_by = coalesce(excluded.spawned_by, sessions.spawned_by),
+    created_via = coalesce(excluded.created_via, sessions.created_via),
+    status = coalesce(excluded.status, sessions.status),
+    window_reason = coalesce(excluded.window_reason, sessions.window_reason),
+    previous_session_id = coalesce(excluded.previous_session_id, sessions.previous_session_id),
+    cwd = coalesce(excluded.cwd, sessions.cwd),
+    skills = coalesce(excluded.skills, sessions.skills),
+    present = 1,
+    updated_at = excluded.updated_at`;
+
+/**
+ * Creates or refreshes a session's metadata. A later source that knows less (a legacy file has no session
+ * key, say) never erases what an earlier one knew. Aggregates are left to {@link recomputeSessions}.
+ */
+export async function upsertSessionMeta(db: Db, meta: SessionMeta, now: number, sqlite: DatabaseSync | null = null): Promise<void> {
+  const params: Param[] = [
+    meta.deploymentId,
+    meta.agentId,
+    meta.sessionId,
+    meta.sessionKey ?? null,
+    meta.kind ?? "unknown",
+    meta.channel ?? null,
+    meta.chatType ?? null,
+    meta.label ?? null,
+    meta.parentSessionKey ?? null,
+    meta.spawnedBy ?? null,
+    meta.createdVia ?? null,
+    meta.status ?? null,
+    meta.windowReason ?? null,
+    meta.previousSessionId ?? null,
+    meta.cwd ?? null,
+    meta.skills ? JSON.stringify(meta.skills) : null,
+    now,
+  ];
+  if (sqlite) {
+    prepared(sqlite, SESSION_META_SQL).run(...params);
+    return;
+  }
+  let i = 0;
+  await db.executeQuery(CompiledQuery.raw(SESSION_META_SQL.replace(/\?/g, () => `$${++i}`), params));
 }
 
 /**
@@ -309,30 +393,53 @@ async function recomputeScope(db: Db, scope: ReturnType<typeof sql>, models: Ret
     sql.raw(
       `${alias}.deployment_id = sessions.deployment_id AND ${alias}.agent_id = sessions.agent_id AND ${alias}.session_id = sessions.session_id`,
     );
+  // Every event is in exactly one table (see model/ledger.ts), so the session's figures are sums over the
+  // three; each statement adds its table's share to what the previous one set.
   await sql`
     UPDATE sessions SET
-      (first_ts, last_ts, events, messages_user, messages_assistant, messages_tool_result, messages_other, errors, aborts, compactions, resets) =
-      (SELECT min(e.ts), max(e.ts), count(*),
+      (events, messages_user, messages_assistant, messages_tool_result, messages_other, errors, aborts, compactions, resets) =
+      (SELECT count(*),
               count(*) FILTER (WHERE e.role = 'user'),
               count(*) FILTER (WHERE e.role = 'assistant'),
-              count(*) FILTER (WHERE e.role = 'toolResult'),
+              0,
               count(*) FILTER (WHERE e.type = 'message' AND (e.role IS NULL OR e.role NOT IN ('user', 'assistant', 'toolResult'))),
               count(*) FILTER (WHERE (e.flags & 1) <> 0),
               count(*) FILTER (WHERE (e.flags & 2) <> 0),
               count(*) FILTER (WHERE e.type = 'compaction'),
               count(*) FILTER (WHERE e.type = 'reset')
          FROM events e WHERE ${same("e")}),
-      (llm_calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_recorded_nanos, cost_estimated_nanos, unpriced_calls) =
+      updated_at = ${now}
+    WHERE ${scope}`.execute(db);
+  await sql`
+    UPDATE sessions SET
+      (llm_calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_recorded_nanos, cost_estimated_nanos, unpriced_calls,
+       events, messages_assistant, errors, aborts) =
       (SELECT count(*), coalesce(sum(c.input_tokens), 0), coalesce(sum(c.output_tokens), 0), coalesce(sum(c.cache_read_tokens), 0),
               coalesce(sum(c.cache_write_tokens), 0),
               coalesce(sum(c.cost_nanos) FILTER (WHERE c.cost_source = 'recorded'), 0),
               coalesce(sum(c.cost_nanos) FILTER (WHERE c.cost_source = 'estimated'), 0),
-              count(*) FILTER (WHERE c.cost_source = 'unknown')
+              count(*) FILTER (WHERE c.cost_source = 'unknown'),
+              sessions.events + count(*),
+              sessions.messages_assistant + count(*),
+              sessions.errors + count(*) FILTER (WHERE c.stop_reason = 'error'),
+              sessions.aborts + count(*) FILTER (WHERE c.stop_reason = 'aborted')
          FROM llm_calls c WHERE ${same("c")}),
-      (tool_calls, tool_errors) =
-      (SELECT count(*) FILTER (WHERE t.call_event_id IS NOT NULL), count(*) FILTER (WHERE t.is_error = 1)
-         FROM tool_calls t WHERE ${same("t")}),
-      models = ${models},
-      updated_at = ${now}
+      models = ${models}
+    WHERE ${scope}`.execute(db);
+  await sql`
+    UPDATE sessions SET
+      (tool_calls, tool_errors, messages_tool_result, events) =
+      (SELECT count(*) FILTER (WHERE t.call_event_id IS NOT NULL), count(*) FILTER (WHERE t.is_error = 1), count(t.result_event_id),
+              sessions.events + count(t.result_event_id)
+         FROM tool_calls t WHERE ${same("t")})
+    WHERE ${scope}`.execute(db);
+  await sql`
+    UPDATE sessions SET
+      (first_ts, last_ts) =
+      (SELECT min(x.ts), max(x.ts) FROM (
+          SELECT e.ts FROM events e WHERE ${same("e")}
+          UNION ALL SELECT c.ts FROM llm_calls c WHERE ${same("c")}
+          UNION ALL SELECT t.ts FROM tool_calls t WHERE ${same("t")} AND t.call_event_id IS NOT NULL
+          UNION ALL SELECT t.result_ts FROM tool_calls t WHERE ${same("t")} AND t.result_ts IS NOT NULL) x)
     WHERE ${scope}`.execute(db);
 }

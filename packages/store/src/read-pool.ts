@@ -44,43 +44,55 @@ export async function runReads(tasks: ReadTask[], opts: RunReadsOptions): Promis
   let writes = Promise.resolve();
   let failure: unknown = null;
   await new Promise<void>((resolve, reject) => {
-    let running = 0;
     const pool: Worker[] = [];
+    let inFlight = 0;
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       for (const w of pool) void w.terminate();
       writes.then(() => (failure ? reject(failure) : resolve()), reject);
     };
-    const next = (w: Worker) => {
-      const task = queue.shift();
-      if (!task) {
-        running--;
-        if (running === 0) finish();
-        return;
+    // Each worker holds a backlog of tasks: while this thread is busy writing (synchronous SQLite calls
+    // keep the event loop from dispatching messages), the workers keep parsing instead of waiting. Most
+    // sessions are small, so the backlog is measured in bytes, not in tasks.
+    const backlog = new Map<Worker, number>();
+    const feed = (w: Worker) => {
+      while ((backlog.get(w) ?? 0) < BACKLOG_BYTES) {
+        const task = queue.shift();
+        if (!task) return;
+        inFlight++;
+        backlog.set(w, (backlog.get(w) ?? 0) + task.part.sizeHint + 1);
+        w.postMessage({ type: "read", task, maxLineBytes: opts.maxLineBytes });
       }
-      w.postMessage({ type: "read", task, maxLineBytes: opts.maxLineBytes });
     };
     const count = Math.min(workers, queue.length);
     for (let i = 0; i < count; i++) {
       const w = new Worker(new URL("./read-worker.ts", import.meta.url));
       pool.push(w);
-      running++;
-      w.on("message", (msg: { type: "progress"; bytes: number } | { type: "outcome"; outcome: ReadOutcome }) => {
+      w.on("message", (msg: { type: "progress"; bytes: number } | { type: "outcome"; outcome: ReadOutcome; sizeHint: number }) => {
         if (msg.type === "progress") {
           progress(msg.bytes);
           return;
         }
+        inFlight--;
         const outcome = msg.outcome;
+        backlog.set(w, (backlog.get(w) ?? 0) - msg.sizeHint - 1);
         writes = writes.then(() => opts.onOutcome(outcome)).catch((e: unknown) => {
           failure ??= e;
         });
-        next(w);
+        feed(w);
+        if (inFlight === 0 && queue.length === 0) finish();
       });
       w.on("error", (e) => {
+        // A crashed worker loses its queued tasks: fail the whole read rather than report partial totals.
         failure ??= e;
-        running--;
-        if (running === 0) finish();
+        finish();
       });
-      next(w);
+      feed(w);
     }
   });
 }
+
+/** Bytes of planned reads queued per worker. */
+const BACKLOG_BYTES = 48 * 1024 * 1024;

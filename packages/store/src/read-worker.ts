@@ -22,5 +22,5 @@ parentPort!.on("message", (msg: { type: "read"; task: ReadTask; maxLineBytes: nu
     parentPort!.postMessage({ type: "progress", bytes: unreported });
     unreported = 0;
   }
-  parentPort!.postMessage({ type: "outcome", outcome });
+  parentPort!.postMessage({ type: "outcome", outcome, sizeHint: msg.task.part.sizeHint });
 });

@@ -35,6 +35,7 @@ import type { StoreConnection } from "./connection.ts";
 import {
   deletePartRows,
   recomputeSessions,
+  savePart,
   upsertSessionMeta,
   writePartLedger,
   writeProblems,
@@ -306,24 +307,14 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       const ref = { deploymentId: dep, agentId: part.agentId, sessionId: part.sessionId };
       const state = JSON.stringify({ position: outcome.position, cursor: outcome.ledger.cursor });
       const fingerprint = JSON.stringify(outcome.fingerprint ?? part.source.fingerprint);
-      let partId = plan.stored?.part_id;
-      if (partId === undefined) {
-        const row = await trx
-          .insertInto("parts")
-          .values({ deployment_id: dep, agent_id: part.agentId, session_id: part.sessionId, kind: part.kind, locator: part.locator, fingerprint, cursor: state, present: 1, scanned_at: now() })
-          .onConflict((oc) => oc.columns(["deployment_id", "locator"]).doUpdateSet({ fingerprint, cursor: state, present: 1, scanned_at: now() }))
-          .returning("part_id")
-          .executeTakeFirstOrThrow();
-        partId = Number(row.part_id);
-      } else {
-        await trx.updateTable("parts").set({ fingerprint, cursor: state, present: 1, scanned_at: now(), session_id: part.sessionId, kind: part.kind }).where("part_id", "=", partId).execute();
-        if (plan.action === "append") {
-          await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "=", partId).where("kind", "=", "truncated-line").execute();
-        } else {
-          await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "=", partId).execute();
-        }
-      }
-      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices);
+      const partId = await savePart(
+        trx,
+        conn,
+        { deploymentId: dep, agentId: part.agentId, sessionId: part.sessionId, kind: part.kind, locator: part.locator, fingerprint, cursor: state, scannedAt: now() },
+        plan.stored?.part_id,
+        plan.action !== "append",
+      );
+      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn);
       countProblems(outcome.ledger.problems, report.problems);
       touch(part.agentId, part.sessionId);
     };
@@ -345,8 +336,8 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       else if (plan.action === "rewrite") report.parts.rewritten++;
       else report.parts.read++;
       pending.push(outcome);
-      pendingRows += outcome.ledger.events.length;
-      if (pendingRows >= 20000 || pending.length >= 500) await flush();
+      pendingRows += outcome.ledger.events.length + outcome.ledger.llmCalls.length + outcome.ledger.toolCalls.length;
+      if (pendingRows >= 20_000 || pending.length >= 500) await flush();
     };
 
     await runReads(tasks, {
@@ -362,6 +353,10 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   }
 
   const firstRound = plans.filter((p) => p.action !== "unchanged");
+  // A big import rewrites the same index pages batch after batch: checkpointing the WAL once at the end
+  // costs a fraction of checkpointing every 4 MB (measured: 0.6 s → 0.2 s of commits on a 1 GB home).
+  const bulk = conn.sqlite !== null && firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
+  if (bulk) conn.sqlite!.exec("PRAGMA wal_autocheckpoint = 0");
   report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
   const escalated = await execute(firstRound);
   if (escalated.length > 0) {
@@ -375,19 +370,20 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     }
   }
   dbs.closeAll();
+  if (bulk) conn.sqlite!.exec("PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE);");
 
   // ---- bookkeeping --------------------------------------------------------------------------------------
   await db.transaction().execute(async (trx) => {
     for (const s of touched.values()) {
       const meta = sessionMeta.get(sessionKey(s.agentId, s.sessionId));
       const row: SessionMeta = meta ? { ...s, ...metaFields(meta) } : { ...s };
-      await upsertSessionMeta(trx, row, now());
+      await upsertSessionMeta(trx, row, now(), conn.sqlite);
     }
     // Metadata can change without events (a label, a status): refresh sessions we already know.
     for (const [k, meta] of sessionMeta) {
       if (touched.has(k)) continue;
       if (!partsBySession.has(k)) continue;
-      await upsertSessionMeta(trx, { deploymentId: dep, agentId: meta.agentId, sessionId: meta.sessionId, ...metaFields(meta) }, now());
+      await upsertSessionMeta(trx, { deploymentId: dep, agentId: meta.agentId, sessionId: meta.sessionId, ...metaFields(meta) }, now(), conn.sqlite);
     }
     const agents = new Set([...touched.values()].map((s) => s.agentId));
     for (const agentId of agents) {

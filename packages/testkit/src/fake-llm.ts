@@ -10,7 +10,8 @@
  *   [[tool:NAME {"json":"args"}]]  answer with one tool call to NAME, unless the conversation already
  *                                  holds a tool result for it (then answer with text). Several tool
  *                                  directives in one message are called one after the other: the k-th
- *                                  call is made once k-1 tool results follow that message.
+ *                                  call is made once k-1 tool results follow that message. Requests
+ *                                  that offer no tools (summarizers) always get text.
  *   [[error:STATUS]]               answer with that HTTP status (once per distinct prompt).
  *   [[fail:STATUS]]                answer with that HTTP status every time (retries fail too).
  *   [[billed:USD]]                 add `usage.cost: USD` (a provider-billed total) to every answer while
@@ -43,9 +44,10 @@ export type FakeLlmRequestLog = {
   usage: FakeUsage | null;
   status: number;
   reply: string | { tool: string; args: unknown };
-  /** Number of request messages, and the first user message (≤ 2000 chars), to attribute a call to a turn. */
+  /** Number of request messages, and the first and last user messages (≤ 2000 chars each), to attribute a call to a turn. */
   messageCount: number;
   firstUserText: string;
+  lastUserText: string;
   /** Wall-clock time the request arrived (ms since epoch). */
   at: number;
 };
@@ -120,6 +122,7 @@ export function planReply(
   messages: ChatMessage[],
   n: number,
   erroredPrompts: Set<string>,
+  toolsOffered = true,
 ): { status: number; reply: string | { tool: string; args: unknown } } {
   const userTexts = messages.filter((m) => m.role === "user").map(messageText);
   const failMatch = userTexts.map((t) => FAIL_DIRECTIVE.exec(t)).find((m) => m !== null);
@@ -134,7 +137,8 @@ export function planReply(
   }
   // Answer with the tool call until a tool result follows the user message that asked for it; OpenClaw may
   // append further (internal) user messages after the result, so "the last message" says nothing.
-  const askedAt = messages.findLastIndex((m) => m.role === "user" && TOOL_DIRECTIVE.test(messageText(m)));
+  // A request without tools (e.g. OpenClaw's compaction summarizer quoting the conversation) gets text.
+  const askedAt = toolsOffered ? messages.findLastIndex((m) => m.role === "user" && TOOL_DIRECTIVE.test(messageText(m))) : -1;
   if (askedAt >= 0) {
     const wanted = [...messageText(messages[askedAt]!).matchAll(TOOL_DIRECTIVES)];
     const answered = messages.slice(askedAt + 1).filter((m) => m.role === "tool").length;
@@ -181,10 +185,16 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     const messages = payload.messages ?? [];
     const n = ++counter;
     const model = payload.model ?? "fake-model";
-    const plan = planReply(messages, n, erroredPrompts);
+    const plan = planReply(messages, n, erroredPrompts, (payload.tools ?? []).length > 0);
     const toolNames = (payload.tools ?? []).map((t) => t.function?.name ?? "?");
     const firstUser = messages.find((m) => m.role === "user");
-    const meta = { messageCount: messages.length, firstUserText: firstUser ? messageText(firstUser).slice(0, 2000) : "", at: Date.now() };
+    const lastUser = messages.findLast((m) => m.role === "user");
+    const meta = {
+      messageCount: messages.length,
+      firstUserText: firstUser ? messageText(firstUser).slice(0, 2000) : "",
+      lastUserText: lastUser ? messageText(lastUser).slice(0, 2000) : "",
+      at: Date.now(),
+    };
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
 
     if (plan.status !== 200) {

@@ -108,9 +108,11 @@ export class PartAccumulator {
       if (f.modelId !== undefined) this.#cursor.lastModel = f.modelId;
     }
 
-    let flags = 0;
-    if (m !== undefined) flags = this.#addMessage(m, eventId, ts, loc);
-    this.#events.push({ eventId, ts, type: f.type, role: m ? m.role : null, flags, bytes: f.bytes });
+    const flags = m !== undefined ? this.#addMessage(m, eventId, ts, loc) : 0;
+    // LLM calls and tool results have rows of their own; every other event is kept as an event record.
+    if ((flags & (EVENT_FLAGS.llmCall | EVENT_FLAGS.toolResult)) === 0) {
+      this.#events.push({ eventId, ts, type: f.type, role: m ? m.role : null, flags, bytes: f.bytes });
+    }
   }
 
   #addMessage(m: MessageFacts, eventId: string, ts: number, loc: EventLocation): number {
@@ -153,9 +155,11 @@ export class PartAccumulator {
           name: call.name,
           via: call.via ?? null,
           argsBytes: call.argsBytes,
+          result: null,
         });
       }
     } else if (m.role === "toolResult") {
+      flags |= EVENT_FLAGS.toolResult;
       if (m.isError === true) flags |= EVENT_FLAGS.toolError;
       this.#toolResults.push({
         callId: m.toolCallId ?? "",
@@ -169,12 +173,21 @@ export class PartAccumulator {
     return flags;
   }
 
+  /** Joins tool results with calls of the same read; the rest are left for the store to join. */
   result(): PartLedger {
+    const calls = new Map<string, ToolCallRecord>();
+    for (const c of this.#toolCalls) if (c.callId !== "" && !calls.has(c.callId)) calls.set(c.callId, c);
+    const unmatched: ToolResultRecord[] = [];
+    for (const r of this.#toolResults) {
+      const call = r.callId !== "" ? calls.get(r.callId) : undefined;
+      if (call && call.result === null) call.result = r;
+      else unmatched.push(r);
+    }
     return {
       events: this.#events,
       llmCalls: this.#llmCalls,
       toolCalls: this.#toolCalls,
-      toolResults: this.#toolResults,
+      toolResults: unmatched,
       header: this.#header,
       problems: this.#problems,
       cursor: { ...this.#cursor },

@@ -2,6 +2,9 @@
  * Ledger records: what one read of one transcript part (a file, an archive, a session's SQLite rows)
  * contributes. They are keyed so that the same event found in several stores is counted once:
  * events and LLM calls by (session, event id), tool calls by (session, tool call id).
+ *
+ * Every transcript event lands in exactly one list: an LLM call in `llmCalls`, a tool result in its tool
+ * call (or in `toolResults` when its call is not in this read), anything else in `events`.
  */
 import type { TokenCounts } from "./facts.ts";
 import type { Problem } from "./problems.ts";
@@ -13,6 +16,7 @@ export const EVENT_FLAGS = {
   toolError: 4, // tool result with isError
   llmCall: 8, // assistant message that is an LLM call
   artifact: 16, // assistant transcript artifact (delivery mirror, zero usage)
+  toolResult: 32, // tool result message
 } as const;
 
 export type EventRecord = {
@@ -49,6 +53,8 @@ export type ToolCallRecord = {
   name: string;
   via: string | null;
   argsBytes: number;
+  /** The joined result, when it is in the same read (else it arrives as a ToolResultRecord, maybe later). */
+  result: ToolResultRecord | null;
 };
 
 export type ToolResultRecord = {

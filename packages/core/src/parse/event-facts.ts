@@ -14,9 +14,12 @@ import {
   readString,
   scanArray,
   scanObject,
+  setScanEncoding,
   skipValue,
   skipWhitespace,
+  spanBytes,
   valueKind,
+  type TextEncoding,
 } from "./json-scan.ts";
 
 export type ExtractFailure = { failed: ProblemKind; detail: string };
@@ -25,10 +28,6 @@ export function isExtractFailure(r: EventFacts | ExtractFailure): r is ExtractFa
   return (r as ExtractFailure).failed !== undefined;
 }
 
-/** UTF-8 byte length of `s.slice(start, end)`. */
-function utf8Bytes(s: string, start: number, end: number): number {
-  return Buffer.byteLength(start === 0 && end === s.length ? s : s.slice(start, end), "utf8");
-}
 
 function optString(s: string, i: number): { value: string | undefined; end: number } {
   if (valueKind(s, i) !== "string") return { value: undefined, end: skipValue(s, i) };
@@ -170,7 +169,7 @@ function scanContentBlock(s: string, i: number, calls: ToolCallFacts[]): number 
       id: id ?? "",
       name: inner ?? name ?? "",
       via: inner !== undefined ? wrapper : undefined,
-      argsBytes: argsStart >= 0 ? utf8Bytes(s, argsStart, argsEnd) : 0,
+      argsBytes: argsStart >= 0 ? spanBytes(s, argsStart, argsEnd) : 0,
     });
   }
   return end;
@@ -216,7 +215,7 @@ function scanMessage(s: string, i: number, m: MessageFacts): number {
       case "content": {
         const end =
           valueKind(s, v) === "array" ? scanArray(s, v, (_idx, e) => scanContentBlock(s, e, m.toolCalls)) : skipValue(s, v);
-        m.contentBytes = utf8Bytes(s, v, end);
+        m.contentBytes = spanBytes(s, v, end);
         return end;
       }
       case "__openclaw": {
@@ -234,7 +233,12 @@ function scanMessage(s: string, i: number, m: MessageFacts): number {
   });
 }
 
-export function extractEventFacts(text: string): EventFacts | ExtractFailure {
+/**
+ * @param text  the event's JSON text
+ * @param encoding  "latin1" when `text` is raw UTF-8 bytes decoded one byte per char (see json-scan.ts)
+ */
+export function extractEventFacts(text: string, encoding: TextEncoding = "utf16"): EventFacts | ExtractFailure {
+  setScanEncoding(encoding);
   const start = skipWhitespace(text, 0);
   if (start === text.length) return { failed: "blank-line", detail: "blank line" };
   const facts: EventFacts = {
@@ -297,6 +301,6 @@ export function extractEventFacts(text: string): EventFacts | ExtractFailure {
     throw e;
   }
   if (!hasType) return { failed: "missing-event-type", detail: "event has no string `type`" };
-  facts.bytes = utf8Bytes(text, 0, text.length);
+  facts.bytes = spanBytes(text, 0, text.length);
   return facts;
 }

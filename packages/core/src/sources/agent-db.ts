@@ -234,19 +234,22 @@ function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[]
   });
 }
 
-export type TranscriptRow = { seq: number; text: string | null; createdAt: number | undefined; error?: string };
+export type TranscriptRow = { seq: number; text: string | null; encoding: "utf16" | "latin1"; createdAt: number | undefined; error?: string };
 
-/** Decodes one `transcript_events` row: `event_json`, or the zstd frame in `event_zstd`. */
-export function decodeRow(eventJson: unknown, eventZstd: unknown): { text: string | null; error?: string } {
-  if (typeof eventJson === "string") return { text: eventJson };
+/**
+ * Decodes one `transcript_events` row: `event_json` (already a JS string), or the zstd frame in
+ * `event_zstd` (returned as latin1 text, see json-scan.ts).
+ */
+export function decodeRow(eventJson: unknown, eventZstd: unknown): { text: string | null; encoding: "utf16" | "latin1"; error?: string } {
+  if (typeof eventJson === "string") return { text: eventJson, encoding: "utf16" };
   if (eventZstd instanceof Uint8Array) {
     try {
-      return { text: zlib.zstdDecompressSync(eventZstd).toString("utf8") };
+      return { text: zlib.zstdDecompressSync(eventZstd).toString("latin1"), encoding: "latin1" };
     } catch (e) {
-      return { text: null, error: `zstd: ${(e as Error).message}` };
+      return { text: null, encoding: "latin1", error: `zstd: ${(e as Error).message}` };
     }
   }
-  return { text: null, error: "row has neither event_json nor event_zstd" };
+  return { text: null, encoding: "utf16", error: "row has neither event_json nor event_zstd" };
 }
 
 /** Iterates a session's rows with `afterSeq < seq ≤ uptoSeq`, in order. */
@@ -256,7 +259,7 @@ export function* iterateSessionRows(db: DatabaseSync, sessionId: string, afterSe
   );
   for (const r of st.iterate(sessionId, afterSeq, uptoSeq) as Iterable<Row>) {
     const decoded = decodeRow(r["event_json"], r["event_zstd"]);
-    const row: TranscriptRow = { seq: num(r["seq"]), text: decoded.text, createdAt: typeof r["created_at"] === "number" ? r["created_at"] : undefined };
+    const row: TranscriptRow = { seq: num(r["seq"]), text: decoded.text, encoding: decoded.encoding, createdAt: typeof r["created_at"] === "number" ? r["created_at"] : undefined };
     if (decoded.error !== undefined) row.error = decoded.error;
     yield row;
   }
@@ -278,9 +281,10 @@ export function readColdBlob(db: DatabaseSync, sessionId: string): { text: strin
 
 export function decodeBlob(blob: unknown, compressed: boolean): { text: string | null; error?: string } {
   if (!(blob instanceof Uint8Array)) return { text: null, error: "archive has no blob" };
-  if (!compressed) return { text: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString("utf8") };
+  // Archive text is returned as latin1 (one char per byte); its lines go to extractEventFacts(…, "latin1").
+  if (!compressed) return { text: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString("latin1") };
   try {
-    return { text: zlib.zstdDecompressSync(blob).toString("utf8") };
+    return { text: zlib.zstdDecompressSync(blob).toString("latin1") };
   } catch (e) {
     return { text: null, error: `zstd: ${(e as Error).message}` };
   }

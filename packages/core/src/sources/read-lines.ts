@@ -6,6 +6,8 @@
  * - Lines longer than `maxLineBytes` are reported and skipped without being held in memory.
  * - Reads stop at `endOffset` (the size seen when the scan was planned) so that one scan is consistent
  *   with its own fingerprint even while the file grows.
+ * - Lines are handed over as latin1 text (one char per byte): offsets stay byte offsets, and decoding is
+ *   about twice as fast as UTF-8; extractEventFacts(text, "latin1") decodes only what it keeps.
  */
 import fs from "node:fs";
 
@@ -38,9 +40,13 @@ export function readLinesFromFile(path: string, options: ReadLinesOptions, sink:
   }
 }
 
+/** One read buffer per thread, reused across files (allocating 8 MB per small file dominated small reads). */
+let shared: Buffer | null = null;
+
 function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink): ReadLinesResult {
   const chunkBytes = options.chunkBytes ?? 8 * 1024 * 1024;
-  let buf = Buffer.allocUnsafe(chunkBytes);
+  if (!shared || shared.length !== chunkBytes) shared = Buffer.allocUnsafe(chunkBytes);
+  let buf = shared;
   let bufStart = options.startOffset; // file offset of buf[0]
   let filled = 0;
   let pos = options.startOffset; // next file offset to read
@@ -71,7 +77,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink):
       } else {
         let end = nl;
         if (end > at && buf[end - 1] === 13) end--; // tolerate CRLF
-        sink(buf.toString("utf8", at, end), line, bufStart + at, bufStart + nl + 1, true);
+        sink(buf.toString("latin1", at, end), line, bufStart + at, bufStart + nl + 1, true);
       }
       at = nl + 1;
       consumed = bufStart + at;
@@ -79,7 +85,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink):
 
     if (eof) {
       if (filled > at && !skippingTooLong) {
-        sink(buf.toString("utf8", at, filled), line + 1, bufStart + at, bufStart + filled, false);
+        sink(buf.toString("latin1", at, filled), line + 1, bufStart + at, bufStart + filled, false);
       } else if (skippingTooLong) {
         options.onTooLong?.(line + 1, tooLongBytes + filled - at);
       }
@@ -107,7 +113,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink):
   }
 }
 
-/** Splits an in-memory JSONL text (a decompressed archive) into lines with the same contract. */
+/** Splits an in-memory JSONL text (a decompressed archive, as latin1 text) into lines with the same contract. */
 export function readLinesFromText(text: string, sink: LineSink): number {
   let at = 0;
   let line = 0;

@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import { PartAccumulator } from "../accounting/part-accumulator.ts";
 import { newPartCursor, type PartCursor, type PartLedger } from "../model/ledger.ts";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
+import type { TextEncoding } from "../parse/json-scan.ts";
 import { iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import type { DiscoveredPart, FilePosition, PartPosition } from "./parts.ts";
 import { readLinesFromFile, readLinesFromText } from "./read-lines.ts";
@@ -116,7 +117,7 @@ export function readPart(task: ReadTask, opts: ReadOptions): ReadOutcome {
       }
       let text: string;
       try {
-        text = zlib.zstdDecompressSync(buf).toString("utf8");
+        text = zlib.zstdDecompressSync(buf).toString("latin1");
       } catch (e) {
         acc.problem("zstd-decode-failed", {}, `zstd: ${(e as Error).message}`);
         return outcome({ type: "whole" }, fingerprint, buf.length);
@@ -138,7 +139,7 @@ export function readPart(task: ReadTask, opts: ReadOptions): ReadOutcome {
           continue;
         }
         bytes += row.text.length;
-        feedEvent(row.text, acc, row.createdAt !== undefined ? { seq: row.seq, createdAt: row.createdAt } : { seq: row.seq });
+        feedEvent(row.text, row.encoding, acc, row.createdAt !== undefined ? { seq: row.seq, createdAt: row.createdAt } : { seq: row.seq });
       }
       opts.onProgress?.(bytes);
       // Rows that appeared or vanished below the previous watermark mean the session was rewritten.
@@ -184,10 +185,10 @@ function readPlainFile(task: ReadTask, path: string, acc: PartAccumulator, opts:
       if (complete) {
         // The newline that completes a line we already took without one is not a blank line.
         if (text === "" && lineStart === startOffset && from?.open === true) return;
-        feedEvent(text, acc, { line });
+        feedEvent(text, "latin1", acc, { line });
         return;
       }
-      const facts = extractEventFacts(text);
+      const facts = extractEventFacts(text, "latin1");
       if (isExtractFailure(facts)) {
         acc.problem("truncated-line", { line }, `last line has no newline and is incomplete (${facts.detail}); will be re-read when it grows`);
       } else {
@@ -203,8 +204,8 @@ function readPlainFile(task: ReadTask, path: string, acc: PartAccumulator, opts:
   return outcome(position, fingerprint, result.bytesRead);
 }
 
-function feedEvent(text: string, acc: PartAccumulator, loc: { line?: number; seq?: number; createdAt?: number }): void {
-  const facts = extractEventFacts(text);
+function feedEvent(text: string, encoding: TextEncoding, acc: PartAccumulator, loc: { line?: number; seq?: number; createdAt?: number }): void {
+  const facts = extractEventFacts(text, encoding);
   if (isExtractFailure(facts)) acc.addFailure(facts, loc);
   else acc.add(facts, loc);
 }
@@ -212,6 +213,6 @@ function feedEvent(text: string, acc: PartAccumulator, loc: { line?: number; seq
 function feedText(text: string, acc: PartAccumulator): void {
   readLinesFromText(text, (line, lineNo, _s, _e, complete) => {
     if (!complete && line.trim() === "") return; // trailing newline at end of an archive
-    feedEvent(line, acc, { line: lineNo });
+    feedEvent(line, "latin1", acc, { line: lineNo });
   });
 }

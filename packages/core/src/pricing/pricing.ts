@@ -86,7 +86,9 @@ export function createPriceBook(configPrices: PriceEntry[], tablePrices: PriceEn
       }
     }
   };
-  for (const e of tablePrices) add(e, "table");
+  // OpenClaw's catalog uses all-zero prices as "unknown" placeholders (hasKnownPricing); an operator's
+  // config with zeros, on the other hand, declares a free model (a local one, say) and is honoured.
+  for (const e of tablePrices) if (!isAllZero(e)) add(e, "table");
   for (const e of configPrices) add(e, "config");
 
   return {
@@ -108,6 +110,10 @@ export function createPriceBook(configPrices: PriceEntry[], tablePrices: PriceEn
   };
 }
 
+function isAllZero(p: PriceEntry): boolean {
+  return p.input === 0 && p.output === 0 && !p.cacheRead && !p.cacheWrite && !(p.tiers ?? []).some((t) => t.input || t.output);
+}
+
 function priceKey(p: TokenPrice & { tiers?: PriceTier[] | undefined }): string {
   return JSON.stringify([p.input, p.output, p.cacheRead ?? null, p.cacheWrite ?? null, p.tiers ?? null]);
 }
@@ -126,10 +132,10 @@ export function selectTier(entry: PriceEntry, tokens: TokenCounts): { price: Tok
   return chosen;
 }
 
-/** Nano-dollars for `tokens` at `price`. Cache prices default to the input price when a table omits them. */
+/** Nano-dollars for `tokens` at `price`. A missing cache price counts as 0, as in OpenClaw's own costing. */
 export function estimateNanos(price: TokenPrice, tokens: TokenCounts): number {
-  const cacheRead = price.cacheRead ?? price.input;
-  const cacheWrite = price.cacheWrite ?? price.input;
+  const cacheRead = price.cacheRead ?? 0;
+  const cacheWrite = price.cacheWrite ?? 0;
   // price [USD / 1e6 tokens] × tokens × 1e9 [nanos / USD] / 1e6 = price × tokens × 1e3
   return Math.round(
     (price.input * tokens.input + price.output * tokens.output + cacheRead * tokens.cacheRead + cacheWrite * tokens.cacheWrite) *

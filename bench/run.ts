@@ -1,0 +1,180 @@
+/**
+ * `npm run bench [-- --size 1024 --sessions 6000 --only legacy|sqlite]`
+ *
+ * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically, cached in bench/.corpus):
+ *   baseline   a plain single-thread read + JSON.parse of every line / row, measured in the same run
+ *   cold       `clawtower report summary` on an empty store: MiB/s and peak RSS (whole process, workers included)
+ *   warm       the same report again, nothing changed: wall time, and the rescan (sync) alone
+ *   append     one event appended to one session: wall time, the rescan alone, and bytes re-read
+ * and checks that every total equals the generator's own tally.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import zlib from "node:zlib";
+import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
+import { openStore, syncHome } from "@clawtower/store";
+import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "./corpus.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const sizeMiB = Number(arg("size", "1024"));
+const sessions = Number(arg("sessions", "6000"));
+const only = arg("only", "");
+const MiB = 2 ** 20;
+
+function corpusDir(format: CorpusFormat): string {
+  return path.join(root, "bench", ".corpus", `${format}-v${GENERATOR_VERSION}-${sizeMiB}m-${sessions}s`);
+}
+
+function ensureCorpus(format: CorpusFormat): { dir: string; totals: CorpusTotals } {
+  const dir = corpusDir(format);
+  const meta = path.join(dir, "corpus.json");
+  if (fs.existsSync(meta)) return { dir, totals: (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals };
+  process.stderr.write(`generating ${format} corpus (${sizeMiB} MiB, ${sessions} sessions) in ${dir} …\n`);
+  const t = performance.now();
+  const totals = generateCorpus(dir, { format, targetBytes: sizeMiB * MiB, seed: 20261122, sessions, agents: 8 });
+  process.stderr.write(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  return { dir, totals };
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The baseline: one thread, every line or row read and JSON.parse'd, nothing else. */
+function baseline(format: CorpusFormat, dir: string): { seconds: number; events: number } {
+  const t = performance.now();
+  let events = 0;
+  const parseText = (text: string) => {
+    for (const line of text.split("\n")) {
+      if (line.length === 0) continue;
+      try {
+        JSON.parse(line);
+      } catch {
+        // bad lines are part of the corpus
+      }
+      events++;
+    }
+  };
+  for (const file of walk(path.join(dir, "agents"))) {
+    if (format === "legacy" && /\.jsonl/.test(file)) parseText(fs.readFileSync(file, "utf8"));
+    if (format === "sqlite" && file.endsWith(".jsonl.zst")) parseText(zlib.zstdDecompressSync(fs.readFileSync(file)).toString("utf8"));
+    if (format === "sqlite" && file.endsWith("openclaw-agent.sqlite")) {
+      const db = new DatabaseSync(file, { readOnly: true });
+      for (const r of db.prepare("SELECT event_json, event_zstd FROM transcript_events").iterate() as Iterable<{ event_json: string | null; event_zstd: Uint8Array | null }>) {
+        JSON.parse(r.event_json ?? zlib.zstdDecompressSync(r.event_zstd!).toString("utf8"));
+        events++;
+      }
+      for (const r of db.prepare("SELECT archive_blob FROM session_transcript_archives").iterate() as Iterable<{ archive_blob: Uint8Array }>) {
+        parseText(zlib.zstdDecompressSync(r.archive_blob).toString("utf8"));
+      }
+      db.close();
+    }
+  }
+  return { seconds: (performance.now() - t) / 1000, events };
+}
+
+type CliRun = { seconds: number; rssMiB: number | null; json: { totals: { sessions: number; llmCalls: number; toolCalls: number; tokens: CorpusTotals["tokens"]; cost: { recorded: number } } } };
+
+function runCli(home: string, db: string): CliRun {
+  const time = fs.existsSync("/usr/bin/time") ? ["/usr/bin/time", "-f", "%M"] : [];
+  const cmd = [...time, process.execPath, path.join(root, "packages/cli/bin/clawtower.js"), "report", "summary", "--json", "--no-progress", "--openclaw-home", home, "--db", db];
+  const t = performance.now();
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", maxBuffer: 64 * MiB });
+  const seconds = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`clawtower failed (${r.status}): ${r.stderr}`);
+  const rssLine = r.stderr.trim().split("\n").at(-1) ?? "";
+  return { seconds, rssMiB: time.length && /^\d+$/.test(rssLine) ? Number(rssLine) / 1024 : null, json: JSON.parse(r.stdout) };
+}
+
+async function rescan(home: string, db: string): Promise<{ ms: number; bytesRead: number }> {
+  const conn = await openStore({ kind: "sqlite", path: db });
+  const config = readConfigPrices(home, listAgents(home).map((a) => a.dir));
+  const prices = createPriceBook(config.prices, loadBundledPrices().prices);
+  const t = performance.now();
+  // Same deployment id as the CLI would use is not needed: the store only has this home.
+  const deployment = (await conn.db.selectFrom("deployments").select(["deployment_id", "name"]).executeTakeFirstOrThrow());
+  const report = await syncHome(conn, { home, deploymentId: deployment.deployment_id, deploymentName: deployment.name, prices });
+  const ms = performance.now() - t;
+  await conn.close();
+  return { ms, bytesRead: report.bytesRead };
+}
+
+function appendOne(format: CorpusFormat, dir: string): void {
+  const event = JSON.stringify({
+    type: "message",
+    id: `bench-append-${Date.now()}`,
+    timestamp: new Date().toISOString(),
+    message: { role: "assistant", provider: "anthropic", model: "claude-sonnet-4-5", usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0, cost: { total: 0.000018 } } },
+  });
+  if (format === "legacy") {
+    const file = walk(path.join(dir, "agents")).find((f) => f.endsWith(".jsonl"))!;
+    fs.appendFileSync(file, `${event}\n`);
+    return;
+  }
+  const file = walk(path.join(dir, "agents")).find((f) => f.endsWith("openclaw-agent.sqlite"))!;
+  const db = new DatabaseSync(file);
+  const s = db.prepare("SELECT session_id, max(seq) AS m FROM transcript_events GROUP BY session_id LIMIT 1").get() as { session_id: string; m: number };
+  db.prepare("INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?, ?, ?, ?)").run(s.session_id, s.m + 1, event, Date.now());
+  db.close();
+}
+
+function exact(run: CliRun, totals: CorpusTotals): string {
+  const t = run.json.totals;
+  const ok =
+    t.sessions === totals.sessions &&
+    t.llmCalls === totals.llmCalls &&
+    t.toolCalls === totals.toolCalls &&
+    JSON.stringify(t.tokens) === JSON.stringify(totals.tokens) &&
+    Math.round(t.cost.recorded * 1e9) === totals.recordedCostNanos;
+  return ok ? "yes" : `NO (${JSON.stringify(t)} vs ${JSON.stringify(totals)})`;
+}
+
+const rows: string[] = [];
+for (const format of ["legacy", "sqlite"] as const) {
+  if (only && only !== format) continue;
+  const { dir, totals } = ensureCorpus(format);
+  const storeMiB = totals.storeBytes / MiB;
+  const rawMiB = totals.rawBytes / MiB;
+  const base = baseline(format, dir);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "clawtower-bench-"));
+  const db = path.join(work, "clawtower.db");
+  const cold = runCli(dir, db);
+  const warm = runCli(dir, db);
+  const warmScan = await rescan(dir, db);
+  appendOne(format, dir);
+  const appendScan = await rescan(dir, db);
+  appendOne(format, dir);
+  const appendCli = runCli(dir, db);
+  fs.rmSync(work, { recursive: true, force: true });
+  rows.push(
+    `| ${format} | ${storeMiB.toFixed(0)} MiB on disk (${rawMiB.toFixed(0)} MiB of event JSON), ${totals.sessions.toLocaleString("en-US")} sessions, ${totals.llmCalls.toLocaleString("en-US")} calls ` +
+      `| ${(storeMiB / base.seconds).toFixed(0)} MiB/s (${base.seconds.toFixed(2)} s) ` +
+      `| **${(storeMiB / cold.seconds).toFixed(0)} MiB/s** (${cold.seconds.toFixed(2)} s), peak RSS ${cold.rssMiB?.toFixed(0) ?? "?"} MiB ` +
+      `| ${warm.seconds.toFixed(2)} s (rescan ${(warmScan.ms / 1000).toFixed(3)} s, ${warmScan.bytesRead} B read) ` +
+      `| ${appendCli.seconds.toFixed(2)} s (rescan ${(appendScan.ms / 1000).toFixed(3)} s, ${appendScan.bytesRead.toLocaleString("en-US")} B read) ` +
+      `| ${exact(cold, totals)} |`,
+  );
+}
+
+const header = [
+  `Measured ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}.`,
+  "",
+  "| corpus | baseline: 1 thread read + JSON.parse | cold `report summary` | warm, no change | one session appended | totals exact |",
+  "|---|---|---|---|---|---|",
+];
+const table = [...header, ...rows].join("\n");
+process.stdout.write(`${table}\n`);
+fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

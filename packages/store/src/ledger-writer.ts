@@ -11,6 +11,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { CompiledQuery, sql, type Kysely, type Transaction } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
+import { slotsOfParts, type Touched } from "./rollups.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 export type SessionRef = { deploymentId: string; agentId: string; sessionId: string };
@@ -168,8 +169,12 @@ export async function writePartLedger(
   ledger: PartLedger,
   prices: PriceBook,
   conn: { dialect: Dialect; sqlite: DatabaseSync | null },
+  touched: Touched,
 ): Promise<void> {
   const rows = ledgerRows(ref, partId, ledger, prices);
+  touched.session(ref);
+  for (const c of ledger.llmCalls) touched.slot(ref.deploymentId, c.ts);
+  for (const t of ledger.toolCalls) touched.slot(ref.deploymentId, t.ts);
   if (conn.sqlite) {
     const st = sqliteStatements(conn.sqlite);
     for (const r of rows.events) st.event.run(...r);
@@ -188,6 +193,12 @@ export async function writePartLedger(
         await db.executeQuery(CompiledQuery.raw(q.text, q.values));
       }
     }
+  }
+  // A result whose call came in an earlier read changes the call's row: its slot is the call's.
+  for (const [i, r] of ledger.toolResults.entries()) {
+    const row = await sql<{ ts: number }>`SELECT ts FROM tool_calls WHERE deployment_id = ${ref.deploymentId} AND agent_id = ${ref.agentId}
+      AND session_id = ${ref.sessionId} AND call_id = ${toolCallId(r.callId, r.eventId, i)}`.execute(db);
+    for (const x of row.rows) touched.slot(ref.deploymentId, Number(x.ts));
   }
   await writeProblems(db, ref.deploymentId, partId, ledger.problems, conn.sqlite);
 }
@@ -292,8 +303,10 @@ export async function writeProblems(db: Db, deploymentId: string, partId: number
 }
 
 /** Removes what the given parts contributed (before re-reading a rewritten session). */
-export async function deletePartRows(db: Db, ref: SessionRef, partIds: number[]): Promise<void> {
+export async function deletePartRows(db: Db, ref: SessionRef, partIds: number[], touched: Touched): Promise<void> {
   if (partIds.length === 0) return;
+  touched.session(ref);
+  await slotsOfParts(db, ref, partIds, touched);
   for (const table of ["events", "llm_calls", "tool_calls"] as const) {
     await db
       .deleteFrom(table)

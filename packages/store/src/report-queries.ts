@@ -19,6 +19,7 @@ import {
   type UsageAggregate,
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
+import { SLOT_OF_TS } from "./rollups.ts";
 import type { Database } from "./schema.ts";
 
 type TsTable = "llm_calls" | "tool_calls" | "events";
@@ -35,9 +36,29 @@ function scoped<T extends TsTable, O>(qb: SelectQueryBuilder<Database, T, O>, f:
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-export async function usageAggregates(conn: StoreConnection, f: ReportFilters): Promise<UsageAggregate[]> {
-  const slot = sql<number>`ts / ${SLOT_MS}`;
-  const rows = await scoped(conn.db.selectFrom("llm_calls"), f)
+function usageRow(r: Record<string, unknown>): UsageAggregate {
+  return {
+    slot: n(r["slot"]),
+    agentId: String(r["agent_id"]),
+    provider: String(r["provider"]),
+    model: String(r["model"]),
+    calls: n(r["calls"]),
+    input: n(r["input"]),
+    output: n(r["output"]),
+    cacheRead: n(r["cache_read"]),
+    cacheWrite: n(r["cache_write"]),
+    recordedNanos: n(r["recorded"]),
+    estimatedNanos: n(r["estimated"]),
+    unpricedCalls: n(r["unpriced"]),
+    unpricedTokens: n(r["unpriced_tokens"]),
+  };
+}
+
+/** LLM calls aggregated per slot straight from the rows, for the partial slots at the edges of a range. */
+async function rawUsage(conn: StoreConnection, f: ReportFilters, from: number, to: number): Promise<UsageAggregate[]> {
+  if (from >= to) return [];
+  const slot = SLOT_OF_TS;
+  const rows = await scoped(conn.db.selectFrom("llm_calls"), { ...f, since: from, until: to })
     .select([
       slot.as("slot"),
       "agent_id",
@@ -57,21 +78,49 @@ export async function usageAggregates(conn: StoreConnection, f: ReportFilters): 
     ])
     .groupBy([slot, "agent_id", "provider", "model"])
     .execute();
-  return rows.map((r) => ({
-    slot: n(r.slot),
-    agentId: r.agent_id,
-    provider: r.provider,
-    model: r.model,
-    calls: n(r.calls),
-    input: n(r.input),
-    output: n(r.output),
-    cacheRead: n(r.cache_read),
-    cacheWrite: n(r.cache_write),
-    recordedNanos: n(r.recorded),
-    estimatedNanos: n(r.estimated),
-    unpricedCalls: n(r.unpriced),
-    unpricedTokens: n(r.unpriced_tokens),
-  }));
+  return rows.map(usageRow);
+}
+
+/** Whole slots of a range read from the rollup; `firstSlot`/`endSlot` null means unbounded. */
+async function rolledUsage(conn: StoreConnection, f: ReportFilters, firstSlot: number | null, endSlot: number | null): Promise<UsageAggregate[]> {
+  let q = conn.db
+    .selectFrom("usage_rollup")
+    .select([
+      "slot",
+      "agent_id",
+      "provider",
+      "model",
+      "calls",
+      "input_tokens as input",
+      "output_tokens as output",
+      "cache_read_tokens as cache_read",
+      "cache_write_tokens as cache_write",
+      "recorded_nanos as recorded",
+      "estimated_nanos as estimated",
+      "unpriced_calls as unpriced",
+      "unpriced_tokens",
+    ]);
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+  if (firstSlot !== null) q = q.where("slot", ">=", firstSlot);
+  if (endSlot !== null) q = q.where("slot", "<", endSlot);
+  return (await q.execute()).map((r) => usageRow(r as Record<string, unknown>));
+}
+
+/**
+ * Usage per (slot, agent, provider, model) for a range: whole 15-minute slots come from the rollup, the
+ * partial slots at either end from the calls themselves, so any instant range is exact and fast.
+ */
+export async function usageAggregates(conn: StoreConnection, f: ReportFilters): Promise<UsageAggregate[]> {
+  const firstSlot = f.since === null ? null : Math.ceil(f.since / SLOT_MS);
+  const endSlot = f.until === null ? null : Math.floor(f.until / SLOT_MS);
+  if (firstSlot !== null && endSlot !== null && firstSlot >= endSlot) return rawUsage(conn, f, f.since!, f.until!);
+  const parts = await Promise.all([
+    rolledUsage(conn, f, firstSlot, endSlot),
+    f.since !== null ? rawUsage(conn, f, f.since, firstSlot! * SLOT_MS) : Promise.resolve([]),
+    f.until !== null ? rawUsage(conn, f, endSlot! * SLOT_MS, f.until) : Promise.resolve([]),
+  ]);
+  return parts.flat();
 }
 
 /** Sessions whose activity overlaps the range (first event before `until`, last event at or after `since`). */
@@ -115,13 +164,23 @@ export async function listProblems(conn: StoreConnection, f: Pick<ReportFilters,
   }));
 }
 
+/** Sessions per model (from session_models) or per agent (from sessions), active in the range. */
 async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "model" | "agent"): Promise<Map<string, number>> {
-  const key = by === "model" ? sql<string>`provider || ${"\u0000"} || model` : sql<string>`agent_id`;
-  const rows = await scoped(conn.db.selectFrom("llm_calls"), f)
-    .select([key.as("k"), sql<number>`count(DISTINCT agent_id || ${"\u0000"} || session_id)`.as("n")])
-    .groupBy(key)
-    .execute();
-  return new Map(rows.map((r) => [r.k, n(r.n)]));
+  if (by === "agent") {
+    let q = conn.db.selectFrom("sessions").select(["agent_id as k", sql<number>`count(*)`.as("n")]).where("first_ts", "is not", null).groupBy("agent_id");
+    if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+    if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+    if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+    if (f.until !== null) q = q.where("first_ts", "<", f.until);
+    return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
+  }
+  const key = sql<string>`provider || ${"\u0000"} || model`;
+  let q = conn.db.selectFrom("session_models").select([key.as("k"), sql<number>`count(*)`.as("n")]).groupBy(["provider", "model"]);
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+  if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+  if (f.until !== null) q = q.where("first_ts", "<", f.until);
+  return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
 }
 
 export type SessionQuery = { limit?: number | undefined; offset?: number | undefined; sort?: "last" | "cost" | "tokens" | "calls" | undefined };
@@ -206,31 +265,63 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
   };
 }
 
+/** Tool calls per tool; whole slots from the rollup, partial edge slots from the rows. */
 export async function toolAggregates(conn: StoreConnection, f: ReportFilters): Promise<ToolAggregate[]> {
-  const rows = await scoped(conn.db.selectFrom("tool_calls"), f)
-    .where("call_event_id", "is not", null)
-    .select([
-      sql<string>`coalesce(name, '(unknown)')`.as("name"),
-      sql<number>`count(*)`.as("calls"),
-      sql<number>`count(result_event_id)`.as("with_result"),
-      sql<number>`count(*) FILTER (WHERE is_error = 1)`.as("errors"),
-      sql<number>`count(DISTINCT agent_id || ${"\u0000"} || session_id)`.as("sessions"),
-      sql<number>`coalesce(sum(args_bytes), 0)`.as("args_bytes"),
-      sql<number>`coalesce(sum(result_bytes), 0)`.as("result_bytes"),
-      sql<number>`coalesce(max(result_bytes), 0)`.as("max_result_bytes"),
-    ])
-    .groupBy(sql`coalesce(name, '(unknown)')`)
-    .execute();
-  return rows.map((r) => ({
-    name: r.name,
-    calls: n(r.calls),
-    withResult: n(r.with_result),
-    errors: n(r.errors),
-    sessions: n(r.sessions),
-    argsBytes: n(r.args_bytes),
-    resultBytes: n(r.result_bytes),
-    maxResultBytes: n(r.max_result_bytes),
-  }));
+  const firstSlot = f.since === null ? null : Math.ceil(f.since / SLOT_MS);
+  const endSlot = f.until === null ? null : Math.floor(f.until / SLOT_MS);
+  const out = new Map<string, ToolAggregate>();
+  const add = (r: Record<string, unknown>) => {
+    const name = String(r["name"]);
+    const t = out.get(name) ?? { name, calls: 0, withResult: 0, errors: 0, argsBytes: 0, resultBytes: 0, maxResultBytes: 0 };
+    t.calls += n(r["calls"]);
+    t.withResult += n(r["with_result"]);
+    t.errors += n(r["errors"]);
+    t.argsBytes += n(r["args_bytes"]);
+    t.resultBytes += n(r["result_bytes"]);
+    t.maxResultBytes = Math.max(t.maxResultBytes, n(r["max_result_bytes"]));
+    out.set(name, t);
+  };
+  const raw = async (from: number, to: number) => {
+    if (from >= to) return;
+    const rows = await scoped(conn.db.selectFrom("tool_calls"), { ...f, since: from, until: to })
+      .where("call_event_id", "is not", null)
+      .select([
+        sql<string>`coalesce(name, '(unknown)')`.as("name"),
+        sql<number>`count(*)`.as("calls"),
+        sql<number>`count(result_event_id)`.as("with_result"),
+        sql<number>`count(*) FILTER (WHERE is_error = 1)`.as("errors"),
+        sql<number>`coalesce(sum(args_bytes), 0)`.as("args_bytes"),
+        sql<number>`coalesce(sum(result_bytes), 0)`.as("result_bytes"),
+        sql<number>`coalesce(max(result_bytes), 0)`.as("max_result_bytes"),
+      ])
+      .groupBy(sql`coalesce(name, '(unknown)')`)
+      .execute();
+    rows.forEach((r) => add(r as Record<string, unknown>));
+  };
+  if (firstSlot !== null && endSlot !== null && firstSlot >= endSlot) {
+    await raw(f.since!, f.until!);
+  } else {
+    let q = conn.db
+      .selectFrom("tool_rollup")
+      .select([
+        "name",
+        sql<number>`sum(calls)`.as("calls"),
+        sql<number>`sum(with_result)`.as("with_result"),
+        sql<number>`sum(errors)`.as("errors"),
+        sql<number>`sum(args_bytes)`.as("args_bytes"),
+        sql<number>`sum(result_bytes)`.as("result_bytes"),
+        sql<number>`max(max_result_bytes)`.as("max_result_bytes"),
+      ])
+      .groupBy("name");
+    if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+    if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+    if (firstSlot !== null) q = q.where("slot", ">=", firstSlot);
+    if (endSlot !== null) q = q.where("slot", "<", endSlot);
+    (await q.execute()).forEach((r) => add(r as Record<string, unknown>));
+    if (f.since !== null) await raw(f.since, firstSlot! * SLOT_MS);
+    if (f.until !== null) await raw(endSlot! * SLOT_MS, f.until);
+  }
+  return [...out.values()];
 }
 
 // ---- whole reports --------------------------------------------------------------------------------------

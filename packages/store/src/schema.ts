@@ -158,6 +158,106 @@ export type ProblemsTable = {
   detail: string;
 };
 
+/** LLM usage per 15-minute slot, agent, provider and model: what dashboards at millions of calls read. */
+export type UsageRollupTable = {
+  deployment_id: string;
+  slot: number;
+  agent_id: string;
+  provider: string;
+  model: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  recorded_nanos: number;
+  estimated_nanos: number;
+  unpriced_calls: number;
+  unpriced_tokens: number;
+};
+
+export type ToolRollupTable = {
+  deployment_id: string;
+  slot: number;
+  agent_id: string;
+  name: string;
+  calls: number;
+  with_result: number;
+  errors: number;
+  args_bytes: number;
+  result_bytes: number;
+  max_result_bytes: number;
+};
+
+/** Which models each session used, and when (sessions per model without scanning every call). */
+export type SessionModelsTable = {
+  deployment_id: string;
+  agent_id: string;
+  session_id: string;
+  provider: string;
+  model: string;
+  calls: number;
+  first_ts: number;
+  last_ts: number;
+};
+
+export type ApiKeysTable = {
+  key_id: string;
+  name: string | null;
+  project_id: string | null;
+  deployment_id: string | null;
+  /** sha256 of the secret; the secret itself is shown once and never stored. */
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+};
+
+export type IngestBatchesTable = {
+  batch_id: string;
+  deployment_id: string | null;
+  key_id: string | null;
+  format: string;
+  received_at: number;
+  lines: number;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+};
+
+/** Transcript events pushed through the ingest APIs, kept for session replay (local ones are read in place). */
+export type RawEventsTable = {
+  deployment_id: string;
+  agent_id: string;
+  session_id: string;
+  event_id: string;
+  seq: number;
+  ts: number;
+  payload: string;
+};
+
+export type SkillsTable = {
+  deployment_id: string;
+  agent_id: string;
+  skill_key: string;
+  name: string;
+  source: string | null;
+  available: number;
+  content_hash: string | null;
+  content: string | null;
+  metadata: string | null;
+  updated_at: number;
+};
+
+/** A change feed: every write that changes what dashboards show appends a row, so replicas can follow. */
+export type ChangesTable = {
+  change_id: Generated<number>;
+  deployment_id: string | null;
+  at: number;
+  kind: string;
+  detail: string | null;
+};
+
 export type Database = {
   meta: MetaTable;
   deployments: DeploymentsTable;
@@ -168,6 +268,14 @@ export type Database = {
   llm_calls: LlmCallsTable;
   tool_calls: ToolCallsTable;
   problems: ProblemsTable;
+  usage_rollup: UsageRollupTable;
+  tool_rollup: ToolRollupTable;
+  session_models: SessionModelsTable;
+  api_keys: ApiKeysTable;
+  ingest_batches: IngestBatchesTable;
+  raw_events: RawEventsTable;
+  skills: SkillsTable;
+  changes: ChangesTable;
 };
 
 type Migration = { version: number; name: string; sql: (d: Dialect) => string[] };
@@ -235,6 +343,50 @@ export const MIGRATIONS: Migration[] = [
         deployment_id TEXT NOT NULL, part_id ${big(d)}, kind TEXT NOT NULL, source TEXT NOT NULL, line ${big(d)},
         session_id TEXT, seq ${big(d)}, detail TEXT NOT NULL)`,
       `CREATE INDEX problems_part ON problems (deployment_id, part_id)`,
+    ],
+  },
+  {
+    version: 2,
+    name: "hub",
+    sql: (d) => [
+      `CREATE TABLE usage_rollup (
+        deployment_id TEXT NOT NULL, slot ${big(d)} NOT NULL, agent_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        calls ${big(d)} NOT NULL, input_tokens ${big(d)} NOT NULL, output_tokens ${big(d)} NOT NULL, cache_read_tokens ${big(d)} NOT NULL,
+        cache_write_tokens ${big(d)} NOT NULL, recorded_nanos ${big(d)} NOT NULL, estimated_nanos ${big(d)} NOT NULL,
+        unpriced_calls ${big(d)} NOT NULL, unpriced_tokens ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, slot, agent_id, provider, model))${withoutRowid(d)}`,
+      `CREATE INDEX usage_rollup_slot ON usage_rollup (slot)`,
+      `CREATE TABLE tool_rollup (
+        deployment_id TEXT NOT NULL, slot ${big(d)} NOT NULL, agent_id TEXT NOT NULL, name TEXT NOT NULL,
+        calls ${big(d)} NOT NULL, with_result ${big(d)} NOT NULL, errors ${big(d)} NOT NULL, args_bytes ${big(d)} NOT NULL,
+        result_bytes ${big(d)} NOT NULL, max_result_bytes ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, slot, agent_id, name))${withoutRowid(d)}`,
+      `CREATE INDEX tool_rollup_slot ON tool_rollup (slot)`,
+      `CREATE TABLE session_models (
+        deployment_id TEXT NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        calls ${big(d)} NOT NULL, first_ts ${big(d)} NOT NULL, last_ts ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, agent_id, session_id, provider, model))${withoutRowid(d)}`,
+      `CREATE INDEX session_models_model ON session_models (provider, model, last_ts)`,
+      `CREATE INDEX llm_calls_dep_ts ON llm_calls (deployment_id, ts)`,
+      `CREATE INDEX tool_calls_dep_ts ON tool_calls (deployment_id, ts)`,
+      `CREATE INDEX sessions_dep_last ON sessions (deployment_id, last_ts)`,
+      `CREATE INDEX sessions_cost ON sessions ((cost_recorded_nanos + cost_estimated_nanos))`,
+      `CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY, name TEXT, project_id TEXT, deployment_id TEXT, secret_hash TEXT NOT NULL,
+        created_at ${big(d)} NOT NULL, revoked_at ${big(d)}, last_used_at ${big(d)})`,
+      `CREATE TABLE ingest_batches (
+        batch_id TEXT PRIMARY KEY, deployment_id TEXT, key_id TEXT, format TEXT NOT NULL, received_at ${big(d)} NOT NULL,
+        lines ${big(d)} NOT NULL, accepted ${big(d)} NOT NULL, rejected ${big(d)} NOT NULL, duplicates ${big(d)} NOT NULL)`,
+      `CREATE TABLE raw_events (
+        deployment_id TEXT NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL, event_id TEXT NOT NULL,
+        seq ${big(d)} NOT NULL, ts ${big(d)} NOT NULL, payload TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, agent_id, session_id, event_id))${withoutRowid(d)}`,
+      `CREATE TABLE skills (
+        deployment_id TEXT NOT NULL, agent_id TEXT NOT NULL, skill_key TEXT NOT NULL, name TEXT NOT NULL, source TEXT,
+        available INTEGER NOT NULL, content_hash TEXT, content TEXT, metadata TEXT, updated_at ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, agent_id, skill_key))`,
+      `CREATE TABLE changes (
+        change_id ${identity(d)}, deployment_id TEXT, at ${big(d)} NOT NULL, kind TEXT NOT NULL, detail TEXT)`,
     ],
   },
 ];

@@ -44,6 +44,7 @@ import {
   type SessionRef,
 } from "./ledger-writer.ts";
 import { runReads } from "./read-pool.ts";
+import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
 
 export type SyncOptions = {
@@ -256,6 +257,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   for (const plan of plans) if (plan.action === "rewrite") rewriteSessions.add(sessionKey(plan.part.agentId, plan.part.sessionId));
 
   const touched = new Map<string, SessionRef>();
+  const touchedRows = new Touched();
   const touch = (agentId: string, sessionId: string) => touched.set(sessionKey(agentId, sessionId), { deploymentId: dep, agentId, sessionId });
 
   /** Deletes what the session's present parts contributed, and forgets their state, before they are read again. */
@@ -266,7 +268,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
         const ids = group.map((p) => p.stored?.part_id).filter((id): id is number => id !== undefined);
         const first = group[0];
         if (!first) continue;
-        await deletePartRows(trx, { deploymentId: dep, agentId: first.part.agentId, sessionId: first.part.sessionId }, ids);
+        await deletePartRows(trx, { deploymentId: dep, agentId: first.part.agentId, sessionId: first.part.sessionId }, ids, touchedRows);
         if (ids.length > 0) await trx.updateTable("parts").set({ fingerprint: "null", cursor: "{}" }).where("part_id", "in", ids).execute();
         for (const p of group) {
           p.action = "rewrite";
@@ -314,7 +316,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
         plan.stored?.part_id,
         plan.action !== "append",
       );
-      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn);
+      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn, touchedRows);
       countProblems(outcome.ledger.problems, report.problems);
       touch(part.agentId, part.sessionId);
     };
@@ -405,7 +407,11 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   countProblems(syncProblems, report.problems);
 
   const repriced = await repriceCalls(conn, dep, opts.prices);
+  if (repriced) touchedRows.everything(dep);
   await recomputeSessions(db, conn.dialect, dep, repriced ? "all" : [...touched.values()], now());
+  // A first import of a whole home touches every slot: re-aggregate it in one pass.
+  if (report.parts.read > 200) touchedRows.everything(dep);
+  await refreshRollups(db, touchedRows);
   if (gone.length > 0) await markAbsentSessions(conn, dep, gone);
   report.sessionsTouched = touched.size;
   report.durationMs = Math.round(performance.now() - started);

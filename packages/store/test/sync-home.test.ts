@@ -155,3 +155,32 @@ describe("syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, 
     await conn.close();
   });
 });
+
+describe("rollups", () => {
+  it("give the same sums as the rows for any instant range (whole slots from the rollup, edges from rows)", async () => {
+    const { conn, sync } = await setup();
+    await sync();
+    const { usageAggregates } = await import("../src/report-queries.ts");
+    const bounds = await conn.db.selectFrom("llm_calls").select((eb) => [eb.fn.min("ts").as("lo"), eb.fn.max("ts").as("hi")]).executeTakeFirstOrThrow();
+    const lo = Number(bounds.lo) - 3_600_000;
+    const hi = Number(bounds.hi) + 3_600_000;
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 40; i++) {
+      const a = Math.floor(lo + rand() * (hi - lo));
+      const b = i % 5 === 0 ? a + Math.floor(rand() * 600_000) : Math.floor(a + rand() * (hi - a));
+      const f = { ...UTC, since: a, until: b };
+      const rows = await usageAggregates(conn, f);
+      const got = rows.reduce((s, r) => [s[0]! + r.calls, s[1]! + r.input + r.output + r.cacheRead + r.cacheWrite, s[2]! + r.recordedNanos + r.estimatedNanos], [0, 0, 0]);
+      const want = await conn.db
+        .selectFrom("llm_calls")
+        .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.sum<number>(eb(eb(eb("input_tokens", "+", eb.ref("output_tokens")), "+", eb.ref("cache_read_tokens")), "+", eb.ref("cache_write_tokens"))).as("t"), eb.fn.sum<number>("cost_nanos").as("c")])
+        .where("deployment_id", "=", "dep-test")
+        .where("ts", ">=", a)
+        .where("ts", "<", b)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(got, [Number(want.n), Number(want.t ?? 0), Number(want.c ?? 0)], `range ${new Date(a).toISOString()} – ${new Date(b).toISOString()}`);
+    }
+    await conn.close();
+  });
+});

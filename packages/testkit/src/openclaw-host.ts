@@ -221,6 +221,7 @@ export async function createOpenClawHome(options: CreateHomeOptions): Promise<Op
         },
       },
       agents: { defaults: { model: { primary: "fake/fake-model" } } },
+      update: { checkOnStart: false },
     },
     options.extraConfig ?? {},
   );
@@ -231,7 +232,8 @@ export async function createOpenClawHome(options: CreateHomeOptions): Promise<Op
     PATH: pathWithNode24(install.nodeBin),
     NO_COLOR: "1",
     FORCE_COLOR: "0",
-    OPENCLAW_NO_UPDATE_CHECK: "1",
+    // No update checks or telemetry requests from test hosts (also `update.checkOnStart: false` in the config).
+    OPENCLAW_NO_AUTO_UPDATE: "1",
     ...options.env,
   };
   // Never let a developer's own OpenClaw settings leak into the test home.
@@ -408,7 +410,8 @@ export async function startGateway(home: OpenClawHome, options: GatewayOptions =
     const timeoutMs = callOptions.timeoutMs ?? 60_000;
     const result = await runOpenClaw(
       home,
-      ["gateway", "call", method, "--port", String(port), "--token", token, "--json", "--timeout", String(timeoutMs), "--params", JSON.stringify(params)],
+      // `--url` rather than `--port`: 2026.7.x `gateway call` has no `--port`; both accept `--url` + `--token`.
+      ["gateway", "call", method, "--url", `ws://127.0.0.1:${port}`, "--token", token, "--json", "--timeout", String(timeoutMs), "--params", JSON.stringify(params)],
       { timeoutMs: timeoutMs + 30_000, env: options.env },
     );
     if (result.code !== 0) {

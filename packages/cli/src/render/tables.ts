@@ -89,8 +89,8 @@ export function renderSessions(r: SessionsReport): string {
 }
 
 export function renderTools(r: ToolsReport): string {
-  const t = table(["Tool", "Calls", "Sessions", "Errors", "Error rate", "Avg result", "Max result"]);
+  const t = table(["Tool", "Calls", "Errors", "Error rate", "Avg result", "Max result"]);
   for (const x of r.tools)
-    t.push([x.name, fmtInt(x.calls), fmtInt(x.sessions), fmtInt(x.errors), fmtPct(x.errorRate), fmtBytes(x.avgResultBytes), fmtBytes(x.maxResultBytes)]);
+    t.push([x.name, fmtInt(x.calls), fmtInt(x.errors), fmtPct(x.errorRate), fmtBytes(x.avgResultBytes), fmtBytes(x.maxResultBytes)]);
   return `${t.toString()}\n`;
 }

@@ -7,7 +7,6 @@ export type ToolAggregate = {
   /** Calls whose result is stored (a call still running, or whose result was lost, has none). */
   withResult: number;
   errors: number;
-  sessions: number;
   argsBytes: number;
   resultBytes: number;
   maxResultBytes: number;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --size 1024 --sessions 6000 --only legacy|sqlite]`
  *
- * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically, cached in bench/.corpus):
+ * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically by
+ * packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
  *   baseline   a plain single-thread read + JSON.parse of every line / row, measured in the same run
  *   cold       `clawtower report summary` on an empty store: MiB/s and peak RSS (whole process, workers included)
  *   warm       the same report again, nothing changed: wall time, and the rescan (sync) alone
@@ -16,7 +17,8 @@ import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { openStore, syncHome } from "@clawtower/store";
-import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "./corpus.ts";
+import { AGENT_DB_DDL } from "@clawtower/testkit";
+import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -39,7 +41,7 @@ function ensureCorpus(format: CorpusFormat): { dir: string; totals: CorpusTotals
   if (fs.existsSync(meta)) return { dir, totals: (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals };
   process.stderr.write(`generating ${format} corpus (${sizeMiB} MiB, ${sessions} sessions) in ${dir} …\n`);
   const t = performance.now();
-  const totals = generateCorpus(dir, { format, targetBytes: sizeMiB * MiB, seed: 20261122, sessions, agents: 8 });
+  const totals = generateCorpus(dir, { format, targetBytes: sizeMiB * MiB, seed: 20261122, sessions, agents: 8, ddl: AGENT_DB_DDL });
   process.stderr.write(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   return { dir, totals };
 }

@@ -79,6 +79,8 @@ type Scenario = {
   turns: TurnRecord[];
   /** Session lifecycle facts the script caused (reset, delete, fork, cold archive, …). */
   lifecycle: Record<string, unknown>[];
+  /** Subagent children as the Gateway's `sessions.list` reported them after a spawn. */
+  subagents: { parentKey: string; sessionKey: string; sessionId: string | null }[];
 };
 
 async function settle(llm: FakeLlmServer, quietMs = 4000, maxMs = 90_000): Promise<void> {
@@ -180,13 +182,27 @@ async function gatewayTurn(
   if (options.waitForBackground) await waitIdle(gw, sc.llm);
   else await settle(sc.llm, 1500, 20_000);
   const calls = sc.llm.requests.slice(before).map((r) => r.n);
-  log(`  ${waited.status}, calls ${calls.join(",") || "none"}, session ${waited.terminalReceipt?.sessionId ?? "?"}`);
+  let sessionId = waited.terminalReceipt?.sessionId ?? sc.llm.requests.slice(before).map(runtimeOf).find((x) => x)?.sessionId ?? null;
+  if (!sessionId) {
+    // 2026.7.x receipts carry no session id; ask the Gateway (chat.history reports the current one).
+    const hist = await gw.call<{ sessionId?: string }>("chat.history", { sessionKey, limit: 1 });
+    sessionId = hist.sessionId ?? null;
+  }
+  if (options.waitForBackground) {
+    const list = await gw.call<{ sessions: { key: string; sessionId?: string; spawnedBy?: string }[] }>("sessions.list", { limit: 200 });
+    for (const s of list.sessions) {
+      if (s.key.includes(":subagent:") && (s.spawnedBy === undefined || s.spawnedBy === sessionKey)) {
+        sc.subagents.push({ parentKey: sessionKey, sessionKey: s.key, sessionId: s.sessionId ?? null });
+      }
+    }
+  }
+  log(`  ${waited.status}, calls ${calls.join(",") || "none"}, session ${sessionId ?? "?"}`);
   const rec: TurnRecord = {
     label,
     via: "gateway chat.send",
     agentId: /^agent:([^:]+):/.exec(sessionKey)?.[1] ?? "main",
     sessionKey,
-    sessionId: waited.terminalReceipt?.sessionId ?? sc.llm.requests.slice(before).map(runtimeOf).find((x) => x)?.sessionId ?? null,
+    sessionId,
     clock: "now",
     message,
     exitCode: waited.status === "ok" ? 0 : 1,
@@ -228,14 +244,22 @@ type CallFigures = {
   turn: string;
 };
 
-/** OpenClaw's `parseOpenAICompletionsUsage` + `calculateUsageCost` (no pricing tiers), replicated. */
-function figuresOf(r: FakeLlmRequestLog, prices: ModelCost): Omit<CallFigures, "agentId" | "sessionKey" | "sessionId" | "turn"> {
+/**
+ * How a version turns an OpenAI-completions `usage` block into its stored usage:
+ * - "2026.9": `@openclaw/ai` `parseOpenAICompletionsUsage` — input = prompt − cached − cache_write.
+ * - "2026.7-transport": 2026.7.x `parseTransportChunkUsage` — input = prompt − cached; cache_write_tokens is
+ *   ignored (cacheWrite always 0, those tokens are billed as input).
+ */
+type UsageRule = "2026.9" | "2026.7-transport";
+
+/** OpenClaw's usage parsing + `calculateUsageCost` (no pricing tiers), replicated. */
+function figuresOf(r: FakeLlmRequestLog, prices: ModelCost, rule: UsageRule): Omit<CallFigures, "agentId" | "sessionKey" | "sessionId" | "turn"> {
   const u = r.usage;
   if (!u) {
     return { n: r.n, status: r.status, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, costUsd: 0, costOrigin: "catalog", toolCall: null };
   }
   const cacheRead = u.prompt_tokens_details.cached_tokens ?? 0;
-  const cacheWrite = u.prompt_tokens_details.cache_write_tokens ?? 0;
+  const cacheWrite = rule === "2026.9" ? (u.prompt_tokens_details.cache_write_tokens ?? 0) : 0;
   const input = Math.max(0, u.prompt_tokens - cacheRead - cacheWrite);
   const output = u.completion_tokens;
   const cost = {
@@ -304,7 +328,7 @@ function buildExpected(
   version: string,
   sc: Scenario,
   fates: Map<string, SessionFate>,
-  extra: { derivation: Record<string, string>; recordedDifferences: string[]; extraSessions?: Record<string, unknown>[] },
+  extra: { rule: UsageRule; derivation: Record<string, string>; recordedDifferences: string[]; extraSessions?: Record<string, unknown>[] },
 ): Record<string, unknown> {
   const byN = new Map(sc.llm.requests.map((r) => [r.n, r]));
   const calls: CallFigures[] = [];
@@ -316,12 +340,14 @@ function buildExpected(
       let agentId = rt?.agentId ?? t.agentId;
       let sessionId = rt?.sessionId ?? t.sessionId;
       if (!rt && /\[Subagent Context\]/.test(r.firstUserText)) {
-        // Legacy hosts print no runtime line; the subagent child is recognisable by its context block.
-        sessionKey = /agent:[^:\s]+:subagent:[0-9a-f-]{36}/.exec(r.firstUserText)?.[0] ?? `${t.sessionKey} (subagent child)`;
+        // Legacy hosts print no runtime line; the subagent child is recognisable by its context block, and
+        // its key and id come from the Gateway's `sessions.list` after the spawn.
+        const child = sc.subagents.find((c) => c.parentKey === t.sessionKey);
+        sessionKey = child?.sessionKey ?? `${t.sessionKey} (subagent child)`;
         agentId = t.agentId;
-        sessionId = null;
+        sessionId = child?.sessionId ?? null;
       }
-      calls.push({ ...figuresOf(r, PRICES), agentId, sessionKey, sessionId, turn: t.label });
+      calls.push({ ...figuresOf(r, PRICES, extra.rule), agentId, sessionKey, sessionId, turn: t.label });
     }
   }
   const sessionsMap = new Map<string, CallFigures[]>();
@@ -436,7 +462,7 @@ function bigWorkspaceFile(): string {
 async function makeCurrent(install: OpenClawInstall, work: string): Promise<void> {
   const version = install.version;
   const llm = await startFakeLlm(FAKE_LLM_OPTIONS);
-  const sc: Scenario = { llm, turns: [], lifecycle: [] };
+  const sc: Scenario = { llm, turns: [], lifecycle: [], subagents: [] };
   const fates = new Map<string, SessionFate>();
   const extraSessions: Record<string, unknown>[] = [];
   let gw: Gateway | undefined;
@@ -623,6 +649,7 @@ async function makeCurrent(install: OpenClawInstall, work: string): Promise<void
   const out = path.join(FIXTURES_DIR, `openclaw-${version}`);
   copyCurrentState(path.join(work, "home", ".openclaw"), path.join(out, "state"));
   const expected = buildExpected(version, sc, fates, {
+    rule: "2026.9",
     derivation: COMMON_DERIVATION,
     recordedDifferences: [
       "Failed HTTP calls that OpenClaw retries successfully (turn `flaky`: 2 × HTTP 500, then 200) leave NO trace in the transcript: no assistant message, no usage, only one extra `custom` `openclaw:bootstrap-context:full` event per attempt.",
@@ -642,7 +669,7 @@ async function makeCurrent(install: OpenClawInstall, work: string): Promise<void
 async function makeLegacy(install: OpenClawInstall, work: string): Promise<void> {
   const version = install.version;
   const llm = await startFakeLlm(FAKE_LLM_OPTIONS);
-  const sc: Scenario = { llm, turns: [], lifecycle: [] };
+  const sc: Scenario = { llm, turns: [], lifecycle: [], subagents: [] };
   const fates = new Map<string, SessionFate>();
   let gw: Gateway | undefined;
   try {
@@ -667,6 +694,7 @@ async function makeLegacy(install: OpenClawInstall, work: string): Promise<void>
       sessionKey: "agent:main:tools",
     });
     await localTurn(sc, home, "flaky", "[[error:500]] this fails once, then works", { sessionKey: "agent:main:flaky" });
+    await localTurn(sc, home, "broken", "[[fail:500]] this always fails", { sessionKey: "agent:main:broken", timeoutMs: 240_000 });
     await localTurn(sc, home, "ops", "hello ops", { agent: "ops" });
 
     gw = await startGateway(home, { env: NO_TRAJECTORY });
@@ -705,8 +733,12 @@ async function makeLegacy(install: OpenClawInstall, work: string): Promise<void>
   const out = path.join(FIXTURES_DIR, `openclaw-legacy-${version}`);
   copyLegacyState(path.join(work, "home", ".openclaw"), path.join(out, "state"));
   const expected = buildExpected(version, sc, fates, {
+    rule: "2026.7-transport",
     derivation: {
       ...COMMON_DERIVATION,
+      input: "Σ max(0, prompt_tokens − prompt_tokens_details.cached_tokens) — 2026.7.35 parses OpenAI-completions usage with its own transport (`parseTransportChunkUsage`), which IGNORES `cache_write_tokens`: they stay in `input` (verified: prompt 8611, cached 1000, cache_write 500 → stored input 7611, cacheWrite 0).",
+      cacheWrite: "Always 0 on 2026.7.35 (see input), although the fake LLM reported 500 cache-write tokens per call.",
+      costUsd: "Σ per-call cost: input×3/1e6 + output×15/1e6 + cacheRead×0.3/1e6 (+ cacheWrite×3.75/1e6, always 0 here), float arithmetic in that order, stored unrounded; the sum is rounded to 12 decimals.",
       sessionsWithUsage: "Distinct (agent, session key, session id) with at least one call with usage. Legacy prompts carry no runtime line: the session id comes from `agent --json` output (local turns) or the Gateway's `agent.wait` receipt; subagent calls are recognised by their `[Subagent Context]` block.",
     },
     recordedDifferences: [

@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { runDoctor } from "./commands/doctor.ts";
+import { runKeys } from "./commands/keys.ts";
+import { runServe } from "./commands/serve.ts";
 import { REPORT_KINDS, runReport } from "./commands/report.ts";
 import { UsageError } from "./commands/shared.ts";
 import { NoOpenClawHomeError } from "./local.ts";
@@ -45,6 +47,47 @@ export function buildProgram(): Command {
   program.addCommand(report);
 
   program.addCommand(
+    new Command("serve")
+      .description("import the OpenClaw home, keep importing, and serve the dashboard and API (the default command)")
+      .option("--openclaw-home <dir>", "OpenClaw state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
+      .option("--db <path|url>", "Clawtower store: SQLite file or postgres:// URL (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
+      .option("--host <host>", "address to listen on (default: $CLAWTOWER_HOST or 127.0.0.1; other addresses need an admin token)")
+      .option("--port <port>", "port (default: $CLAWTOWER_PORT or 4680)")
+      .option("--admin-token-file <file>", "file holding the admin token (default: $CLAWTOWER_ADMIN_TOKEN)")
+      .option("--no-import", "serve the store only; do not read the local OpenClaw home")
+      .option("--demo", "serve a generated demo dataset")
+      .option("--interval <seconds>", "seconds between imports while running", "2")
+      .option("--no-progress", "never show a progress bar")
+      .addOption(new Option("--workers <n>").hideHelp())
+      .action(async (opts) => {
+        process.exitCode = await runServe(opts);
+      }),
+  );
+
+  const keys = new Command("keys").description("API keys for the ingest APIs");
+  for (const action of ["create", "list", "revoke"]) {
+    const cmd = new Command(action)
+      .option("--db <path|url>", "Clawtower store (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
+      .option("--json", "print JSON");
+    if (action === "create") {
+      cmd
+        .description("create a key; prints it once")
+        .option("--name <name>", "a label for the key")
+        .option("--project <id>", "project the key belongs to")
+        .option("--deployment <id>", "deployment (gateway) the key may write; without it every line must name one");
+    }
+    if (action === "list") cmd.description("list keys (never their secrets)");
+    if (action === "revoke") cmd.description("revoke a key").argument("<keyId>");
+    cmd.action(async (...args: unknown[]) => {
+      const opts = args.find((a) => a && typeof a === "object" && !(a instanceof Command)) as Record<string, string>;
+      const keyId = typeof args[0] === "string" ? args[0] : undefined;
+      process.exitCode = await runKeys(action, keyId, opts ?? {});
+    });
+    keys.addCommand(cmd);
+  }
+  program.addCommand(keys);
+
+  program.addCommand(
     common(new Command("doctor"))
       .description("what was found where: stores, agents, sessions, archives, problems and their files, pricing")
       .action(async (opts) => {
@@ -56,8 +99,8 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  // `clawtower` alone runs the main job.
-  const args = argv.length === 0 ? ["report", "summary"] : argv;
+  // `clawtower` alone runs the main job: import and serve.
+  const args = argv.length === 0 ? ["serve"] : argv;
   try {
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -23,3 +23,6 @@ export * from "./reports/session-report.ts";
 export * from "./reports/tool-report.ts";
 export { pricesFromConfig, readConfigPrices, type ConfigPrices } from "./pricing/config-prices.ts";
 export { loadBundledPrices } from "./pricing/bundled-prices.ts";
+export { readPartTexts, type PartText } from "./sources/part-texts.ts";
+export * from "./reports/replay.ts";
+export * from "./reports/timeseries.ts";

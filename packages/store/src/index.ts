@@ -6,3 +6,7 @@ export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
 export * from "./ledger-writer.ts";
 export * from "./report-queries.ts";
 export * from "./diagnostics.ts";
+export * from "./api-keys.ts";
+export * from "./ingest.ts";
+export * from "./replay.ts";
+export * from "./rollups.ts";

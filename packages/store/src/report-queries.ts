@@ -183,7 +183,19 @@ async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "mo
   return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
 }
 
-export type SessionQuery = { limit?: number | undefined; offset?: number | undefined; sort?: "last" | "cost" | "tokens" | "calls" | undefined };
+export type SessionQuery = {
+  limit?: number | undefined;
+  offset?: number | undefined;
+  sort?: "last" | "cost" | "tokens" | "calls" | undefined;
+  order?: "asc" | "desc" | undefined;
+  sessionId?: string | undefined;
+  kind?: string | undefined;
+  channel?: string | undefined;
+  /** provider/model, or a bare model id */
+  model?: string | undefined;
+  /** Free text matched against session id, key and label. */
+  q?: string | undefined;
+};
 
 export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
   const usage = scoped(conn.db.selectFrom("llm_calls"), f)
@@ -215,16 +227,45 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
   if (f.agent !== null) base = base.where("s.agent_id", "=", f.agent);
   if (f.since !== null) base = base.where("s.last_ts", ">=", f.since);
   if (f.until !== null) base = base.where("s.first_ts", "<", f.until);
+  if (q.sessionId !== undefined) base = base.where("s.session_id", "=", q.sessionId);
+  if (q.kind !== undefined) base = base.where("s.kind", "=", q.kind);
+  if (q.channel !== undefined) base = base.where("s.channel", "=", q.channel);
+  if (q.model !== undefined) {
+    const [provider, model] = q.model.includes("/") ? [q.model.slice(0, q.model.indexOf("/")), q.model.slice(q.model.indexOf("/") + 1)] : [null, q.model];
+    base = base.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("session_models as m")
+          .select(sql`1`.as("one"))
+          .whereRef("m.deployment_id", "=", "s.deployment_id")
+          .whereRef("m.agent_id", "=", "s.agent_id")
+          .whereRef("m.session_id", "=", "s.session_id")
+          .where("m.model", "=", model!)
+          .$if(provider !== null, (qb) => qb.where("m.provider", "=", provider!)),
+      ),
+    );
+  }
+  if (q.q !== undefined && q.q.trim() !== "") {
+    const like = `%${q.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    base = base.where((eb) =>
+      eb.or([
+        eb(sql`lower(s.session_id)`, "like", sql`${like} ESCAPE '\\'`),
+        eb(sql`lower(coalesce(s.session_key, ''))`, "like", sql`${like} ESCAPE '\\'`),
+        eb(sql`lower(coalesce(s.label, ''))`, "like", sql`${like} ESCAPE '\\'`),
+      ]),
+    );
+  }
 
   const total = n((await base.select(sql<number>`count(*)`.as("n")).executeTakeFirst())?.n);
+  const dir = sql.raw(q.order === "asc" ? "ASC" : "DESC");
   const order =
     q.sort === "cost"
-      ? sql`coalesce(u.recorded, 0) + coalesce(u.estimated, 0) DESC`
+      ? sql`coalesce(u.recorded, 0) + coalesce(u.estimated, 0) ${dir}`
       : q.sort === "tokens"
-        ? sql`coalesce(u.input, 0) + coalesce(u.output, 0) + coalesce(u.cache_read, 0) + coalesce(u.cache_write, 0) DESC`
+        ? sql`coalesce(u.input, 0) + coalesce(u.output, 0) + coalesce(u.cache_read, 0) + coalesce(u.cache_write, 0) ${dir}`
         : q.sort === "calls"
-          ? sql`coalesce(u.calls, 0) DESC`
-          : sql`s.last_ts DESC`;
+          ? sql`coalesce(u.calls, 0) ${dir}`
+          : sql`s.last_ts ${dir}`;
   let rowsQ = base.selectAll("s").select(["u.calls", "u.input", "u.output", "u.cache_read", "u.cache_write", "u.recorded", "u.estimated", "u.unpriced", "u.unpriced_tokens"]).orderBy(order).orderBy("s.session_id");
   if (q.limit !== undefined) rowsQ = rowsQ.limit(q.limit);
   if (q.offset !== undefined) rowsQ = rowsQ.offset(q.offset);

@@ -414,6 +414,9 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   await refreshRollups(db, touchedRows);
   if (gone.length > 0) await markAbsentSessions(conn, dep, gone);
   report.sessionsTouched = touched.size;
+  if (touched.size > 0 || gone.length > 0) {
+    await db.insertInto("changes").values({ deployment_id: dep, at: now(), kind: "import", detail: JSON.stringify({ sessions: touched.size, gone: gone.length }) }).execute();
+  }
   report.durationMs = Math.round(performance.now() - started);
   return report;
 }

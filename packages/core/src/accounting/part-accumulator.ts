@@ -39,6 +39,8 @@ export function classifyAssistant(m: MessageFacts): AssistantClass {
 export type EventLocation = {
   line?: number;
   seq?: number;
+  /** The id to use when the event has none (a pushed event's idempotency key). */
+  eventId?: string;
   /** The store's own write time for the row (SQLite `created_at`), a timestamp fallback. */
   createdAt?: number;
 };
@@ -84,7 +86,7 @@ export class PartAccumulator {
 
   add(f: EventFacts, loc: EventLocation): void {
     const ordinal = this.#cursor.ordinal++;
-    const eventId = f.id ?? (loc.seq !== undefined ? `~seq:${loc.seq}` : `~line:${loc.line ?? ordinal + 1}`);
+    const eventId = f.id ?? loc.eventId ?? (loc.seq !== undefined ? `~seq:${loc.seq}` : `~line:${loc.line ?? ordinal + 1}`);
     const m = f.type === "message" ? f.message : undefined;
 
     let ts = f.timestamp ?? m?.timestamp ?? loc.createdAt;

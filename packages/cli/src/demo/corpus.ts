@@ -1,5 +1,6 @@
 /**
- * Deterministic generator of large, realistic OpenClaw homes for benchmarks, in both store formats:
+ * Deterministic generator of realistic OpenClaw homes — the `serve --demo` dataset and the benchmark
+ * corpora — in both store formats:
  *   legacy — agents/<id>/sessions/<sid>.jsonl (+ .reset.<ts> / .deleted.<ts> archives, sessions.json)
  *   sqlite — agents/<id>/agent/openclaw-agent.sqlite (json and zstd rows as OpenClaw writes them, archive
  *            blobs, cold archive files) using OpenClaw 2026.9.6's own table definitions
@@ -13,13 +14,24 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
-import { AGENT_DB_DDL } from "@clawtower/testkit";
 
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export type CorpusFormat = "legacy" | "sqlite";
 
-export type CorpusSpec = { format: CorpusFormat; targetBytes: number; seed: number; sessions: number; agents: number };
+export type CorpusSpec = {
+  format: CorpusFormat;
+  targetBytes: number;
+  seed: number;
+  sessions: number;
+  agents: number;
+  /** OpenClaw's agent-database DDL (needed for the sqlite format; the test kit has a copy of the real one). */
+  ddl?: string[];
+  /** Sessions start within the 90 days before this instant (default: a fixed date, for reproducible corpora). */
+  endAt?: number;
+  /** Days the sessions are spread over (default 90). */
+  days?: number;
+};
 
 export type CorpusTotals = {
   sessions: number;
@@ -87,13 +99,16 @@ function buildPool(rand: () => number, bytes: number): string {
   return parts.join("");
 }
 
+// Prices as in OpenClaw 2026.9.6's catalog (USD per 1M tokens: input, output, cache read, cache write);
+// `recorded` is the share of calls whose transcript carries a cost. Two models are absent from the catalog,
+// so some of their calls stay unpriced — as on a real gateway.
 const MODELS: { provider: string; model: string; recorded: number; price: [number, number, number, number] }[] = [
-  { provider: "anthropic", model: "claude-sonnet-4-5", recorded: 0.9, price: [3, 15, 0.3, 3.75] },
-  { provider: "anthropic", model: "claude-opus-4-1", recorded: 0.9, price: [15, 75, 1.5, 18.75] },
-  { provider: "openai", model: "gpt-5.2", recorded: 0.85, price: [1.25, 10, 0.125, 0] },
-  { provider: "google", model: "gemini-2.5-pro", recorded: 0.8, price: [1.25, 10, 0.31, 0] },
+  { provider: "anthropic", model: "claude-sonnet-5", recorded: 0.9, price: [2, 10, 0.2, 2.5] },
+  { provider: "anthropic", model: "claude-opus-5", recorded: 0.9, price: [5, 25, 0.5, 6.25] },
+  { provider: "openai", model: "gpt-6-sol", recorded: 0.85, price: [2, 10, 0.2, 2.5] },
+  { provider: "openai", model: "gpt-5.4-mini", recorded: 0.8, price: [0.75, 4.5, 0.075, 0] },
+  { provider: "xai", model: "grok-4.5", recorded: 0.7, price: [2, 6, 0.3, 0] },
   { provider: "openrouter", model: "moonshotai/kimi-k2", recorded: 0.6, price: [0.6, 2.5, 0.15, 0] },
-  { provider: "deepseek", model: "deepseek-chat", recorded: 0.7, price: [0.27, 1.1, 0.07, 0] },
   { provider: "local", model: "qwen3-coder-30b", recorded: 0, price: [0, 0, 0, 0] },
 ];
 const TOOLS = ["read", "exec", "write", "edit", "web_search", "web_fetch", "browser", "memory_search", "sessions_spawn", "message"];
@@ -141,7 +156,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
 
   // Raw transcript bytes per session; SQLite stores compress large rows (~3x), so they need more raw bytes.
   const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 3 : 1)) / spec.sessions;
-  const t0 = Date.UTC(2026, 7, 24);
+  const days = spec.days ?? 90;
+  const t0 = (spec.endAt ?? Date.UTC(2026, 10, 22)) - days * 86_400_000;
   const dbs = new Map<string, DatabaseSync>();
   const indexes = new Map<string, Record<string, unknown>>();
 
@@ -156,7 +172,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
     // (A Pareto(1.5) draw has mean 3 and a turn is ~60 KB, so the mean session is about the budget.)
     const turns = Math.max(1, Math.min(400, Math.floor(((1 / (1 - rand())) ** (1 / 1.5) * perSessionBudget) / 140_000)));
     const w = new SessionWriter(sid);
-    let t = t0 + Math.floor(rand() * 90 * 86_400_000);
+    // Later sessions are more likely (activity grows), and none starts in the last hour before endAt.
+    let t = t0 + Math.floor(rand() ** 0.7 * (days * 86_400_000 - 3_600_000));
     const iso = () => new Date(t).toISOString();
     w.push({ type: "session", version: 4, id: sid, timestamp: iso(), cwd: `/home/op/.openclaw/workspace-${agent}` });
     const m = MODELS[Math.floor(rand() ** 1.5 * MODELS.length)]!;
@@ -249,7 +266,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
         fs.mkdirSync(path.dirname(dbPath), { recursive: true });
         db = new DatabaseSync(dbPath);
         db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
-        for (const ddl of AGENT_DB_DDL) db.exec(ddl);
+        if (!spec.ddl) throw new Error("the sqlite corpus format needs spec.ddl (OpenClaw's agent database DDL)");
+        for (const ddl of spec.ddl) db.exec(ddl);
         db.exec("BEGIN");
         dbs.set(agent, db);
       }

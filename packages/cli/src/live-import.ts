@@ -1,0 +1,86 @@
+/**
+ * Keeps the store in step with the OpenClaw home while the hub runs: a sync every `intervalMs`, and one
+ * soon after the file system reports a change under `agents/`, so new transcript data shows up within a
+ * couple of seconds. Syncs never overlap; an unchanged home costs a few stat calls.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { PriceBook } from "@clawtower/core";
+import { syncHome, type StoreConnection, type SyncReport } from "@clawtower/store";
+
+export type LiveImportStatus = {
+  home: string;
+  running: boolean;
+  lastSyncAt: string | null;
+  lastSyncMs: number | null;
+  lastChange: string | null;
+  lastError: string | null;
+};
+
+export type LiveImport = { status(): LiveImportStatus; syncNow(): Promise<void>; stop(): void };
+
+export function startLiveImport(
+  conn: StoreConnection,
+  opts: { home: string; deploymentId: string; deploymentName: string; prices: PriceBook; intervalMs: number; onChange: (r: SyncReport) => void; log: (line: string) => void },
+): LiveImport {
+  const status: LiveImportStatus = { home: opts.home, running: true, lastSyncAt: null, lastSyncMs: null, lastChange: null, lastError: null };
+  let busy: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+
+  const run = async () => {
+    try {
+      const r = await syncHome(conn, { home: opts.home, deploymentId: opts.deploymentId, deploymentName: opts.deploymentName, prices: opts.prices });
+      status.lastSyncAt = new Date().toISOString();
+      status.lastSyncMs = r.durationMs;
+      if (status.lastError) opts.log(`import: recovered (${opts.home})`);
+      status.lastError = null;
+      if (r.sessionsTouched > 0 || r.parts.gone > 0) {
+        status.lastChange = status.lastSyncAt;
+        opts.onChange(r);
+      }
+    } catch (e) {
+      const message = (e as Error).message;
+      if (message !== status.lastError) opts.log(`import: ${message}`);
+      status.lastError = message;
+    }
+  };
+  const syncNow = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (busy) {
+      again = true;
+      return busy;
+    }
+    busy = (async () => {
+      do {
+        again = false;
+        await run();
+      } while (again && !stopped);
+      busy = null;
+    })();
+    return busy;
+  };
+
+  const timer = setInterval(() => void syncNow(), opts.intervalMs);
+  let watcher: fs.FSWatcher | null = null;
+  let debounce: NodeJS.Timeout | null = null;
+  try {
+    watcher = fs.watch(path.join(opts.home, "agents"), { recursive: true }, () => {
+      if (debounce) clearTimeout(debounce);
+      debounce = setTimeout(() => void syncNow(), 250);
+    });
+    watcher.on("error", () => watcher?.close());
+  } catch {
+    // no agents/ yet, or no recursive watch here: the interval still picks changes up
+  }
+  return {
+    status: () => ({ ...status, running: !stopped }),
+    syncNow,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (debounce) clearTimeout(debounce);
+      watcher?.close();
+    },
+  };
+}

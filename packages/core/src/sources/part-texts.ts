@@ -1,0 +1,52 @@
+/**
+ * Reads every event text of one part, for session replay. (Accounting never needs whole events; replay
+ * does, for one session at a time.) The part is named by the kind and locator the store recorded.
+ */
+import fs from "node:fs";
+import zlib from "node:zlib";
+import { decodeBlob, iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
+import { readLinesFromText } from "./read-lines.ts";
+
+export type PartText = { text: string; order: number };
+
+function linesOf(latin1: string): PartText[] {
+  const out: PartText[] = [];
+  readLinesFromText(latin1, (line, lineNo) => {
+    if (line.trim() !== "") out.push({ text: Buffer.from(line, "latin1").toString("utf8"), order: lineNo });
+  });
+  return out;
+}
+
+export function readPartTexts(kind: string, locator: string): PartText[] {
+  if (kind === "sqlite" || locator.includes("#archive:") || locator.includes("#cold:")) {
+    const hash = locator.lastIndexOf("#");
+    const dbPath = locator.slice(0, hash);
+    const ref = locator.slice(hash + 1);
+    const db = openAgentDb(dbPath);
+    try {
+      if (ref.startsWith("archive:")) {
+        const [, sessionId, generation] = ref.split(":") as [string, string, string];
+        const blob = readArchiveBlob(db, sessionId, generation);
+        return blob.text === null ? [] : linesOf(blob.text);
+      }
+      if (ref.startsWith("cold:")) {
+        const blob = readColdBlob(db, ref.split(":")[1]!);
+        return blob.text === null ? [] : linesOf(blob.text);
+      }
+      const out: PartText[] = [];
+      for (const row of iterateSessionRows(db, ref, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
+        if (row.text === null) continue;
+        out.push({ text: row.encoding === "latin1" ? Buffer.from(row.text, "latin1").toString("utf8") : row.text, order: row.seq });
+      }
+      return out;
+    } finally {
+      db.close();
+    }
+  }
+  const buf = fs.readFileSync(locator);
+  if (locator.endsWith(".zst")) {
+    const decoded = decodeBlob(zlib.zstdDecompressSync(buf), false);
+    return decoded.text === null ? [] : linesOf(decoded.text);
+  }
+  return linesOf(buf.toString("latin1"));
+}

@@ -1,0 +1,124 @@
+/**
+ * The hub's HTTP application: read API + SSE for the dashboard, ingest APIs for gateways, the dashboard's
+ * static files, and one error handler that turns every failure into `{ error: { code, message } }`.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { setCookie } from "hono/cookie";
+import { streamSSE } from "hono/streaming";
+import type { PriceBook } from "@clawtower/core";
+import type { StoreConnection } from "@clawtower/store";
+import { authenticate, hostGuard, requireApiKey, requireReader, TOKEN_COOKIE, type AuthConfig } from "./auth.ts";
+import { HubError, errorBody } from "./errors.ts";
+import type { ChangeFeed } from "./live.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
+import { readRoutes } from "./routes/read.ts";
+import { parseWith, z } from "./validation.ts";
+
+export type HubAppOptions = {
+  conn: StoreConnection;
+  prices: PriceBook;
+  auth: AuthConfig;
+  feed: ChangeFeed;
+  /** Directory of the built dashboard (packages/web/dist); null serves the API only. */
+  webDir: string | null;
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes?: number;
+  now?: () => number;
+  /** Facts for /api/v1/info (version, live import status, …). */
+  info?: () => Record<string, unknown>;
+  log?: (line: string) => void;
+};
+
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+  ".woff2": "font/woff2",
+};
+
+export function createHubApp(opts: HubAppOptions): Hono {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const limit = opts.bodyLimitBytes ?? 32 * 1024 * 1024;
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HubError) return c.json(errorBody(err.code, err.message), err.status);
+    const id = crypto.randomUUID().slice(0, 8);
+    log(`hub: internal error ${id} on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? String(err)}`);
+    return c.json(errorBody("internal", `internal error (id ${id}); see the hub's log`), 500);
+  });
+  app.notFound((c) => c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404));
+
+  app.use("*", hostGuard(opts.auth));
+  app.get("/healthz", async (c) => {
+    await opts.conn.db.selectFrom("meta").select("key").limit(1).execute();
+    return c.json({ ok: true, store: opts.conn.dialect });
+  });
+
+  const tooLarge = () => {
+    throw new HubError("payload_too_large", `request body is larger than ${limit} bytes`);
+  };
+  app.use("/api/v1/ingest/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
+  app.use("/v1/openclaw/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
+  app.use("/api/events/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
+  app.route("/", ingestRoutes({ conn: opts.conn, prices: opts.prices, now, onChange: () => opts.feed.poke() }));
+
+  app.post("/api/v1/auth/login", bodyLimit({ maxSize: 16 * 1024, onError: tooLarge }), async (c) => {
+    const body = parseWith(z.object({ token: z.string().min(1).max(500) }), await c.req.json().catch(() => null), "body");
+    const who = await authenticate(opts.conn, body.token, opts.auth, now());
+    if (!who || who.kind === "open") throw new HubError("unauthorized", "invalid or revoked token");
+    setCookie(c, TOKEN_COOKIE, body.token, { httpOnly: true, sameSite: "Strict", path: "/", secure: c.req.url.startsWith("https:") });
+    return c.json({ ok: true });
+  });
+
+  app.use("/api/v1/*", requireReader(opts.conn, opts.auth, now));
+  app.route(
+    "/",
+    readRoutes({
+      conn: opts.conn,
+      now,
+      info: () => ({ schemaVersion: 1, store: opts.conn.dialect, authRequired: !(opts.auth.loopbackOnly && !opts.auth.adminToken), ...(opts.info?.() ?? {}) }),
+    }),
+  );
+
+  app.get("/api/v1/stream", (c) =>
+    streamSSE(c, async (stream) => {
+      let id = 0;
+      const unsubscribe = opts.feed.subscribe((changes) => {
+        void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
+      });
+      await stream.writeSSE({ event: "hello", data: JSON.stringify({ at: now() }) });
+      // Comments keep proxies from closing an idle stream.
+      while (!stream.aborted) {
+        await stream.sleep(15_000);
+        if (!stream.aborted) await stream.write(": keep-alive\n\n");
+      }
+      unsubscribe();
+    }),
+  );
+
+  if (opts.webDir) {
+    const root = path.resolve(opts.webDir);
+    app.get("*", (c) => {
+      const rel = decodeURIComponent(c.req.path).replace(/^\/+/, "");
+      let file = path.resolve(root, rel);
+      if (!file.startsWith(root)) throw new HubError("not_found", "not found");
+      // The dashboard is a single-page app: unknown paths are its routes (deep links), so serve index.html.
+      if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, "index.html");
+      if (!fs.existsSync(file)) throw new HubError("not_found", "the dashboard is not built: run `npm run build -w @clawtower/web`");
+      const type = MIME[path.extname(file)] ?? "application/octet-stream";
+      const cache = file.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache";
+      return c.body(fs.readFileSync(file), 200, { "content-type": type, "cache-control": cache });
+    });
+  }
+  return app;
+}

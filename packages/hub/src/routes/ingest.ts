@@ -1,0 +1,359 @@
+/**
+ * Ingest APIs, all behind an API key:
+ *   POST /api/v1/ingest/events          Clawtower: NDJSON or a JSON batch of transcript events, answered per line
+ *   POST /v1/openclaw/ingest/sessions   Influxion-compatible `{lines: […]}` → `{accepted, rejected, batchId, errors}`
+ *   POST /v1/openclaw/ingest/skills     Influxion-compatible `{fullSync, skills: […]}`
+ *   POST /api/events/bulk               AgentWatch-compatible TelemetryEvent batches (session usage snapshots)
+ * A key bound to a deployment may only write that deployment; an unbound key must name it per line.
+ */
+import crypto from "node:crypto";
+import { Hono, type Context } from "hono";
+import { sql } from "kysely";
+import type { PriceBook } from "@clawtower/core";
+import { ingestLines, ingestSkills, type IngestLine, type IngestSummary, type SkillInput, type StoreConnection } from "@clawtower/store";
+import type { Principal } from "../auth.ts";
+import { HubError } from "../errors.ts";
+import { parseWith, z } from "../validation.ts";
+
+export type IngestDeps = { conn: StoreConnection; prices: PriceBook; now: () => number; onChange: () => void };
+
+const SessionMeta = z
+  .object({
+    sessionKey: z.string().max(500).nullish(),
+    kind: z.string().max(40).nullish(),
+    channel: z.string().max(200).nullish(),
+    chatType: z.string().max(40).nullish(),
+    label: z.string().max(500).nullish(),
+    parentSessionKey: z.string().max(500).nullish(),
+    spawnedBy: z.string().max(500).nullish(),
+    createdVia: z.string().max(40).nullish(),
+    skills: z.array(z.string().max(200)).max(1000).nullish(),
+  })
+  .passthrough();
+
+const EventLine = z.object({
+  deploymentId: z.string().min(1).max(200).optional(),
+  agentId: z.string().min(1).max(200),
+  sessionId: z.string().min(1).max(300),
+  seq: z.number().int().min(0).optional(),
+  lineIndex: z.number().int().min(0).optional(),
+  idempotencyKey: z.string().min(1).max(500).optional(),
+  event: z.union([z.record(z.string(), z.unknown()), z.string().min(2)]),
+  session: SessionMeta.optional(),
+});
+
+const InfluxionLine = z.object({
+  deploymentId: z.string().min(1).max(200).optional(),
+  projectId: z.string().max(200).optional(),
+  agentId: z.string().min(1).max(200),
+  agentName: z.string().max(200).optional(),
+  sessionId: z.string().min(1).max(300),
+  sessionFile: z.string().max(2000).optional(),
+  lineIndex: z.number().int().min(0),
+  capturedAt: z.string().max(64).optional(),
+  idempotencyKey: z.string().max(500).optional(),
+  payload: z.unknown(),
+  session: SessionMeta.optional(),
+});
+
+const SkillsBody = z.object({
+  deploymentId: z.string().min(1).max(200).optional(),
+  agentId: z.string().min(1).max(200).optional(),
+  fullSync: z.boolean().default(false),
+  skills: z
+    .array(
+      z
+        .object({
+          agentId: z.string().max(200).optional(),
+          skillKey: z.string().max(300).optional(),
+          name: z.string().min(1).max(300),
+          source: z.string().max(300).nullish(),
+          available: z.boolean().optional(),
+          eligible: z.boolean().optional(),
+          contentHash: z.string().max(200).nullish(),
+          content: z.string().max(1_000_000).nullish(),
+        })
+        .passthrough(),
+    )
+    .max(10_000),
+});
+
+const TelemetryEvent = z
+  .object({
+    agent_name: z.string().max(300).optional(),
+    agent_id: z.string().min(1).max(200),
+    event_type: z.string().max(40).optional(),
+    trace_id: z.string().max(300).optional(),
+    session_id: z.string().min(1).max(300),
+    tokens: z.number().min(0).optional(),
+    input_tokens: z.number().min(0).optional(),
+    output_tokens: z.number().min(0).optional(),
+    model: z.string().max(300).optional(),
+    status: z.string().max(40).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    timestamp: z.string().max(64).optional(),
+  })
+  .passthrough();
+
+function keyOf(c: Context) {
+  const p = c.get("principal") as Principal;
+  if (p.kind !== "key") throw new HubError("forbidden", "ingest needs an API key");
+  return p.key;
+}
+
+/** The deployment a line writes to, given the key's binding. */
+function deploymentFor(c: Context, lineDeployment: string | undefined): string {
+  const key = keyOf(c);
+  if (key.deploymentId) {
+    if (lineDeployment && lineDeployment !== key.deploymentId) {
+      throw new HubError("forbidden", `this key is bound to deployment "${key.deploymentId}" and cannot write "${lineDeployment}"`);
+    }
+    return key.deploymentId;
+  }
+  if (!lineDeployment) throw new HubError("invalid_body", "deploymentId is required (this key is not bound to a deployment)");
+  return lineDeployment;
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HubError("invalid_body", `body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function recordBatch(deps: IngestDeps, c: Context, format: string, lines: number, summary: Pick<IngestSummary, "accepted" | "rejected" | "duplicates">, deploymentId: string | null): Promise<string> {
+  const batchId = crypto.randomUUID();
+  await deps.conn.db
+    .insertInto("ingest_batches")
+    .values({
+      batch_id: batchId,
+      deployment_id: deploymentId,
+      key_id: keyOf(c).keyId,
+      format,
+      received_at: deps.now(),
+      lines,
+      accepted: summary.accepted,
+      rejected: summary.rejected,
+      duplicates: summary.duplicates,
+    })
+    .execute();
+  return batchId;
+}
+
+export function ingestRoutes(deps: IngestDeps): Hono {
+  const app = new Hono();
+
+  app.post("/api/v1/ingest/events", async (c) => {
+    const type = c.req.header("content-type") ?? "";
+    let items: unknown[];
+    if (type.includes("ndjson") || type.includes("jsonl")) {
+      const text = await c.req.text();
+      items = [];
+      text.split("\n").forEach((l, i) => {
+        if (l.trim() === "") return;
+        try {
+          items.push(JSON.parse(l));
+        } catch (e) {
+          items.push({ __invalid: `line ${i + 1} is not valid JSON: ${(e as Error).message}` });
+        }
+      });
+    } else if (type.includes("json") || type === "") {
+      const body = await readJson(c);
+      items = Array.isArray(body) ? body : Array.isArray((body as { events?: unknown[] })?.events) ? (body as { events: unknown[] }).events : [];
+      if (!Array.isArray(body) && !Array.isArray((body as { events?: unknown })?.events)) {
+        throw new HubError("invalid_body", 'expected NDJSON, a JSON array, or {"events": [...]}');
+      }
+    } else {
+      throw new HubError("unsupported_media_type", `content-type "${type}" is not accepted: send application/x-ndjson or application/json`);
+    }
+    if (items.length > 50_000) throw new HubError("payload_too_large", `at most 50,000 events per request (got ${items.length})`);
+    const lines: IngestLine[] = [];
+    const early: { index: number; status: "rejected"; reason: string }[] = [];
+    items.forEach((item, index) => {
+      if (item && typeof item === "object" && "__invalid" in item) {
+        early.push({ index, status: "rejected", reason: String((item as { __invalid: string }).__invalid) });
+        return;
+      }
+      const r = EventLine.safeParse(item);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        early.push({ index, status: "rejected", reason: `${issue.path.join(".") || "line"}: ${issue.message}` });
+        return;
+      }
+      const l = r.data;
+      let deploymentId: string;
+      try {
+        deploymentId = deploymentFor(c, l.deploymentId);
+      } catch (e) {
+        early.push({ index, status: "rejected", reason: (e as Error).message });
+        return;
+      }
+      lines.push({
+        index,
+        deploymentId,
+        agentId: l.agentId,
+        sessionId: l.sessionId,
+        seq: l.seq ?? l.lineIndex ?? null,
+        idempotencyKey: l.idempotencyKey ?? null,
+        event: typeof l.event === "string" ? l.event : JSON.stringify(l.event),
+        session: l.session,
+      });
+    });
+    const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
+    const results = [...summary.results, ...early].sort((a, b) => a.index - b.index).map(({ index, ...rest }) => ({ line: index, ...rest }));
+    const counts = { accepted: summary.accepted, duplicates: summary.duplicates, rejected: summary.rejected + early.length };
+    const batchId = await recordBatch(deps, c, "clawtower", items.length, counts, summary.deployments[0] ?? null);
+    if (summary.accepted > 0) deps.onChange();
+    return c.json({ batchId, ...counts, results });
+  });
+
+  app.post("/v1/openclaw/ingest/sessions", async (c) => {
+    const body = parseWith(z.object({ lines: z.array(z.unknown()).max(50_000) }), await readJson(c), "body");
+    const lines: IngestLine[] = [];
+    const errors: { lineIndex: number | null; reason: string }[] = [];
+    body.lines.forEach((item, index) => {
+      const r = InfluxionLine.safeParse(item);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        errors.push({ lineIndex: (item as { lineIndex?: number })?.lineIndex ?? null, reason: `${issue.path.join(".") || "line"}: ${issue.message}` });
+        return;
+      }
+      const l = r.data;
+      const payload = l.payload;
+      if (!payload || typeof payload !== "object" || "raw" in payload) {
+        errors.push({ lineIndex: l.lineIndex, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
+        return;
+      }
+      try {
+        lines.push({
+          index,
+          deploymentId: deploymentFor(c, l.deploymentId),
+          agentId: l.agentId,
+          sessionId: l.sessionId,
+          seq: l.lineIndex,
+          idempotencyKey: l.idempotencyKey ?? null,
+          event: JSON.stringify(payload),
+          session: l.session,
+        });
+      } catch (e) {
+        errors.push({ lineIndex: l.lineIndex, reason: (e as Error).message });
+      }
+    });
+    const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
+    const byIndex = new Map(lines.map((l) => [l.index, l.seq]));
+    for (const r of summary.results) if (r.status === "rejected") errors.push({ lineIndex: byIndex.get(r.index) ?? null, reason: r.reason ?? "rejected" });
+    // Influxion counts a line it already had as accepted: the client's work for that line is done.
+    const accepted = summary.accepted + summary.duplicates;
+    const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);
+    if (summary.accepted > 0) deps.onChange();
+    return c.json({ accepted, rejected: errors.length, duplicates: summary.duplicates, batchId, errors });
+  });
+
+  app.post("/v1/openclaw/ingest/skills", async (c) => {
+    const body = parseWith(SkillsBody, await readJson(c), "body");
+    const deploymentId = deploymentFor(c, body.deploymentId);
+    const byAgent = new Map<string, SkillInput[]>();
+    for (const s of body.skills) {
+      const agentId = s.agentId ?? body.agentId ?? "*";
+      const list = byAgent.get(agentId) ?? [];
+      const { agentId: _a, skillKey, name, source, available, eligible, contentHash, content, ...metadata } = s;
+      list.push({
+        skillKey: skillKey ?? name,
+        name,
+        source: source ?? null,
+        available: available ?? eligible ?? true,
+        contentHash: contentHash ?? null,
+        content: content ?? null,
+        metadata,
+      });
+      byAgent.set(agentId, list);
+    }
+    if (byAgent.size === 0 && body.fullSync) byAgent.set(body.agentId ?? "*", []);
+    let accepted = 0;
+    for (const [agentId, skills] of byAgent) accepted += await ingestSkills(deps.conn, { deploymentId, agentId }, skills, body.fullSync, deps.now());
+    const batchId = await recordBatch(deps, c, "influxion-skills", body.skills.length, { accepted, rejected: 0, duplicates: 0 }, deploymentId);
+    deps.onChange();
+    return c.json({ accepted, rejected: 0, batchId, errors: [] });
+  });
+
+  app.post("/api/events/bulk", async (c) => {
+    const body = await readJson(c);
+    const items = Array.isArray(body) ? body : Array.isArray((body as { events?: unknown[] })?.events) ? (body as { events: unknown[] }).events : null;
+    if (!items) throw new HubError("invalid_body", 'expected a JSON array of events or {"events": [...]}');
+    const errors: { index: number; reason: string }[] = [];
+    const lines: IngestLine[] = [];
+    for (const [index, item] of items.entries()) {
+      const r = TelemetryEvent.safeParse(item);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        errors.push({ index, reason: `${issue.path.join(".") || "event"}: ${issue.message}` });
+        continue;
+      }
+      // TelemetryEvents name no deployment: it comes from the key's binding or `?deployment=`.
+      const line = await agentWatchLine(deps, deploymentFor(c, c.req.query("deployment")), r.data, index).catch((e: unknown) => {
+        errors.push({ index, reason: (e as Error).message });
+        return null;
+      });
+      if (line) lines.push(line);
+    }
+    const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
+    for (const r of summary.results) if (r.status === "rejected") errors.push({ index: r.index, reason: r.reason ?? "rejected" });
+    await recordBatch(deps, c, "agentwatch", items.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);
+    if (summary.accepted > 0) deps.onChange();
+    return c.json({ accepted: summary.accepted + summary.duplicates, rejected: errors.length, duplicates: summary.duplicates, errors });
+  });
+
+  return app;
+}
+
+/**
+ * AgentWatch sends cumulative per-session snapshots, not calls. Each snapshot becomes a synthetic call
+ * carrying the growth since the previous snapshot of that session and model, named by the cumulative
+ * totals so that a re-sent snapshot is a duplicate. Sums stay exact; timing is as coarse as the snapshots.
+ */
+async function agentWatchLine(deps: IngestDeps, deploymentId: string, e: z.infer<typeof TelemetryEvent>, index: number): Promise<IngestLine | null> {
+  const input = e.input_tokens ?? (e.tokens !== undefined && e.output_tokens !== undefined ? Math.max(0, e.tokens - e.output_tokens) : 0);
+  const output = e.output_tokens ?? 0;
+  const model = e.model ?? "unknown";
+  const prefix = `agentwatch:${model}:`;
+  const prev = await sql<{ payload: string }>`SELECT payload FROM raw_events WHERE deployment_id = ${deploymentId} AND agent_id = ${e.agent_id}
+    AND session_id = ${e.session_id} AND event_id LIKE ${`${prefix}%`} ORDER BY seq DESC LIMIT 1`.execute(deps.conn.db);
+  let before = { input: 0, output: 0 };
+  if (prev.rows[0]) {
+    const m = (JSON.parse(prev.rows[0].payload) as { cumulative?: { input: number; output: number } }).cumulative;
+    if (m) before = m;
+  }
+  const dIn = Math.max(0, input - before.input);
+  const dOut = Math.max(0, output - before.output);
+  const ts = e.timestamp && Number.isFinite(Date.parse(e.timestamp)) ? e.timestamp : new Date(deps.now()).toISOString();
+  const meta = e.metadata ?? {};
+  const event = {
+    type: "message",
+    id: `${prefix}${input}:${output}`,
+    timestamp: ts,
+    cumulative: { input: Math.max(input, before.input), output: Math.max(output, before.output) },
+    message: {
+      role: "assistant",
+      provider: "agentwatch",
+      model,
+      content: [],
+      usage: { input: dIn, output: dOut, cacheRead: 0, cacheWrite: 0 },
+      stopReason: e.event_type === "error" || e.status === "error" ? "error" : "stop",
+    },
+  };
+  return {
+    index,
+    deploymentId,
+    agentId: e.agent_id,
+    sessionId: e.session_id,
+    seq: Date.parse(ts),
+    event: JSON.stringify(event),
+    session: {
+      kind: typeof meta["kind"] === "string" ? meta["kind"] : null,
+      label: typeof meta["label"] === "string" ? meta["label"] : (e.agent_name ?? null),
+      channel: typeof meta["channel"] === "string" ? meta["channel"] : null,
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Read API behind the dashboard. Every report takes the same filters as query parameters (since, until,
+ * tz, agent, deployment) and returns the same JSON as the matching `clawtower report … --json`.
+ */
+import { Hono, type Context } from "hono";
+import { sql } from "kysely";
+import { assertTimeZone, buildTimeseries, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import {
+  agentsReport,
+  modelsReport,
+  periodReport,
+  sessionReplay,
+  sessionsReport,
+  summaryReport,
+  toolsReport,
+  usageAggregates,
+  type StoreConnection,
+} from "@clawtower/store";
+import { HubError } from "../errors.ts";
+import { FilterQuery, ReplayQuery, SessionsQuery, TimeseriesQuery, parseWith } from "../validation.ts";
+
+export type ReadDeps = { conn: StoreConnection; now: () => number; info: () => Record<string, unknown> };
+
+export function filtersFrom(q: { since?: string | undefined; until?: string | undefined; tz?: string | undefined; agent?: string | undefined; deployment?: string | undefined }, now: number): ReportFilters {
+  const tz = q.tz ?? "UTC";
+  try {
+    assertTimeZone(tz);
+    const since = q.since ? parseTimeBound(q.since, tz, now, "--since") : null;
+    const until = q.until ? parseTimeBound(q.until, tz, now, "--until") : null;
+    if (since !== null && until !== null && since >= until) throw new Error("since must be before until");
+    return { since, until, tz, agent: q.agent ?? null, deployment: q.deployment ?? null };
+  } catch (e) {
+    throw new HubError("invalid_query", (e as Error).message.replace(/^--/, ""));
+  }
+}
+
+function query(c: Context): Record<string, string> {
+  return c.req.query();
+}
+
+export function readRoutes(deps: ReadDeps): Hono {
+  const { conn, now } = deps;
+  const app = new Hono();
+
+  app.get("/api/v1/info", (c) => c.json(deps.info()));
+
+  app.get("/api/v1/reports/summary", async (c) => {
+    const q = parseWith(FilterQuery, query(c), "query");
+    return c.json(await summaryReport(conn, filtersFrom(q, now()), now()));
+  });
+
+  for (const [path, bucket] of [["daily", "day"], ["weekly", "week"], ["monthly", "month"]] as const) {
+    app.get(`/api/v1/reports/${path}`, async (c) => {
+      const q = parseWith(FilterQuery, query(c), "query");
+      return c.json(await periodReport(conn, filtersFrom(q, now()), bucket, now()));
+    });
+  }
+
+  app.get("/api/v1/reports/timeseries", async (c) => {
+    const q = parseWith(TimeseriesQuery, query(c), "query");
+    const f = filtersFrom(q, now());
+    const [rows, range] = await Promise.all([usageAggregates(conn, f), dataRange(conn, f)]);
+    if (q.bucket === "hour" && (f.since ?? range?.first ?? 0) < (f.until ?? now()) - 400 * 86_400_000) {
+      throw new HubError("invalid_query", "hour buckets are limited to ranges of 400 days; use day, week or month");
+    }
+    return c.json(buildTimeseries(rows, { bucket: q.bucket, groupBy: q.groupBy, filters: f, generatedAt: now(), dataRange: range }));
+  });
+
+  app.get("/api/v1/reports/models", async (c) => c.json(await modelsReport(conn, filtersFrom(parseWith(FilterQuery, query(c), "query"), now()), now())));
+  app.get("/api/v1/reports/agents", async (c) => c.json(await agentsReport(conn, filtersFrom(parseWith(FilterQuery, query(c), "query"), now()), now())));
+  app.get("/api/v1/reports/tools", async (c) => c.json(await toolsReport(conn, filtersFrom(parseWith(FilterQuery, query(c), "query"), now()), now())));
+
+  app.get("/api/v1/sessions", async (c) => {
+    const q = parseWith(SessionsQuery, query(c), "query");
+    const f = filtersFrom(q, now());
+    const r = await sessionsReport(conn, f, { limit: q.limit, offset: q.offset, sort: q.sort, order: q.order, kind: q.kind, channel: q.channel, model: q.model, q: q.q }, now());
+    return c.json({ ...r, page: { limit: q.limit, offset: q.offset } });
+  });
+
+  app.get("/api/v1/sessions/:deployment/:agent/:session", async (c) => {
+    const q = parseWith(ReplayQuery, query(c), "query");
+    const ref = { deploymentId: c.req.param("deployment"), agentId: c.req.param("agent"), sessionId: c.req.param("session") };
+    const replay = await sessionReplay(conn, ref, q);
+    if (!replay) throw new HubError("not_found", `no session ${ref.sessionId} of agent ${ref.agentId} in deployment ${ref.deploymentId}`);
+    return c.json(replay);
+  });
+
+  /** What the filters can choose from. */
+  app.get("/api/v1/facets", async (c) => {
+    const q = parseWith(FilterQuery.pick({ deployment: true }), query(c), "query");
+    const deployments = await conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at"]).orderBy("name").execute();
+    let agentsQ = conn.db.selectFrom("agents").select(["deployment_id", "agent_id"]).orderBy("agent_id");
+    let modelsQ = conn.db.selectFrom("session_models").select(["provider", "model"]).distinct().orderBy("provider").orderBy("model");
+    let kindsQ = conn.db.selectFrom("sessions").select("kind").distinct().orderBy("kind");
+    let channelsQ = conn.db.selectFrom("sessions").select("channel").distinct().where("channel", "is not", null).orderBy("channel");
+    if (q.deployment) {
+      agentsQ = agentsQ.where("deployment_id", "=", q.deployment);
+      modelsQ = modelsQ.where("deployment_id", "=", q.deployment);
+      kindsQ = kindsQ.where("deployment_id", "=", q.deployment);
+      channelsQ = channelsQ.where("deployment_id", "=", q.deployment);
+    }
+    const [agents, models, kinds, channels] = await Promise.all([agentsQ.execute(), modelsQ.execute(), kindsQ.execute(), channelsQ.execute()]);
+    return c.json({
+      deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: new Date(Number(d.last_seen_at)).toISOString() })),
+      agents: [...new Set(agents.map((a) => a.agent_id))],
+      models: models.map((m) => `${m.provider}/${m.model}`),
+      kinds: kinds.map((k) => k.kind),
+      channels: channels.map((k) => k.channel!),
+    });
+  });
+
+  return app;
+}
+
+/** First and last call in scope, to fill the time axis of an unbounded range. */
+async function dataRange(conn: StoreConnection, f: ReportFilters): Promise<{ first: number; last: number } | null> {
+  let q = conn.db.selectFrom("usage_rollup").select([sql<number>`min(slot)`.as("lo"), sql<number>`max(slot)`.as("hi")]);
+  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+  const r = await q.executeTakeFirst();
+  if (!r || r.lo === null || r.hi === null) return null;
+  return { first: Number(r.lo) * 900_000, last: (Number(r.hi) + 1) * 900_000 - 1 };
+}

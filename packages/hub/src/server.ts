@@ -1,0 +1,72 @@
+/**
+ * Runs the hub on a host and port. Binding to anything but loopback requires an admin token: data is never
+ * served unauthenticated on a public interface.
+ */
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import type { PriceBook } from "@clawtower/core";
+import type { StoreConnection } from "@clawtower/store";
+import { createHubApp } from "./app.ts";
+import { isLoopbackHost } from "./auth.ts";
+import { createChangeFeed, type ChangeFeed } from "./live.ts";
+
+export class HubConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HubConfigError";
+  }
+}
+
+export type HubServerOptions = {
+  conn: StoreConnection;
+  prices: PriceBook;
+  host: string;
+  port: number;
+  adminToken: string | null;
+  webDir: string | null;
+  bodyLimitBytes?: number;
+  info?: () => Record<string, unknown>;
+  log?: (line: string) => void;
+};
+
+export type RunningHub = { url: string; port: number; feed: ChangeFeed; close(): Promise<void> };
+
+export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
+  const loopbackOnly = isLoopbackHost(opts.host);
+  if (!loopbackOnly && !opts.adminToken) {
+    throw new HubConfigError(
+      `refusing to serve on ${opts.host} without authentication: set CLAWTOWER_ADMIN_TOKEN (or --admin-token-file) to a secret, or bind to 127.0.0.1`,
+    );
+  }
+  if (opts.adminToken !== null && opts.adminToken.length < 16) throw new HubConfigError("the admin token must be at least 16 characters");
+  const feed = await createChangeFeed(opts.conn);
+  const app = createHubApp({
+    conn: opts.conn,
+    prices: opts.prices,
+    auth: { adminToken: opts.adminToken, loopbackOnly },
+    feed,
+    webDir: opts.webDir,
+    ...(opts.bodyLimitBytes !== undefined ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+    ...(opts.info ? { info: opts.info } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRINUSE" ? new HubConfigError(`port ${opts.port} on ${opts.host} is already in use (set --port or CLAWTOWER_PORT)`) : e),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    feed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        feed.close();
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Ingest of transcript events pushed by gateways (the Clawtower plugin, Influxion-compatible uploaders…).
+ *
+ * Each line carries one transcript event and names its deployment, agent and session. The event's identity
+ * is (deployment, agent, session, event id) — or its sequence number when the event has no id — so a line
+ * sent twice (a retry after a timeout, a client restarted mid-batch) is answered `duplicate` and counted
+ * once. A request is one transaction: a line is acknowledged only after it is committed, so a hub killed
+ * mid-request loses nothing a client will not resend.
+ */
+import { CompiledQuery } from "kysely";
+import {
+  PartAccumulator,
+  classifySessionKind,
+  extractEventFacts,
+  isExtractFailure,
+  newPartCursor,
+  type EventFacts,
+  type PartCursor,
+  type PriceBook,
+} from "@clawtower/core";
+import type { StoreConnection } from "./connection.ts";
+import { prepared, recomputeSessions, savePart, upsertSessionMeta, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { refreshRollups, Touched } from "./rollups.ts";
+
+export type SessionMetaInput = {
+  sessionKey?: string | null;
+  kind?: string | null;
+  channel?: string | null;
+  chatType?: string | null;
+  label?: string | null;
+  parentSessionKey?: string | null;
+  spawnedBy?: string | null;
+  createdVia?: string | null;
+  skills?: string[] | null;
+};
+
+export type IngestLine = {
+  /** Position in the request, echoed in the answer. */
+  index: number;
+  deploymentId: string;
+  agentId: string;
+  sessionId: string;
+  /** Line index / row sequence in the source; names events that have no id. */
+  seq: number | null;
+  /** The sender's idempotency key; names events that have neither an id nor a seq. */
+  idempotencyKey?: string | null;
+  /** The transcript event's JSON text. */
+  event: string;
+  session?: SessionMetaInput | undefined;
+};
+
+export type IngestLineResult = { index: number; status: "accepted" | "duplicate" | "rejected"; eventId?: string; reason?: string };
+
+export type IngestSummary = { results: IngestLineResult[]; accepted: number; duplicates: number; rejected: number; deployments: string[] };
+
+type Parsed = { line: IngestLine; facts: EventFacts; eventId: string; ts: number };
+
+export async function ingestLines(conn: StoreConnection, lines: IngestLine[], prices: PriceBook, now: number): Promise<IngestSummary> {
+  const results: IngestLineResult[] = [];
+  const groups = new Map<string, Parsed[]>();
+  // Parsing happens before the transaction: bad lines are answered without touching the store.
+  for (const line of lines) {
+    const facts = extractEventFacts(line.event);
+    if (isExtractFailure(facts)) {
+      results.push({ index: line.index, status: "rejected", reason: `${facts.failed}: ${facts.detail}` });
+      continue;
+    }
+    const eventId = facts.id ?? (line.seq !== null ? `~seq:${line.seq}` : line.idempotencyKey ? `~key:${line.idempotencyKey}` : null);
+    if (eventId === null) {
+      results.push({ index: line.index, status: "rejected", reason: "event has no id: send its seq (line index) or an idempotencyKey so that retries can be recognised" });
+      continue;
+    }
+    const ts = facts.timestamp ?? facts.message?.timestamp ?? now;
+    const key = `${line.deploymentId}\u0000${line.agentId}\u0000${line.sessionId}`;
+    const list = groups.get(key) ?? [];
+    list.push({ line, facts, eventId, ts });
+    groups.set(key, list);
+  }
+
+  const touched = new Touched();
+  const sessions: SessionRef[] = [];
+  const deployments = new Set<string>();
+  await conn.db.transaction().execute(async (trx) => {
+    for (const list of groups.values()) {
+      list.sort((a, b) => (a.line.seq ?? a.line.index) - (b.line.seq ?? b.line.index));
+      const first = list[0]!.line;
+      const ref: SessionRef = { deploymentId: first.deploymentId, agentId: first.agentId, sessionId: first.sessionId };
+      deployments.add(ref.deploymentId);
+      sessions.push(ref);
+      await ensureDeploymentAndAgent(trx, ref, now);
+      const metaLine = list.find((p) => p.line.session)?.line.session;
+      await upsertSessionMeta(trx, sessionMeta(ref, metaLine), now, conn.sqlite);
+
+      const locator = `ingest:${ref.agentId}:${ref.sessionId}`;
+      const part = await trx
+        .selectFrom("parts")
+        .select(["part_id", "cursor"])
+        .where("deployment_id", "=", ref.deploymentId)
+        .where("locator", "=", locator)
+        .executeTakeFirst();
+      const cursor = part ? (JSON.parse(part.cursor) as { cursor?: PartCursor }).cursor ?? newPartCursor() : newPartCursor();
+
+      const fresh = await insertRawEvents(trx, conn, ref, list);
+      const acc = new PartAccumulator(`ingest:${ref.deploymentId}/${ref.agentId}/${ref.sessionId}`, ref.sessionId, cursor);
+      for (const p of list) {
+        if (!fresh.has(p.eventId)) {
+          results.push({ index: p.line.index, status: "duplicate", eventId: p.eventId });
+          continue;
+        }
+        fresh.delete(p.eventId); // a second copy of the same event inside one request is a duplicate
+        acc.add(p.facts, p.line.seq !== null ? { seq: p.line.seq, eventId: p.eventId } : { eventId: p.eventId });
+        results.push({ index: p.line.index, status: "accepted", eventId: p.eventId });
+      }
+      const ledger = acc.result();
+      const partId = await savePart(
+        trx,
+        conn,
+        {
+          deploymentId: ref.deploymentId,
+          agentId: ref.agentId,
+          sessionId: ref.sessionId,
+          kind: "ingest",
+          locator,
+          fingerprint: "{}",
+          cursor: JSON.stringify({ position: { type: "whole" }, cursor: ledger.cursor }),
+          scannedAt: now,
+        },
+        part ? Number(part.part_id) : undefined,
+        false,
+      );
+      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched);
+    }
+    for (const dep of deployments) {
+      const mine = sessions.filter((s) => s.deploymentId === dep);
+      await recomputeSessions(trx, conn.dialect, dep, mine, now);
+      await trx.insertInto("changes").values({ deployment_id: dep, at: now, kind: "ingest", detail: JSON.stringify({ sessions: mine.length }) }).execute();
+    }
+    await refreshRollups(trx, touched);
+  });
+
+  results.sort((a, b) => a.index - b.index);
+  return {
+    results,
+    accepted: results.filter((r) => r.status === "accepted").length,
+    duplicates: results.filter((r) => r.status === "duplicate").length,
+    rejected: results.filter((r) => r.status === "rejected").length,
+    deployments: [...deployments],
+  };
+}
+
+function sessionMeta(ref: SessionRef, m: SessionMetaInput | undefined): SessionMeta {
+  const key = m?.sessionKey ?? null;
+  return {
+    ...ref,
+    sessionKey: key,
+    kind: m?.kind ?? classifySessionKind(key, { createdVia: m?.createdVia ?? null, chatType: m?.chatType ?? null, spawnedBy: m?.spawnedBy ?? null }),
+    channel: m?.channel ?? null,
+    chatType: m?.chatType ?? null,
+    label: m?.label ?? null,
+    parentSessionKey: m?.parentSessionKey ?? null,
+    spawnedBy: m?.spawnedBy ?? null,
+    createdVia: m?.createdVia ?? null,
+    skills: m?.skills ?? null,
+  };
+}
+
+export async function ensureDeploymentAndAgent(db: Db, ref: SessionRef, now: number): Promise<void> {
+  await db
+    .insertInto("deployments")
+    .values({ deployment_id: ref.deploymentId, name: ref.deploymentId, kind: "remote", openclaw_home: null, created_at: now, last_seen_at: now })
+    .onConflict((oc) => oc.column("deployment_id").doUpdateSet({ last_seen_at: now }))
+    .execute();
+  await db.insertInto("agents").values({ deployment_id: ref.deploymentId, agent_id: ref.agentId, first_seen_at: now }).onConflict((oc) => oc.doNothing()).execute();
+}
+
+/** Stores the raw events for replay; returns the ids that were new (the others are duplicates). */
+async function insertRawEvents(db: Db, conn: StoreConnection, ref: SessionRef, list: Parsed[]): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  if (conn.sqlite) {
+    const st = prepared(
+      conn.sqlite,
+      `INSERT INTO raw_events (deployment_id, agent_id, session_id, event_id, seq, ts, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    for (const p of list) {
+      const r = st.run(ref.deploymentId, ref.agentId, ref.sessionId, p.eventId, p.line.seq ?? p.line.index, p.ts, p.line.event);
+      if (Number(r.changes) > 0) fresh.add(p.eventId);
+    }
+    return fresh;
+  }
+  // PostgreSQL: one statement per chunk; RETURNING lists only the rows that were inserted.
+  const unique = new Map(list.map((p) => [p.eventId, p]));
+  const rows = [...unique.values()];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    const values: unknown[] = [];
+    const tuples = chunk.map((p, k) => {
+      values.push(ref.deploymentId, ref.agentId, ref.sessionId, p.eventId, p.line.seq ?? p.line.index, p.ts, p.line.event);
+      return `(${Array.from({ length: 7 }, (_, j) => `$${k * 7 + j + 1}`).join(", ")})`;
+    });
+    const r = await db.executeQuery<{ event_id: string }>(
+      CompiledQuery.raw(
+        `INSERT INTO raw_events (deployment_id, agent_id, session_id, event_id, seq, ts, payload) VALUES ${tuples.join(", ")} ON CONFLICT DO NOTHING RETURNING event_id`,
+        values,
+      ),
+    );
+    for (const row of r.rows) fresh.add(row.event_id);
+  }
+  return fresh;
+}
+
+export type SkillInput = {
+  skillKey: string;
+  name: string;
+  source?: string | null;
+  available?: boolean;
+  contentHash?: string | null;
+  content?: string | null;
+  metadata?: unknown;
+};
+
+/**
+ * Upserts a skills inventory. Content is kept when a later sync omits it (the uploader sends content only
+ * when it changed); with `fullSync`, skills missing from the list are marked unavailable.
+ */
+export async function ingestSkills(
+  conn: StoreConnection,
+  ref: { deploymentId: string; agentId: string },
+  skills: SkillInput[],
+  fullSync: boolean,
+  now: number,
+): Promise<number> {
+  await conn.db.transaction().execute(async (trx) => {
+    await ensureDeploymentAndAgent(trx, { ...ref, sessionId: "" }, now);
+    for (const s of skills) {
+      await trx
+        .insertInto("skills")
+        .values({
+          deployment_id: ref.deploymentId,
+          agent_id: ref.agentId,
+          skill_key: s.skillKey,
+          name: s.name,
+          source: s.source ?? null,
+          available: s.available === false ? 0 : 1,
+          content_hash: s.contentHash ?? null,
+          content: s.content ?? null,
+          metadata: s.metadata === undefined ? null : JSON.stringify(s.metadata),
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(["deployment_id", "agent_id", "skill_key"]).doUpdateSet((eb) => ({
+            name: eb.ref("excluded.name"),
+            source: eb.ref("excluded.source"),
+            available: eb.ref("excluded.available"),
+            content_hash: eb.fn.coalesce(eb.ref("excluded.content_hash"), eb.ref("skills.content_hash")),
+            content: eb.fn.coalesce(eb.ref("excluded.content"), eb.ref("skills.content")),
+            metadata: eb.fn.coalesce(eb.ref("excluded.metadata"), eb.ref("skills.metadata")),
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+    if (fullSync) {
+      const keys = skills.map((s) => s.skillKey);
+      let q = trx.updateTable("skills").set({ available: 0, updated_at: now }).where("deployment_id", "=", ref.deploymentId).where("agent_id", "=", ref.agentId);
+      if (keys.length > 0) q = q.where("skill_key", "not in", keys);
+      await q.execute();
+    }
+    await trx.insertInto("changes").values({ deployment_id: ref.deploymentId, at: now, kind: "skills", detail: null }).execute();
+  });
+  return skills.length;
+}

@@ -79,20 +79,19 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
     await migrate(conn);
     return conn;
   }
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8 });
   const schema = options.schema;
   if (schema !== undefined) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
-    const c = await pool.connect();
+    const admin = new pg.Client({ connectionString: options.url });
+    await admin.connect();
     try {
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     } finally {
-      c.release();
+      await admin.end();
     }
-    pool.on("connect", (client) => {
-      void client.query(`SET search_path TO ${schema}`);
-    });
   }
+  // search_path is set at connection start-up, so every pooled connection sees the schema from its first query.
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const conn: StoreConnection = {
     db,

@@ -372,6 +372,11 @@ export async function upsertSessionMeta(db: Db, meta: SessionMeta, now: number, 
   await db.executeQuery(CompiledQuery.raw(SESSION_META_SQL.replace(/\?/g, () => `$${++i}`), params));
 }
 
+/** `(agent, session), …` row values for an IN list (SQLite ≥ 3.15 and PostgreSQL both take them). */
+export function sessionPairs(sessions: SessionRef[]): ReturnType<typeof sql> {
+  return sql.join(sessions.map((s) => sql`(${s.agentId}, ${s.sessionId})`));
+}
+
 /**
  * Recomputes the aggregates of the given sessions from their stored rows (or of every session of the
  * deployment when `sessions` is "all"). One statement per table, whatever the number of sessions.
@@ -390,11 +395,10 @@ export async function recomputeSessions(
       : sql`(SELECT json_group_array(DISTINCT c.provider || '/' || c.model) FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`;
   let scope = sql`sessions.deployment_id = ${deploymentId}`;
   if (sessions !== "all") {
-    const keys = sessions.map((s) => `${s.agentId}\u0000${s.sessionId}`);
     // Bound the statement size; a long list goes through several statements.
-    for (let i = 0; i < keys.length; i += 500) {
-      const slice = keys.slice(i, i + 500);
-      await recomputeScope(db, sql`${scope} AND (sessions.agent_id || ${"\u0000"} || sessions.session_id) IN (${sql.join(slice)})`, models, now);
+    for (let i = 0; i < sessions.length; i += 500) {
+      const slice = sessions.slice(i, i + 500);
+      await recomputeScope(db, sql`${scope} AND (sessions.agent_id, sessions.session_id) IN (${sessionPairs(slice)})`, models, now);
     }
     return;
   }

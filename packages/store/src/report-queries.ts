@@ -174,13 +174,12 @@ async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "mo
     if (f.until !== null) q = q.where("first_ts", "<", f.until);
     return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
   }
-  const key = sql<string>`provider || ${"\u0000"} || model`;
-  let q = conn.db.selectFrom("session_models").select([key.as("k"), sql<number>`count(*)`.as("n")]).groupBy(["provider", "model"]);
+  let q = conn.db.selectFrom("session_models").select(["provider", "model", sql<number>`count(*)`.as("n")]).groupBy(["provider", "model"]);
   if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
   if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
   if (f.since !== null) q = q.where("last_ts", ">=", f.since);
   if (f.until !== null) q = q.where("first_ts", "<", f.until);
-  return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
+  return new Map((await q.execute()).map((r) => [`${r.provider}\u0000${r.model}`, n(r.n)]));
 }
 
 export type SessionQuery = {

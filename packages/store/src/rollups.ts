@@ -5,7 +5,7 @@
  */
 import { sql } from "kysely";
 import { SLOT_MS } from "@clawtower/core";
-import type { Db, SessionRef } from "./ledger-writer.ts";
+import { sessionPairs, type Db, type SessionRef } from "./ledger-writer.ts";
 
 /**
  * `ts / 900000` as SQL with the divisor inlined: a bound parameter would make SQLite divide in floating point
@@ -97,8 +97,7 @@ async function refreshSessionModels(db: Db, sessions: SessionRef[]): Promise<voi
   for (const s of sessions) byDeployment.set(s.deploymentId, [...(byDeployment.get(s.deploymentId) ?? []), s]);
   for (const [dep, list] of byDeployment) {
     for (let i = 0; i < list.length; i += 400) {
-      const keys = list.slice(i, i + 400).map((s) => `${s.agentId}\u0000${s.sessionId}`);
-      const inKeys = sql`(agent_id || ${"\u0000"} || session_id) IN (${sql.join(keys)})`;
+      const inKeys = sql`(agent_id, session_id) IN (${sessionPairs(list.slice(i, i + 400))})`;
       await sql`DELETE FROM session_models WHERE deployment_id = ${dep} AND ${inKeys}`.execute(db);
       await sql`INSERT INTO session_models (deployment_id, agent_id, session_id, provider, model, calls, first_ts, last_ts)
         SELECT deployment_id, agent_id, session_id, provider, model, count(*), min(ts), max(ts) FROM llm_calls

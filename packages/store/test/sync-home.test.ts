@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { createPriceBook, loadBundledPrices, readConfigPrices, listAgents, type ReportFilters } from "@clawtower/core";
-import { appendRows, buildMixedHome, tmpDir } from "@clawtower/testkit";
+import { appendRows, buildMixedHome, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
 import { openStore, summaryReport, syncHome, toolsReport, sessionsReport, type StoreConnection } from "../src/index.ts";
 
 const UTC: ReportFilters = { since: null, until: null, tz: "UTC", agent: null, deployment: "dep-test" };
 
-async function setup() {
+async function setupOn(target: StoreTarget) {
   const dir = tmpDir();
   const fixture = buildMixedHome();
   const home = path.join(dir, "openclaw");
   fixture.home.write(home);
-  const conn = await openStore({ kind: "sqlite", path: path.join(dir, "clawtower.db") });
+  const conn = await openStore(target.options());
   const config = readConfigPrices(home, listAgents(home).map((a) => a.dir));
   const prices = createPriceBook(config.prices, loadBundledPrices().prices);
   const sync = (workers = 0) => syncHome(conn, { home, deploymentId: "dep-test", deploymentName: "test", prices, workers });
@@ -55,7 +55,10 @@ async function assertTotalsMatch(conn: StoreConnection, fixture: ReturnType<type
   return r;
 }
 
-describe("syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)", () => {
+for (const target of storeTargets()) {
+const setup = () => setupOn(target);
+describe(`[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)`, () => {
+  after(() => target.cleanup());
   it("reports totals equal to the sum of the raw events, and every problem by kind", async () => {
     const { conn, sync, fixture } = await setup();
     const report = await sync();
@@ -156,7 +159,7 @@ describe("syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, 
   });
 });
 
-describe("rollups", () => {
+describe(`[${target.name}] rollups`, () => {
   it("give the same sums as the rows for any instant range (whole slots from the rollup, edges from rows)", async () => {
     const { conn, sync } = await setup();
     await sync();
@@ -184,3 +187,4 @@ describe("rollups", () => {
     await conn.close();
   });
 });
+}

@@ -1,3 +1,4 @@
 export * from "./fixture-builder.ts";
 export * from "./tmp.ts";
 export * from "./mixed-home.ts";
+export * from "./stores.ts";

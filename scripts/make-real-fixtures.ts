@@ -242,18 +242,20 @@ type CallFigures = {
   sessionKey: string;
   sessionId: string | null;
   turn: string;
+  /** False for calls OpenClaw makes without writing an assistant message (failed calls, compaction summaries). */
+  inTranscript: boolean;
 };
 
 /**
  * How a version turns an OpenAI-completions `usage` block into its stored usage:
  * - "2026.9": `@openclaw/ai` `parseOpenAICompletionsUsage` — input = prompt − cached − cache_write.
  * - "2026.7-transport": 2026.7.x `parseTransportChunkUsage` — input = prompt − cached; cache_write_tokens is
- *   ignored (cacheWrite always 0, those tokens are billed as input).
+ *   ignored (cacheWrite always 0, those tokens are billed as input); cost = rate / 1e6 × tokens.
  */
 type UsageRule = "2026.9" | "2026.7-transport";
 
 /** OpenClaw's usage parsing + `calculateUsageCost` (no pricing tiers), replicated. */
-function figuresOf(r: FakeLlmRequestLog, prices: ModelCost, rule: UsageRule): Omit<CallFigures, "agentId" | "sessionKey" | "sessionId" | "turn"> {
+function figuresOf(r: FakeLlmRequestLog, prices: ModelCost, rule: UsageRule): Omit<CallFigures, "agentId" | "sessionKey" | "sessionId" | "turn" | "inTranscript"> {
   const u = r.usage;
   if (!u) {
     return { n: r.n, status: r.status, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, costUsd: 0, costOrigin: "catalog", toolCall: null };
@@ -262,11 +264,14 @@ function figuresOf(r: FakeLlmRequestLog, prices: ModelCost, rule: UsageRule): Om
   const cacheWrite = rule === "2026.9" ? (u.prompt_tokens_details.cache_write_tokens ?? 0) : 0;
   const input = Math.max(0, u.prompt_tokens - cacheRead - cacheWrite);
   const output = u.completion_tokens;
+  // 2026.9 `calculateUsageCost`: tokens × rate / 1e6; 2026.7 `calculateCost`: rate / 1e6 × tokens (the float
+  // results differ in the last bits, so follow the version).
+  const price = (tokens: number, rate: number) => (rule === "2026.9" ? (tokens * rate) / 1e6 : (rate / 1e6) * tokens);
   const cost = {
-    input: (input * prices.input) / 1e6,
-    output: (output * prices.output) / 1e6,
-    cacheRead: (cacheRead * prices.cacheRead) / 1e6,
-    cacheWrite: (cacheWrite * prices.cacheWrite) / 1e6,
+    input: price(input, prices.input),
+    output: price(output, prices.output),
+    cacheRead: price(cacheRead, prices.cacheRead),
+    cacheWrite: price(cacheWrite, prices.cacheWrite),
   };
   let total = cost.input + cost.output + cost.cacheRead + cost.cacheWrite;
   let costOrigin: CallFigures["costOrigin"] = "catalog";
@@ -347,7 +352,14 @@ function buildExpected(
         agentId = t.agentId;
         sessionId = child?.sessionId ?? null;
       }
-      calls.push({ ...figuresOf(r, PRICES, extra.rule), agentId, sessionKey, sessionId, turn: t.label });
+      calls.push({
+        ...figuresOf(r, PRICES, extra.rule),
+        agentId,
+        sessionKey,
+        sessionId,
+        turn: t.label,
+        inTranscript: r.status === 200 && t.via !== "gateway sessions.compact",
+      });
     }
   }
   const sessionsMap = new Map<string, CallFigures[]>();
@@ -359,9 +371,19 @@ function buildExpected(
     const [agentId, sessionKey, sessionId] = key.split("\u0000");
     const fate = fates.get(sessionId ?? "") ?? fates.get(sessionKey ?? "") ?? { storage: "hot" };
     const { llmRequests: _r, ...totals } = sumCalls(cs);
-    return { agentId, sessionKey, sessionId: sessionId || null, ...fate, calls: cs.map((c) => c.n), ...totals };
+    const hidden = cs.filter((c) => c.status === 200 && !c.inTranscript).map((c) => c.n);
+    return {
+      agentId,
+      sessionKey,
+      sessionId: sessionId || null,
+      ...fate,
+      calls: cs.map((c) => c.n),
+      ...totals,
+      ...(hidden.length ? { callsWithUsageNotInTranscript: hidden } : {}),
+    };
   });
   const totals = sumCalls(calls);
+  const { llmRequests: _t, failedLlmCalls: _f, ...inTranscripts } = sumCalls(calls.filter((c) => c.inTranscript));
   const withUsage = sessions.filter((s) => s.llmCallsWithUsage > 0).length;
   return {
     openclawVersion: version,
@@ -373,6 +395,10 @@ function buildExpected(
       ...totals,
       sessionsWithUsage: withUsage,
       agents: [...new Set(sessions.map((s) => s.agentId))].sort(),
+    },
+    transcriptTotals: {
+      ...inTranscripts,
+      note: "What a transcript reader can find: the calls with usage that OpenClaw recorded as assistant messages (each once, fork copies deduplicated). Differs from `totals` by the calls in `sessions[].callsWithUsageNotInTranscript` (compaction summaries).",
     },
     derivation: extra.derivation,
     recordedDifferences: extra.recordedDifferences,
@@ -386,7 +412,7 @@ function buildExpected(
 
 const COMMON_DERIVATION: Record<string, string> = {
   llmRequests: "Every HTTP request the fake LLM received (fake-llm `requests[]`), successful or not.",
-  llmCallsWithUsage: "Requests answered 200 with a `usage` block. Each is recorded by OpenClaw as exactly one assistant message with `usage` in the live transcript of the session it ran in (not counting verbatim fork copies, see recordedDifferences).",
+  llmCallsWithUsage: "Requests answered 200 with a `usage` block (real spend). Each agent-run call is recorded by OpenClaw as exactly one assistant message with `usage` in the transcript of the session it ran in (plus verbatim fork copies, see recordedDifferences); compaction-summary calls are not recorded at all (`inTranscript: false`). `transcriptTotals` holds the recorded subset.",
   failedLlmCalls: "Requests answered with an HTTP error (`[[error:N]]` / `[[fail:N]]` directives). They carry no usage.",
   input: "Σ max(0, prompt_tokens − prompt_tokens_details.cached_tokens − prompt_tokens_details.cache_write_tokens) over calls with usage — OpenClaw's `parseOpenAICompletionsUsage` (verified: stored `usage.input` equals this, e.g. prompt 12377, cached 1000, cache_write 500 → input 10877).",
   output: "Σ completion_tokens.",
@@ -583,7 +609,11 @@ async function makeCurrent(install: OpenClawInstall, work: string): Promise<void
       if (entryId) {
         const mfork = await gw.call<{ sessionKey?: string; sessionId?: string }>("sessions.fork", { sessionKey: "agent:main:web-reset", entryId });
         sc.lifecycle.push({ action: "sessions.fork {entryId: last user message}", parent: "agent:main:web-reset", entryId, result: mfork });
-        extraSessions.push({ sessionKey: mfork.sessionKey, sessionId: mfork.sessionId ?? null, kind: "message fork (sessions.fork) of agent:main:web-reset before its last user message", llmCalls: 0 });
+        let mforkId = mfork.sessionId ?? null;
+        if (!mforkId && mfork.sessionKey) {
+          mforkId = (await gw.call<{ sessionId?: string }>("chat.history", { sessionKey: mfork.sessionKey, limit: 1 })).sessionId ?? null;
+        }
+        extraSessions.push({ sessionKey: mfork.sessionKey, sessionId: mforkId, kind: "message fork (sessions.fork) of agent:main:web-reset before its last user message", llmCalls: 0 });
       }
     } catch (error) {
       sc.lifecycle.push({ action: "sessions.fork", error: String(error) });
@@ -659,6 +689,7 @@ async function makeCurrent(install: OpenClawInstall, work: string): Promise<void
       "`chat.inject` appends an assistant message with `provider: \"openclaw\"`, `model: \"gateway-injected\"`, `api: \"openai-responses\"` and all-zero usage: no LLM call, not counted.",
       "Trajectory rows (`trajectory_runtime_events`, turn `plain` only) repeat the usage of that run; they are not transcript events and are not counted.",
       "The subagent run (child session `agent:main:subagent:<uuid>`) and the parent's announce run (runId `announce:v1:…`, recorded in the parent session) are real LLM calls and are counted in their sessions.",
+      "Compaction summaries are LLM calls OpenClaw does NOT record as usage: `sessions.compact` on `agent:main:tools` made one summarizer call (turn `compact`, no tools offered, ~1.1k prompt tokens) and wrote only a `compaction` event (`summary`, `firstKeptEntryId`, `tokensBefore`, `tokensAfter`, `details`, `fromHook`) — no assistant message, no usage, no cost. It is in `totals` (real spend) but not in `transcriptTotals`; see `sessions[].callsWithUsageNotInTranscript`.",
     ],
     extraSessions,
   });
@@ -738,11 +769,13 @@ async function makeLegacy(install: OpenClawInstall, work: string): Promise<void>
       ...COMMON_DERIVATION,
       input: "Σ max(0, prompt_tokens − prompt_tokens_details.cached_tokens) — 2026.7.35 parses OpenAI-completions usage with its own transport (`parseTransportChunkUsage`), which IGNORES `cache_write_tokens`: they stay in `input` (verified: prompt 8611, cached 1000, cache_write 500 → stored input 7611, cacheWrite 0).",
       cacheWrite: "Always 0 on 2026.7.35 (see input), although the fake LLM reported 500 cache-write tokens per call.",
-      costUsd: "Σ per-call cost: input×3/1e6 + output×15/1e6 + cacheRead×0.3/1e6 (+ cacheWrite×3.75/1e6, always 0 here), float arithmetic in that order, stored unrounded; the sum is rounded to 12 decimals.",
+      costUsd: "Σ per-call cost like 2026.7.35's `calculateCost`: 3/1e6×input + 15/1e6×output + 0.3/1e6×cacheRead + 3.75/1e6×cacheWrite (always 0 here) — note rate/1e6×tokens, not tokens×rate/1e6 as in 2026.9; the float results differ in the last bits. Stored unrounded; the sum is rounded to 12 decimals.",
       sessionsWithUsage: "Distinct (agent, session key, session id) with at least one call with usage. Legacy prompts carry no runtime line: the session id comes from `agent --json` output (local turns) or the Gateway's `agent.wait` receipt; subagent calls are recognised by their `[Subagent Context]` block.",
     },
     recordedDifferences: [
-      "Failed HTTP calls that OpenClaw retries successfully (turn `flaky`) leave no assistant message and no usage in the transcript.",
+      "cache_write_tokens are not recognised by 2026.7.35's OpenAI-completions transport: every call's 500 cache-write tokens are stored (and priced) as `input`, `cacheWrite` is 0. expected.json follows what OpenClaw records.",
+      "Failed HTTP calls that OpenClaw retries successfully (turn `flaky`: 1 × HTTP 500 with the same prompt, then 200) leave no assistant message and no usage in the transcript.",
+      "A turn whose every attempt fails (turn `broken`: 3 × HTTP 500 on 2026.7.35) is recorded as ONE assistant message with `content: []`, all-zero usage, `stopReason: \"error\"`, `errorMessage`, `errorType`, `errorBody` (no `errorCode`, no `idempotencyKey`, no `__openclaw`). 0 tokens, 0 USD; its session id is not known to the script (`agent --json` printed nothing).",
       "`*.trajectory.jsonl` (turn `plain` only) repeats the run's usage in `model.completed` events; it is a sidecar, not a session, and is not counted.",
       "The reset session's first window survives as `<id>.jsonl.reset.<ts>`; the deleted session as `<id>.jsonl.deleted.<ts>`. Both count.",
     ],
@@ -773,7 +806,10 @@ function parseLines(text: string): unknown[] {
 }
 
 function crossCheck(fixture: string): void {
-  const expected = JSON.parse(readFileSync(path.join(fixture, "expected.json"), "utf8")) as { totals: Totals; calls: CallFigures[] };
+  const expected = JSON.parse(readFileSync(path.join(fixture, "expected.json"), "utf8")) as {
+    transcriptTotals: Omit<Totals, "llmRequests" | "failedLlmCalls">;
+    calls: CallFigures[];
+  };
   const state = path.join(fixture, "state");
   const seen: Seen[] = [];
   for (const agent of readdirSync(path.join(state, "agents"))) {
@@ -833,7 +869,7 @@ function crossCheck(fixture: string): void {
     costUsd: round12(xs.reduce((a, x) => a + (x.usage.cost?.total ?? 0), 0)),
   });
   const deduped = sum([...byId.values()]);
-  const e = expected.totals;
+  const e = expected.transcriptTotals;
   const ok =
     deduped.withTokens === e.llmCallsWithUsage &&
     deduped.input === e.input &&
@@ -843,7 +879,7 @@ function crossCheck(fixture: string): void {
     deduped.totalTokens === e.totalTokens &&
     Math.abs(deduped.costUsd - e.costUsd) < 1e-9;
   log(`cross-check ${path.basename(fixture)}: ${ok ? "OK" : "MISMATCH"}`);
-  log(`  expected (request log): ${JSON.stringify({ calls: e.llmCallsWithUsage, input: e.input, output: e.output, cacheRead: e.cacheRead, cacheWrite: e.cacheWrite, totalTokens: e.totalTokens, costUsd: e.costUsd })}`);
+  log(`  expected in transcripts (request log): ${JSON.stringify({ calls: e.llmCallsWithUsage, input: e.input, output: e.output, cacheRead: e.cacheRead, cacheWrite: e.cacheWrite, totalTokens: e.totalTokens, costUsd: e.costUsd })}`);
   log(`  store, deduped by event id: ${JSON.stringify(deduped)}`);
   log(`  store, every copy counted:  ${JSON.stringify(sum(real))}`);
   log(`  transcript-only openclaw assistant messages (gateway-injected/delivery-mirror): ${seen.length - real.length}`);
@@ -851,6 +887,10 @@ function crossCheck(fixture: string): void {
   const stored = new Map<string, Seen[]>();
   for (const x of real) if (x.responseId) stored.set(x.responseId, [...(stored.get(x.responseId) ?? []), x]);
   for (const c of expected.calls.filter((c) => c.status === 200)) {
+    if (!c.inTranscript) {
+      log(`  call ${c.n} (${c.turn}): not expected in any transcript; ${stored.has(`chatcmpl-${c.n}`) ? "FOUND anyway" : "absent, as expected"}`);
+      continue;
+    }
     const copies = stored.get(`chatcmpl-${c.n}`) ?? [];
     const first = copies[0]?.usage;
     const same = first && first.input === c.input && first.output === c.output && first.cacheRead === c.cacheRead && first.cacheWrite === c.cacheWrite && first.cost?.total === c.costUsd;

@@ -55,10 +55,11 @@ async function assertTotalsMatch(conn: StoreConnection, fixture: ReturnType<type
   return r;
 }
 
-for (const target of storeTargets()) {
+const targets = storeTargets();
+after(() => Promise.all(targets.map((t) => t.cleanup())));
+for (const target of targets) {
 const setup = () => setupOn(target);
 describe(`[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)`, () => {
-  after(() => target.cleanup());
   it("reports totals equal to the sum of the raw events, and every problem by kind", async () => {
     const { conn, sync, fixture } = await setup();
     const report = await sync();

@@ -196,7 +196,10 @@ export function buildReplay(events: unknown[], costs: Map<string, CallCostInfo>)
   return { entries, turns: buildTurns(entries) };
 }
 
-/** A turn starts at each user message; what happens before the first one is turn 0. */
+/**
+ * A turn starts at each user message. Bookkeeping events before the first user message belong to the
+ * first turn; an assistant reply with no user message before it (cron, hooks) opens a turn of its own.
+ */
 function buildTurns(entries: ReplayEntry[]): ReplayTurn[] {
   const turns: ReplayTurn[] = [];
   let cur: ReplayTurn | null = null;
@@ -215,10 +218,11 @@ function buildTurns(entries: ReplayEntry[]): ReplayTurn[] {
     latencyMs: 0,
   });
   entries.forEach((e, i) => {
-    if (e.kind === "user" || cur === null) {
-      cur = open(i, e.kind === "user" ? e.content.text : "", e.ts);
+    if (e.kind === "user" || (cur === null && e.kind !== "event")) {
+      cur = open(turns.length === 0 ? 0 : i, e.kind === "user" ? e.content.text : "", e.ts);
       turns.push(cur);
     }
+    if (cur === null) return;
     const t: ReplayTurn = cur;
     if (e.ts) t.end = e.ts;
     if (e.kind === "assistant") {

@@ -430,12 +430,13 @@ async function recomputeScope(db: Db, scope: ReturnType<typeof sql>, models: Ret
   await sql`
     UPDATE sessions SET
       (llm_calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_recorded_nanos, cost_estimated_nanos, unpriced_calls,
-       events, messages_assistant, errors, aborts) =
+       unpriced_tokens, events, messages_assistant, errors, aborts) =
       (SELECT count(*), coalesce(sum(c.input_tokens), 0), coalesce(sum(c.output_tokens), 0), coalesce(sum(c.cache_read_tokens), 0),
               coalesce(sum(c.cache_write_tokens), 0),
               coalesce(sum(c.cost_nanos) FILTER (WHERE c.cost_source = 'recorded'), 0),
               coalesce(sum(c.cost_nanos) FILTER (WHERE c.cost_source = 'estimated'), 0),
               count(*) FILTER (WHERE c.cost_source = 'unknown'),
+              coalesce(sum(c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens) FILTER (WHERE c.cost_source = 'unknown'), 0),
               sessions.events + count(*),
               sessions.messages_assistant + count(*),
               sessions.errors + count(*) FILTER (WHERE c.stop_reason = 'error'),

@@ -2,7 +2,7 @@
  * The queries behind every report, written once for SQLite and PostgreSQL. They return integer aggregates;
  * the report builders in @clawtower/core turn them into JSON.
  */
-import { sql, type SelectQueryBuilder } from "kysely";
+import { sql, type Selectable, type SelectQueryBuilder } from "kysely";
 import {
   SLOT_MS,
   buildAgentsReport,
@@ -20,7 +20,7 @@ import {
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
 import { SLOT_OF_TS } from "./rollups.ts";
-import type { Database } from "./schema.ts";
+import type { Database, SessionsTable } from "./schema.ts";
 
 type TsTable = "llm_calls" | "tool_calls" | "events";
 
@@ -196,32 +196,29 @@ export type SessionQuery = {
   q?: string | undefined;
 };
 
-export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
-  const usage = scoped(conn.db.selectFrom("llm_calls"), f)
-    .select([
-      "deployment_id",
-      "agent_id",
-      "session_id",
-      sql<number>`count(*)`.as("calls"),
-      sql<number>`sum(input_tokens)`.as("input"),
-      sql<number>`sum(output_tokens)`.as("output"),
-      sql<number>`sum(cache_read_tokens)`.as("cache_read"),
-      sql<number>`sum(cache_write_tokens)`.as("cache_write"),
-      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
-      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
-      sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
-      sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as(
-        "unpriced_tokens",
-      ),
-    ])
-    .groupBy(["deployment_id", "agent_id", "session_id"]);
+const USAGE_OF_CALLS = [
+  sql<number>`count(*)`.as("calls"),
+  sql<number>`sum(input_tokens)`.as("input"),
+  sql<number>`sum(output_tokens)`.as("output"),
+  sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+  sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
+  sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
+  sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
+] as const;
 
-  let base = conn.db
-    .selectFrom("sessions as s")
-    .leftJoin(usage.as("u"), (j) =>
-      j.onRef("u.deployment_id", "=", "s.deployment_id").onRef("u.agent_id", "=", "s.agent_id").onRef("u.session_id", "=", "s.session_id"),
-    )
-    .where("s.first_ts", "is not", null);
+type UsageCols = { calls: number; input: number; output: number; cache_read: number; cache_write: number; recorded: number; estimated: number; unpriced: number; unpriced_tokens: number };
+
+/**
+ * Sessions active in a range, with their usage in that range. Three plans, so that a dashboard stays fast
+ * at millions of calls:
+ *   - no time range: the sessions' own totals, sorted and paged on the sessions table;
+ *   - a range, sorted by activity: page the sessions first, then sum the range's calls of that page only;
+ *   - a range, sorted by usage: sum the range's calls per session (bounded by the range), then page.
+ */
+export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
+  let base = conn.db.selectFrom("sessions as s").where("s.first_ts", "is not", null);
   if (f.deployment !== null) base = base.where("s.deployment_id", "=", f.deployment);
   if (f.agent !== null) base = base.where("s.agent_id", "=", f.agent);
   if (f.since !== null) base = base.where("s.last_ts", ">=", f.since);
@@ -230,7 +227,9 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
   if (q.kind !== undefined) base = base.where("s.kind", "=", q.kind);
   if (q.channel !== undefined) base = base.where("s.channel", "=", q.channel);
   if (q.model !== undefined) {
-    const [provider, model] = q.model.includes("/") ? [q.model.slice(0, q.model.indexOf("/")), q.model.slice(q.model.indexOf("/") + 1)] : [null, q.model];
+    const slash = q.model.indexOf("/");
+    const provider = slash > 0 ? q.model.slice(0, slash) : null;
+    const model = slash > 0 ? q.model.slice(slash + 1) : q.model;
     base = base.where((eb) =>
       eb.exists(
         eb
@@ -239,7 +238,7 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
           .whereRef("m.deployment_id", "=", "s.deployment_id")
           .whereRef("m.agent_id", "=", "s.agent_id")
           .whereRef("m.session_id", "=", "s.session_id")
-          .where("m.model", "=", model!)
+          .where("m.model", "=", model)
           .$if(provider !== null, (qb) => qb.where("m.provider", "=", provider!)),
       ),
     );
@@ -254,54 +253,105 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
       ]),
     );
   }
-
   const total = n((await base.select(sql<number>`count(*)`.as("n")).executeTakeFirst())?.n);
   const dir = sql.raw(q.order === "asc" ? "ASC" : "DESC");
+  const sort = q.sort ?? "last";
+  const ranged = f.since !== null || f.until !== null;
+  const page = <T extends { limit: (n: number) => T; offset: (n: number) => T }>(qb: T): T => {
+    let r = qb;
+    if (q.limit !== undefined) r = r.limit(q.limit);
+    if (q.offset !== undefined) r = r.offset(q.offset);
+    return r;
+  };
+
+  if (!ranged) {
+    const order =
+      sort === "cost"
+        ? sql`(s.cost_recorded_nanos + s.cost_estimated_nanos) ${dir}`
+        : sort === "tokens"
+          ? sql`(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write_tokens) ${dir}`
+          : sort === "calls"
+            ? sql`s.llm_calls ${dir}`
+            : sql`s.last_ts ${dir}`;
+    const rows = await page(base.selectAll("s").orderBy(order).orderBy("s.session_id")).execute();
+    return {
+      total,
+      rows: rows.map((r) =>
+        sessionFromRow(r, {
+          calls: r.llm_calls,
+          input: r.input_tokens,
+          output: r.output_tokens,
+          cache_read: r.cache_read_tokens,
+          cache_write: r.cache_write_tokens,
+          recorded: r.cost_recorded_nanos,
+          estimated: r.cost_estimated_nanos,
+          unpriced: r.unpriced_calls,
+          unpriced_tokens: r.unpriced_tokens,
+        }),
+      ),
+    };
+  }
+
+  const usage = scoped(conn.db.selectFrom("llm_calls"), f)
+    .select(["deployment_id", "agent_id", "session_id", ...USAGE_OF_CALLS])
+    .groupBy(["deployment_id", "agent_id", "session_id"]);
+
+  if (sort === "last") {
+    const rows = await page(base.selectAll("s").orderBy("s.last_ts", q.order === "asc" ? "asc" : "desc").orderBy("s.session_id")).execute();
+    if (rows.length === 0) return { total, rows: [] };
+    const usageRows = await usage.where(sql<boolean>`(deployment_id, agent_id, session_id) IN (${sql.join(rows.map((r) => sql`(${r.deployment_id}, ${r.agent_id}, ${r.session_id})`))})`).execute();
+    const byKey = new Map(usageRows.map((u) => [`${u.deployment_id}\u0000${u.agent_id}\u0000${u.session_id}`, u]));
+    return { total, rows: rows.map((r) => sessionFromRow(r, byKey.get(`${r.deployment_id}\u0000${r.agent_id}\u0000${r.session_id}`) ?? null)) };
+  }
+
   const order =
-    q.sort === "cost"
+    sort === "cost"
       ? sql`coalesce(u.recorded, 0) + coalesce(u.estimated, 0) ${dir}`
-      : q.sort === "tokens"
+      : sort === "tokens"
         ? sql`coalesce(u.input, 0) + coalesce(u.output, 0) + coalesce(u.cache_read, 0) + coalesce(u.cache_write, 0) ${dir}`
-        : q.sort === "calls"
-          ? sql`coalesce(u.calls, 0) ${dir}`
-          : sql`s.last_ts ${dir}`;
-  let rowsQ = base.selectAll("s").select(["u.calls", "u.input", "u.output", "u.cache_read", "u.cache_write", "u.recorded", "u.estimated", "u.unpriced", "u.unpriced_tokens"]).orderBy(order).orderBy("s.session_id");
-  if (q.limit !== undefined) rowsQ = rowsQ.limit(q.limit);
-  if (q.offset !== undefined) rowsQ = rowsQ.offset(q.offset);
-  const rows = await rowsQ.execute();
+        : sql`coalesce(u.calls, 0) ${dir}`;
+  const rows = await page(
+    base
+      .leftJoin(usage.as("u"), (j) => j.onRef("u.deployment_id", "=", "s.deployment_id").onRef("u.agent_id", "=", "s.agent_id").onRef("u.session_id", "=", "s.session_id"))
+      .selectAll("s")
+      .select(["u.calls", "u.input", "u.output", "u.cache_read", "u.cache_write", "u.recorded", "u.estimated", "u.unpriced", "u.unpriced_tokens"])
+      .orderBy(order)
+      .orderBy("s.session_id"),
+  ).execute();
+  return { total, rows: rows.map((r) => sessionFromRow(r, r as unknown as UsageCols)) };
+}
+
+function sessionFromRow(r: Selectable<SessionsTable>, u: Partial<UsageCols> | null): SessionAggregate {
   return {
-    total,
-    rows: rows.map((r) => ({
-      deploymentId: r.deployment_id,
-      agentId: r.agent_id,
-      sessionId: r.session_id,
-      sessionKey: r.session_key,
-      kind: r.kind,
-      channel: r.channel,
-      label: r.label,
-      parentSessionKey: r.parent_session_key,
-      firstTs: r.first_ts === null ? null : n(r.first_ts),
-      lastTs: r.last_ts === null ? null : n(r.last_ts),
-      messages: { user: n(r.messages_user), assistant: n(r.messages_assistant), toolResult: n(r.messages_tool_result), other: n(r.messages_other) },
-      toolCalls: n(r.tool_calls),
-      toolErrors: n(r.tool_errors),
-      errors: n(r.errors),
-      aborts: n(r.aborts),
-      compactions: n(r.compactions),
-      resets: n(r.resets),
-      models: r.models ? (JSON.parse(r.models) as string[]).filter((m) => m !== null) : [],
-      skills: r.skills ? (JSON.parse(r.skills) as string[]) : null,
-      present: n(r.present) === 1,
-      calls: n(r.calls),
-      input: n(r.input),
-      output: n(r.output),
-      cacheRead: n(r.cache_read),
-      cacheWrite: n(r.cache_write),
-      recordedNanos: n(r.recorded),
-      estimatedNanos: n(r.estimated),
-      unpricedCalls: n(r.unpriced),
-      unpricedTokens: n(r.unpriced_tokens),
-    })),
+    deploymentId: r.deployment_id,
+    agentId: r.agent_id,
+    sessionId: r.session_id,
+    sessionKey: r.session_key,
+    kind: r.kind,
+    channel: r.channel,
+    label: r.label,
+    parentSessionKey: r.parent_session_key,
+    firstTs: r.first_ts === null ? null : n(r.first_ts),
+    lastTs: r.last_ts === null ? null : n(r.last_ts),
+    messages: { user: n(r.messages_user), assistant: n(r.messages_assistant), toolResult: n(r.messages_tool_result), other: n(r.messages_other) },
+    toolCalls: n(r.tool_calls),
+    toolErrors: n(r.tool_errors),
+    errors: n(r.errors),
+    aborts: n(r.aborts),
+    compactions: n(r.compactions),
+    resets: n(r.resets),
+    models: r.models ? (JSON.parse(r.models) as (string | null)[]).filter((m): m is string => m !== null) : [],
+    skills: r.skills ? (JSON.parse(r.skills) as string[]) : null,
+    present: n(r.present) === 1,
+    calls: n(u?.calls),
+    input: n(u?.input),
+    output: n(u?.output),
+    cacheRead: n(u?.cache_read),
+    cacheWrite: n(u?.cache_write),
+    recordedNanos: n(u?.recorded),
+    estimatedNanos: n(u?.estimated),
+    unpricedCalls: n(u?.unpriced),
+    unpricedTokens: n(u?.unpriced_tokens),
   };
 }
 

@@ -67,6 +67,7 @@ export type SessionsTable = {
   cost_recorded_nanos: number;
   cost_estimated_nanos: number;
   unpriced_calls: number;
+  unpriced_tokens: number;
   /** JSON array of "provider/model" used by the session's LLM calls. */
   models: string | null;
   /** 0 once every part the session was read from has disappeared from the OpenClaw home (pruned, deleted). */
@@ -387,6 +388,17 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (deployment_id, agent_id, skill_key))`,
       `CREATE TABLE changes (
         change_id ${identity(d)}, deployment_id TEXT, at ${big(d)} NOT NULL, kind TEXT NOT NULL, detail TEXT)`,
+    ],
+  },
+  {
+    version: 3,
+    name: "session-unpriced-tokens",
+    sql: (d) => [
+      `ALTER TABLE sessions ADD COLUMN unpriced_tokens ${big(d)} NOT NULL DEFAULT 0`,
+      `UPDATE sessions SET unpriced_tokens = (SELECT coalesce(sum(c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens), 0)
+         FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id
+         AND c.session_id = sessions.session_id AND c.cost_source = 'unknown')`,
+      `CREATE INDEX sessions_tokens ON sessions ((input_tokens + output_tokens + cache_read_tokens + cache_write_tokens))`,
     ],
   },
 ];

@@ -19,6 +19,7 @@ import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from
 import { openStore, syncHome } from "@clawtower/store";
 import { AGENT_DB_DDL } from "@clawtower/testkit";
 import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
+import { runHubBench } from "./hub.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -29,6 +30,7 @@ const arg = (name: string, dflt: string) => {
 const sizeMiB = Number(arg("size", "1024"));
 const sessions = Number(arg("sessions", "6000"));
 const only = arg("only", "");
+const suite = arg("suite", "all");
 const MiB = 2 ** 20;
 
 function corpusDir(format: CorpusFormat): string {
@@ -146,7 +148,7 @@ function exact(run: CliRun, totals: CorpusTotals): string {
 
 const rows: string[] = [];
 for (const format of ["legacy", "sqlite"] as const) {
-  if (only && only !== format) continue;
+  if (suite === "hub" || (only && only !== format)) continue;
   const { dir, totals } = ensureCorpus(format);
   const storeMiB = totals.storeBytes / MiB;
   const rawMiB = totals.rawBytes / MiB;
@@ -171,12 +173,26 @@ for (const format of ["legacy", "sqlite"] as const) {
   );
 }
 
-const header = [
-  `Measured ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}.`,
-  "",
-  "| corpus | baseline: 1 thread read + JSON.parse | cold `report summary` | warm, no change | one session appended | totals exact |",
-  "|---|---|---|---|---|---|",
-];
-const table = [...header, ...rows].join("\n");
+const machine = `Measured ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}.`;
+const sections: string[] = [machine];
+if (rows.length > 0) {
+  sections.push(
+    [
+      "## Ledger: reading OpenClaw homes",
+      "",
+      "| corpus | baseline: 1 thread read + JSON.parse | cold `report summary` | warm, no change | one session appended | totals exact |",
+      "|---|---|---|---|---|---|",
+      ...rows,
+    ].join("\n"),
+  );
+}
+if (suite !== "ledger") {
+  const legacy = path.join(root, "bench", ".corpus", `legacy-v${GENERATOR_VERSION}-${sizeMiB}m-${sessions}s`);
+  const meta = path.join(legacy, "corpus.json");
+  const corpusMiB = fs.existsSync(meta) ? (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals.storeBytes / MiB : null;
+  const hubRows = await runHubBench({ legacyCorpus: corpusMiB ? legacy : null, corpusMiB });
+  sections.push(["## Hub: dashboard API, ingest, import", "", "| store | measurement | result |", "|---|---|---|", ...hubRows.map((r) => `| ${r.store} | ${r.metric} | ${r.value} |`)].join("\n"));
+}
+const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
 fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

@@ -103,7 +103,7 @@ for (const target of targets) {
     });
 
     it("replays a session: messages, tool calls joined with results, per-turn tokens and cost", async () => {
-      const chat = mixed.home.agents.get("main")!.sessions[0]!;
+      const chat = mixed.home.agents.get("main")!.sessions.find((x) => x.options.sessionKey === "agent:main:main")!;
       const r = (await get(`/api/v1/sessions/dep-local/main/${chat.sessionId}`)).body;
       assert.equal(r.session.sessionId, chat.sessionId);
       const assistants = r.entries.filter((e: { kind: string }) => e.kind === "assistant");
@@ -121,7 +121,7 @@ for (const target of targets) {
       assert.deepEqual(assistants.map((a: { latencyMs: number | null }) => a.latencyMs), [1200, 1200, 1200, 1200]);
       assert.ok(r.sources.length >= 1);
       // A session only in a cold archive and one only in an archive blob replay too.
-      const cold = mixed.home.agents.get("main")!.sessions[3]!;
+      const cold = mixed.home.agents.get("main")!.sessions.find((x) => x.options.store === "cold")!;
       assert.equal((await get(`/api/v1/sessions/dep-local/main/${cold.sessionId}`)).body.entries.filter((e: { kind: string }) => e.kind === "assistant").length, 2);
     });
 

@@ -14,6 +14,7 @@ import {
   extractEventFacts,
   isExtractFailure,
   newPartCursor,
+  parentSessionId,
   type EventFacts,
   type PartCursor,
   type PriceBook,
@@ -32,6 +33,7 @@ export type SessionMetaInput = {
   spawnedBy?: string | null;
   createdVia?: string | null;
   skills?: string[] | null;
+  forkSourceSessionId?: string | null;
 };
 
 export type IngestLine = {
@@ -128,7 +130,9 @@ export async function ingestLines(conn: StoreConnection, lines: IngestLine[], pr
         part ? Number(part.part_id) : undefined,
         false,
       );
-      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched);
+      const forkSource = metaLine?.forkSourceSessionId ?? parentSessionId(ledger.header?.parentSession) ?? null;
+      if (forkSource) await upsertSessionMeta(trx, { ...ref, forkSourceSessionId: forkSource }, now, conn.sqlite);
+      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched, forkSource);
     }
     for (const dep of deployments) {
       const mine = sessions.filter((s) => s.deploymentId === dep);
@@ -161,6 +165,7 @@ function sessionMeta(ref: SessionRef, m: SessionMetaInput | undefined): SessionM
     spawnedBy: m?.spawnedBy ?? null,
     createdVia: m?.createdVia ?? null,
     skills: m?.skills ?? null,
+    forkSourceSessionId: m?.forkSourceSessionId ?? null,
   };
 }
 

@@ -11,6 +11,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { CompiledQuery, sql, type Kysely, type Transaction } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
+import { dropForkCopies } from "./forks.ts";
 import { slotsOfParts, type Touched } from "./rollups.ts";
 import type { Database, Dialect } from "./schema.ts";
 
@@ -32,6 +33,7 @@ export type SessionMeta = SessionRef & {
   previousSessionId?: string | null;
   cwd?: string | null;
   skills?: string[] | null;
+  forkSourceSessionId?: string | null;
 };
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -170,7 +172,9 @@ export async function writePartLedger(
   prices: PriceBook,
   conn: { dialect: Dialect; sqlite: DatabaseSync | null },
   touched: Touched,
+  forkSource: string | null = null,
 ): Promise<void> {
+  ledger = await dropForkCopies(db, ref, ledger, forkSource, touched);
   const rows = ledgerRows(ref, partId, ledger, prices);
   touched.session(ref);
   for (const c of ledger.llmCalls) touched.slot(ref.deploymentId, c.ts);
@@ -321,8 +325,8 @@ export async function deletePartRows(db: Db, ref: SessionRef, partIds: number[],
 
 const SESSION_META_SQL = `
   INSERT INTO sessions (deployment_id, agent_id, session_id, session_key, kind, channel, chat_type, label, parent_session_key, spawned_by,
-    created_via, status, window_reason, previous_session_id, cwd, skills, present, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+    created_via, status, window_reason, previous_session_id, cwd, skills, fork_source_session_id, present, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
   ON CONFLICT (deployment_id, agent_id, session_id) DO UPDATE SET
     session_key = coalesce(excluded.session_key, sessions.session_key),
     kind = CASE WHEN excluded.kind = 'unknown' THEN sessions.kind ELSE excluded.kind END,
@@ -337,6 +341,7 @@ const SESSION_META_SQL = `
     previous_session_id = coalesce(excluded.previous_session_id, sessions.previous_session_id),
     cwd = coalesce(excluded.cwd, sessions.cwd),
     skills = coalesce(excluded.skills, sessions.skills),
+    fork_source_session_id = coalesce(excluded.fork_source_session_id, sessions.fork_source_session_id),
     present = 1,
     updated_at = excluded.updated_at`;
 
@@ -362,6 +367,7 @@ export async function upsertSessionMeta(db: Db, meta: SessionMeta, now: number, 
     meta.previousSessionId ?? null,
     meta.cwd ?? null,
     meta.skills ? JSON.stringify(meta.skills) : null,
+    meta.forkSourceSessionId ?? null,
     now,
   ];
   if (sqlite) {

@@ -68,6 +68,8 @@ export type SessionsTable = {
   cost_estimated_nanos: number;
   unpriced_calls: number;
   unpriced_tokens: number;
+  /** The session this one was forked from; its copied events are counted there, not here. */
+  fork_source_session_id: string | null;
   /** JSON array of "provider/model" used by the session's LLM calls. */
   models: string | null;
   /** 0 once every part the session was read from has disappeared from the OpenClaw home (pruned, deleted). */
@@ -399,6 +401,15 @@ export const MIGRATIONS: Migration[] = [
          FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id
          AND c.session_id = sessions.session_id AND c.cost_source = 'unknown')`,
       `CREATE INDEX sessions_tokens ON sessions ((input_tokens + output_tokens + cache_read_tokens + cache_write_tokens))`,
+    ],
+  },
+  {
+    version: 4,
+    name: "forks",
+    sql: () => [
+      `ALTER TABLE sessions ADD COLUMN fork_source_session_id TEXT`,
+      `CREATE INDEX sessions_fork_source ON sessions (deployment_id, agent_id, fork_source_session_id)`,
+      `CREATE INDEX tool_calls_events ON tool_calls (deployment_id, agent_id, session_id, call_event_id)`,
     ],
   },
 ];

@@ -137,6 +137,11 @@ export type SessionOptions = {
   stepSeconds?: number;
   /** Also write a copy of this session into these stores (counted once). */
   copies?: SessionStore[];
+  /**
+   * A fork of this session (OpenClaw `sessions.create {fork:true}`): its transcript starts with verbatim
+   * copies of the source's events (same ids and usage), which must not count again.
+   */
+  forkOf?: FixtureSession;
 };
 
 export type AssistantSpec = {
@@ -181,7 +186,14 @@ export class FixtureSession {
     this.options = options;
     this.sessionId = options.sessionId ?? crypto.randomUUID();
     this.#t = options.start ?? Date.UTC(2026, 10, 20, 9, 0, 0);
-    this.#push({ type: "session", version: 4, id: this.sessionId, timestamp: new Date(this.#t).toISOString(), cwd: "/home/op/.openclaw/workspace" }, false);
+    const header: Record<string, unknown> = { type: "session", version: 4, id: this.sessionId, timestamp: new Date(this.#t).toISOString(), cwd: "/home/op/.openclaw/workspace" };
+    if (options.forkOf) header["parentSession"] = `sqlite:${agentId}:${options.forkOf.sessionId}:/home/op/.openclaw/agents/${agentId}/agent/openclaw-agent.sqlite`;
+    this.#push(header, false);
+    if (options.forkOf) {
+      // Verbatim copies: they keep their ids, usage and timestamps, and add nothing to the expected totals.
+      for (const line of options.forkOf.lines.slice(1)) this.lines.push(line);
+      this.#last = (JSON.parse(options.forkOf.lines.at(-1)!) as { id?: string }).id ?? null;
+    }
   }
 
   #tick(): number {
@@ -435,7 +447,13 @@ export class FixtureHome {
           }
           case "cold": {
             if (!db) break;
-            const raw = Buffer.from(s.jsonl());
+            // OpenClaw's restore format: a header record, one event record per row, then identity records.
+            const records = [
+              JSON.stringify({ kind: "header", version: 1, sessionId: s.sessionId, generation: "gen-cold-1" }),
+              ...s.lines.map((line, seq) => JSON.stringify({ kind: "event", row: { seq, event_json: line, created_at: s.now } })),
+              ...s.lines.map((line, seq) => JSON.stringify({ kind: "identity", row: { event_id: (JSON.parse(line) as { id?: string }).id ?? null, seq, created_at: s.now } })),
+            ];
+            const raw = Buffer.from(`${records.join("\n")}\n`);
             const blob = zlib.zstdCompressSync(raw);
             const hash = sha256(blob);
             const name = `${hash}.jsonl.zst`;
@@ -482,8 +500,8 @@ export class FixtureHome {
       ...(s.options.skills ? { skillsSnapshot: { prompt: "…", skills: s.options.skills.map((name) => ({ name, skillKey: name })), version: 1 } } : {}),
     };
     db.prepare(
-      `INSERT OR REPLACE INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via, spawned_by, label) VALUES (?, ?, ?, 1, ?, ?, ?, ?)`,
-    ).run(key, s.sessionId, JSON.stringify(entry), s.now, s.options.createdVia ?? null, s.options.spawnedBy ?? null, s.options.label ?? null);
+      `INSERT OR REPLACE INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via, spawned_by, label, fork_source_session_id) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+    ).run(key, s.sessionId, JSON.stringify(entry), s.now, s.options.createdVia ?? null, s.options.spawnedBy ?? null, s.options.label ?? null, s.options.forkOf?.sessionId ?? null);
     db.prepare(
       `INSERT INTO session_windows (session_id, session_key, reason, created_at, updated_at, chat_type, channel, spawned_by, model_provider, model) VALUES (?, ?, 'initial', ?, ?, ?, ?, ?, 'anthropic', 'claude-sonnet-4-5')`,
     ).run(s.sessionId, key, s.options.start ?? s.now, s.now, s.options.chatType ?? null, s.options.channel ?? null, s.options.spawnedBy ?? null);

@@ -8,6 +8,7 @@
  *     s-deleted  only in session_transcript_archives (+ the derived .zst export file next to it)
  *     s-cold     only in a cold archive file (+ a stale, unreferenced cold file that must not count)
  *     s-mirror   delivery-mirror and zero-usage artifacts, an estimated-cost call (config price), an unpriced call
+ *     s-fork     an operator fork of s-chat: verbatim copies of its events (counted once, in s-chat) + one new call
  *   agent legacy (OpenClaw ≤ 2026.7 JSONL layout)
  *     l-live     sessions/<sid>.jsonl with every bad-input kind
  *     l-reset    <sid>.jsonl.reset.<ts>
@@ -48,6 +49,12 @@ export function buildMixedHome(): MixedHome {
   chat.toolResult(call!, "tool_call");
   chat.assistant({ input: 700, output: 120, cacheRead: 11_000, cost: 0.0071, text: "x".repeat(3000) }); // ≥ 1 KiB → zstd row
   chat.custom("compaction", { summary: "…", firstKeptEntryId: "x", tokensBefore: 20000 });
+
+  // An operator fork of the chat: verbatim copies of its events, then one new call of its own.
+  const fork = main.session({ store: "sqlite", sessionKey: "agent:main:dashboard:fork-1", forkOf: chat, createdVia: "operator", start: t0 + 2 * DAY });
+  fork.at(t0 + 2 * DAY + 60_000);
+  fork.user("continue from here");
+  fork.assistant({ input: 900, output: 30, cacheRead: 20_000, cost: 0.0052 });
 
   const sub = main.session({ store: "sqlite", copies: ["legacy"], sessionKey: "agent:main:subagent:abc", createdVia: "spawn", spawnedBy: "agent:main:main", start: t0 + 3_600_000 });
   sub.user("task x");

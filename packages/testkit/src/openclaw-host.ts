@@ -48,6 +48,8 @@ export type OpenClawHome = {
 };
 
 export type RunResult = {
+  /** Process (and process-group) id of the child; the group is gone when the promise resolves. */
+  pid: number | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -222,6 +224,8 @@ export async function createOpenClawHome(options: CreateHomeOptions): Promise<Op
       },
       agents: { defaults: { model: { primary: "fake/fake-model" } } },
       update: { checkOnStart: false },
+      // Keep the log inside the test home (the default is a shared /tmp/openclaw/openclaw-<date>.log).
+      logging: { file: path.join(stateDir, "logs", "openclaw.log") },
     },
     options.extraConfig ?? {},
   );
@@ -304,7 +308,7 @@ export function runProcess(command: string, args: string[], options: RunProcessO
       clearTimeout(killTimer);
       // The leader is gone; make sure no grandchild of the group survives it.
       killGroup(child.pid, "SIGKILL");
-      resolve({ code, signal, stdout, stderr, timedOut, durationMs: Date.now() - started });
+      resolve({ pid: child.pid, code, signal, stdout, stderr, timedOut, durationMs: Date.now() - started });
     });
   });
 }

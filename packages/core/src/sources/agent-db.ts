@@ -30,6 +30,8 @@ export type DbSessionMeta = {
   windowReason: string | null;
   previousSessionId: string | null;
   skills: string[] | null;
+  /** The session this one was forked from (forks copy the source's events verbatim, ids included). */
+  forkSourceSessionId: string | null;
 };
 
 export type AgentDbListing = {
@@ -205,6 +207,7 @@ function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[]
   const nodeSelect = tables.has("session_nodes")
     ? `, ${pick("created_via")} AS n_created_via, ${pick("parent_session_key")} AS n_parent, ${pick("spawned_by")} AS n_spawned,
        ${pick("label")} AS n_label, ${pick("display_name")} AS n_display, ${pick("status")} AS n_status,
+       CASE WHEN n.current_session_id = w.session_id THEN ${pick("fork_source_session_id")} END AS n_fork_source,
        CASE WHEN n.current_session_id = w.session_id AND json_valid(n.entry_json)
             THEN json_extract(n.entry_json, '$.skillsSnapshot.skills') END AS n_skills,
        CASE WHEN json_valid(n.entry_json) THEN json_extract(n.entry_json, '$.chatType') END AS n_chat_type,
@@ -230,6 +233,7 @@ function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[]
       windowReason: str(r["reason"]),
       previousSessionId: str(r["previous_session_id"]),
       skills: parseSkills(r["n_skills"]),
+      forkSourceSessionId: str(r["n_fork_source"]),
     };
   });
 }

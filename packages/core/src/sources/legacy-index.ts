@@ -64,6 +64,7 @@ export function readLegacyIndex(file: string): LegacyIndex {
       windowReason: null,
       previousSessionId: null,
       skills: skillNames(e),
+      forkSourceSessionId: null,
     });
   }
   return { sessions, error: null };

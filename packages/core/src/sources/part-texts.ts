@@ -5,11 +5,13 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { decodeBlob, iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
+import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
 import { readLinesFromText } from "./read-lines.ts";
 
 export type PartText = { text: string; order: number };
 
 function linesOf(latin1: string): PartText[] {
+  if (isRestoreFormat(latin1)) return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, order: e.seq ?? e.line }));
   const out: PartText[] = [];
   readLinesFromText(latin1, (line, lineNo) => {
     if (line.trim() !== "") out.push({ text: Buffer.from(line, "latin1").toString("utf8"), order: lineNo });

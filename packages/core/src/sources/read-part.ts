@@ -12,6 +12,7 @@ import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
 import type { TextEncoding } from "../parse/json-scan.ts";
 import { iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import type { DiscoveredPart, FilePosition, PartPosition } from "./parts.ts";
+import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
 import { readLinesFromFile, readLinesFromText } from "./read-lines.ts";
 
 export type ReadTask = {
@@ -210,7 +211,17 @@ function feedEvent(text: string, encoding: TextEncoding, acc: PartAccumulator, l
   else acc.add(facts, loc);
 }
 
+/** An archive's text (latin1): plain transcript JSONL, or a cold archive's restore records. */
 function feedText(text: string, acc: PartAccumulator): void {
+  if (isRestoreFormat(text)) {
+    for (const ev of coldEvents(text, (line, detail) => acc.addFailure({ failed: "invalid-json", detail }, { line }))) {
+      const loc: { line: number; seq?: number; createdAt?: number } = { line: ev.line };
+      if (ev.seq !== undefined) loc.seq = ev.seq;
+      if (ev.createdAt !== undefined) loc.createdAt = ev.createdAt;
+      feedEvent(ev.text, "utf16", acc, loc);
+    }
+    return;
+  }
   readLinesFromText(text, (line, lineNo, _s, _e, complete) => {
     if (!complete && line.trim() === "") return; // trailing newline at end of an archive
     feedEvent(line, "latin1", acc, { line: lineNo });

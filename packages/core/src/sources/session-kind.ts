@@ -36,3 +36,16 @@ export function classifySessionKind(
   if (hints.chatType === "direct") return "direct";
   return sessionKey ? "other" : "unknown";
 }
+
+/**
+ * The session id named by a transcript header's `parentSession`: `sqlite:<agent>:<sessionId>:<db path>`
+ * (2026.9 operator forks) or a path to `<sessionId>.jsonl` (older versions).
+ */
+export function parentSessionId(parentSession: string | null | undefined): string | null {
+  if (!parentSession) return null;
+  const m = /^sqlite:[^:]+:([^:]+):/.exec(parentSession);
+  if (m) return m[1]!;
+  const base = parentSession.split(/[\\/]/).pop() ?? "";
+  const j = base.indexOf(".jsonl");
+  return j > 0 ? base.slice(0, j) : null;
+}

@@ -23,18 +23,8 @@ import type { StoreConnection } from "./connection.ts";
 import { prepared, recomputeSessions, savePart, upsertSessionMeta, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 
-export type SessionMetaInput = {
-  sessionKey?: string | null;
-  kind?: string | null;
-  channel?: string | null;
-  chatType?: string | null;
-  label?: string | null;
-  parentSessionKey?: string | null;
-  spawnedBy?: string | null;
-  createdVia?: string | null;
-  skills?: string[] | null;
-  forkSourceSessionId?: string | null;
-};
+/** What a sender may say about a session besides its events (the session's key, kind, lineage…). */
+export type SessionMetaInput = Omit<SessionMeta, keyof SessionRef>;
 
 export type IngestLine = {
   /** Position in the request, echoed in the answer. */

@@ -54,28 +54,24 @@ function usageRow(r: Record<string, unknown>): UsageAggregate {
   };
 }
 
+const USAGE_OF_CALLS = [
+  sql<number>`count(*)`.as("calls"),
+  sql<number>`sum(input_tokens)`.as("input"),
+  sql<number>`sum(output_tokens)`.as("output"),
+  sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+  sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
+  sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
+  sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
+] as const;
+
 /** LLM calls aggregated per slot straight from the rows, for the partial slots at the edges of a range. */
 async function rawUsage(conn: StoreConnection, f: ReportFilters, from: number, to: number): Promise<UsageAggregate[]> {
   if (from >= to) return [];
   const slot = SLOT_OF_TS;
   const rows = await scoped(conn.db.selectFrom("llm_calls"), { ...f, since: from, until: to })
-    .select([
-      slot.as("slot"),
-      "agent_id",
-      "provider",
-      "model",
-      sql<number>`count(*)`.as("calls"),
-      sql<number>`sum(input_tokens)`.as("input"),
-      sql<number>`sum(output_tokens)`.as("output"),
-      sql<number>`sum(cache_read_tokens)`.as("cache_read"),
-      sql<number>`sum(cache_write_tokens)`.as("cache_write"),
-      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
-      sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
-      sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
-      sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as(
-        "unpriced_tokens",
-      ),
-    ])
+    .select([slot.as("slot"), "agent_id", "provider", "model", ...USAGE_OF_CALLS])
     .groupBy([slot, "agent_id", "provider", "model"])
     .execute();
   return rows.map(usageRow);
@@ -195,18 +191,6 @@ export type SessionQuery = {
   /** Free text matched against session id, key and label. */
   q?: string | undefined;
 };
-
-const USAGE_OF_CALLS = [
-  sql<number>`count(*)`.as("calls"),
-  sql<number>`sum(input_tokens)`.as("input"),
-  sql<number>`sum(output_tokens)`.as("output"),
-  sql<number>`sum(cache_read_tokens)`.as("cache_read"),
-  sql<number>`sum(cache_write_tokens)`.as("cache_write"),
-  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
-  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
-  sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
-  sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
-] as const;
 
 type UsageCols = { calls: number; input: number; output: number; cache_read: number; cache_write: number; recorded: number; estimated: number; unpriced: number; unpriced_tokens: number };
 

@@ -32,7 +32,9 @@ import {
   type ReadTask,
   type RowsFingerprint,
 } from "@clawtower/core";
+import type { Selectable } from "kysely";
 import type { StoreConnection } from "./connection.ts";
+import type { PartsTable } from "./schema.ts";
 import {
   deletePartRows,
   recomputeSessions,
@@ -73,16 +75,7 @@ export type SyncReport = {
   durationMs: number;
 };
 
-type StoredPart = {
-  part_id: number;
-  agent_id: string;
-  session_id: string;
-  kind: string;
-  locator: string;
-  fingerprint: string;
-  cursor: string;
-  present: number;
-};
+type StoredPart = Pick<Selectable<PartsTable>, "part_id" | "agent_id" | "session_id" | "kind" | "locator" | "fingerprint" | "cursor" | "present">;
 
 type StoredState = { fingerprint: unknown; position: PartPosition | null; cursor: PartCursor | null };
 

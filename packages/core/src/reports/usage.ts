@@ -7,22 +7,6 @@ import { nanosToUsd } from "../pricing/pricing.ts";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type UsageAggregate = {
-  slot: number;
-  agentId: string;
-  provider: string;
-  model: string;
-  calls: number;
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  recordedNanos: number;
-  estimatedNanos: number;
-  unpricedCalls: number;
-  unpricedTokens: number;
-};
-
 export type TokensJson = { input: number; output: number; cacheRead: number; cacheWrite: number; total: number };
 export type CostJson = { recorded: number; estimated: number; total: number };
 
@@ -38,6 +22,9 @@ export type UsageSum = {
   unpricedCalls: number;
   unpricedTokens: number;
 };
+
+/** Usage of one 15-minute slot, agent, provider and model: the unit the store aggregates to. */
+export type UsageAggregate = UsageSum & { slot: number; agentId: string; provider: string; model: string };
 
 export function emptySum(): UsageSum {
   return { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, recordedNanos: 0, estimatedNanos: 0, unpricedCalls: 0, unpricedTokens: 0 };

@@ -4,6 +4,7 @@ export * from "./schema.ts";
 export { openStore, migrate, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreConnection } from "./connection.ts";
 export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
 export * from "./ledger-writer.ts";
+export * from "./session-aggregates.ts";
 export * from "./report-queries.ts";
 export * from "./diagnostics.ts";
 export * from "./api-keys.ts";

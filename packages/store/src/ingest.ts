@@ -20,7 +20,8 @@ import {
   type PriceBook,
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
-import { prepared, recomputeSessions, savePart, upsertSessionMeta, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { prepared, savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { recomputeSessions, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 
 /** What a sender may say about a session besides its events (the session's key, kind, lineage…). */

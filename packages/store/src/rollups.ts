@@ -5,7 +5,8 @@
  */
 import { sql } from "kysely";
 import { SLOT_MS } from "@clawtower/core";
-import { sessionPairs, type Db, type SessionRef } from "./ledger-writer.ts";
+import type { Db, SessionRef } from "./ledger-writer.ts";
+import { sessionPairs } from "./session-aggregates.ts";
 
 /**
  * `ts / 900000` as SQL with the divisor inlined: a bound parameter would make SQLite divide in floating point

@@ -8,44 +8,31 @@
  * Discovery and planning run here; reading runs in worker threads when there is enough to read
  * (see read-pool.ts); all writes happen on this thread, one transaction per batch of parts.
  */
-import fs from "node:fs";
-import path from "node:path";
 import {
-  AgentDbError,
   DbHandles,
   countProblems,
-  listAgentDb,
-  listAgents,
-  listTranscriptFiles,
   parentSessionId,
-  readLegacyIndex,
   readPart,
   type DbSessionMeta,
-  type DiscoveredPart,
-  type FileFingerprint,
-  type PartCursor,
-  type PartPosition,
   type PriceBook,
   type Problem,
   type ProblemCounts,
   type ReadOutcome,
   type ReadTask,
-  type RowsFingerprint,
 } from "@clawtower/core";
-import type { Selectable } from "kysely";
 import type { StoreConnection } from "./connection.ts";
-import type { PartsTable } from "./schema.ts";
+import { discoverHome, sessionKey, type DatabaseStatus } from "./home-discovery.ts";
+import { recomputeSessions, upsertSessionMeta } from "./session-aggregates.ts";
 import {
   deletePartRows,
-  recomputeSessions,
   savePart,
-  upsertSessionMeta,
   writePartLedger,
   writeProblems,
   type Db,
   type SessionMeta,
   type SessionRef,
 } from "./ledger-writer.ts";
+import { DB_KINDS, parseState, planPart, type Plan, type StoredPart } from "./part-plan.ts";
 import { runReads } from "./read-pool.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
@@ -65,7 +52,7 @@ export type SyncOptions = {
 export type SyncReport = {
   home: string;
   agents: string[];
-  databases: { path: string; agentId: string; status: "unchanged" | "read" | "unreadable"; error?: string }[];
+  databases: DatabaseStatus[];
   parts: { total: number; unchanged: number; appended: number; read: number; rewritten: number; gone: number; failed: number };
   sessionsTouched: number;
   bytesRead: number;
@@ -74,68 +61,6 @@ export type SyncReport = {
   problems: ProblemCounts;
   durationMs: number;
 };
-
-type StoredPart = Pick<Selectable<PartsTable>, "part_id" | "agent_id" | "session_id" | "kind" | "locator" | "fingerprint" | "cursor" | "present">;
-
-type StoredState = { fingerprint: unknown; position: PartPosition | null; cursor: PartCursor | null };
-
-function parseState(row: StoredPart): StoredState {
-  try {
-    const c = JSON.parse(row.cursor) as { position?: PartPosition; cursor?: PartCursor };
-    return { fingerprint: JSON.parse(row.fingerprint), position: c.position ?? null, cursor: c.cursor ?? null };
-  } catch {
-    return { fingerprint: null, position: null, cursor: null };
-  }
-}
-
-const DB_KINDS = new Set(["sqlite", "sqlite-archive", "cold-archive"]);
-
-type DbFingerprint = { size: number; mtimeMs: number; walSize: number; walMtimeMs: number };
-
-function statOrNull(p: string): fs.Stats | null {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return null;
-  }
-}
-
-function dbFingerprint(dbPath: string): DbFingerprint | null {
-  const main = statOrNull(dbPath);
-  if (!main) return null;
-  const wal = statOrNull(`${dbPath}-wal`);
-  // An empty WAL holds nothing: SQLite creates and deletes it as connections (ours included) come and go.
-  const walSize = wal?.size ?? 0;
-  return { size: main.size, mtimeMs: main.mtimeMs, walSize, walMtimeMs: walSize > 0 ? (wal?.mtimeMs ?? 0) : 0 };
-}
-
-type Plan = { part: DiscoveredPart; stored: StoredPart | undefined; action: "unchanged" | "append" | "read" | "rewrite" };
-
-function samePlain(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function planPart(part: DiscoveredPart, stored: StoredPart | undefined): Plan["action"] {
-  if (!stored) return "read";
-  const state = parseState(stored);
-  const src = part.source;
-  if (samePlain(state.fingerprint, src.fingerprint) && stored.present === 1) return "unchanged";
-  if (state.position === null) return "rewrite";
-  if (src.type === "file" && !src.compressed && part.kind === "jsonl" && state.position.type === "file") {
-    const old = state.fingerprint as FileFingerprint | null;
-    if (old && old.ino === src.fingerprint.ino && src.fingerprint.size >= state.position.offset) return "append";
-    return "rewrite";
-  }
-  if (src.type === "sqlite-rows" && state.position.type === "rows") {
-    const old = state.fingerprint as RowsFingerprint | null;
-    const now = src.fingerprint;
-    if (old && old.generation === now.generation && old.minSeq === now.minSeq && now.maxSeq >= state.position.lastSeq && now.count >= state.position.count) {
-      return now.maxSeq === state.position.lastSeq && now.count === state.position.count ? "unchanged" : "append";
-    }
-    return "rewrite";
-  }
-  return "rewrite";
-}
 
 export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promise<SyncReport> {
   const now = opts.now ?? Date.now;
@@ -167,66 +92,16 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     .where("deployment_id", "=", dep)
     .execute()) as StoredPart[];
   const stored = new Map(storedRows.map((r) => [r.locator, r]));
-  const metaRows = await db.selectFrom("meta").select(["key", "value"]).where("key", "like", `dbfp:${dep}:%`).execute();
-  const storedDbFp = new Map(metaRows.map((r) => [r.key, r.value]));
 
-  // ---- discovery ----------------------------------------------------------------------------------------
-  const discovered: DiscoveredPart[] = [];
-  const sessionMeta = new Map<string, DbSessionMeta & { agentId: string }>();
-  /** Agents whose database could not be listed: their stored DB parts are neither re-read nor marked gone. */
-  const keepDbPartsOf = new Set<string>();
-  const dbFpUpdates: { key: string; value: string }[] = [];
+  const storedMeta = new Map(
+    (await db.selectFrom("meta").select(["key", "value"]).where((eb) => eb.or([eb("key", "like", `dbfp:${dep}:%`), eb("key", "like", `dbarchives:${dep}:%`)])).execute()).map((r) => [r.key, r.value]),
+  );
   const dbs = new DbHandles();
-
-  for (const agent of listAgents(opts.home)) {
-    report.agents.push(agent.agentId);
-    let archiveNames = new Set<string>();
-    if (agent.dbPath) {
-      const fp = dbFingerprint(agent.dbPath);
-      const key = `dbfp:${dep}:${agent.dbPath}`;
-      if (fp && storedDbFp.get(key) === JSON.stringify(fp)) {
-        keepDbPartsOf.add(agent.agentId);
-        report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "unchanged" });
-        // Derived archive files next to an unchanged database stay skipped: remember their names.
-        for (const r of storedRows) if (r.agent_id === agent.agentId && r.kind === "sqlite-archive") archiveNames.add(path.basename(r.locator));
-        const names = await db.selectFrom("meta").select("value").where("key", "=", `dbarchives:${dep}:${agent.dbPath}`).executeTakeFirst();
-        if (names) archiveNames = new Set(JSON.parse(names.value) as string[]);
-      } else {
-        try {
-          const listing = listAgentDb(agent.agentId, agent.dbPath, dbs.get(agent.dbPath));
-          for (const part of listing.parts) {
-            if (part.source.type === "file") {
-              const st = statOrNull(part.source.path);
-              if (st) part.source.fingerprint = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-            }
-            discovered.push(part);
-          }
-          for (const s of listing.sessions) sessionMeta.set(`${agent.agentId}\u0000${s.sessionId}`, { ...s, agentId: agent.agentId });
-          archiveNames = listing.archiveNames;
-          if (fp) dbFpUpdates.push({ key, value: JSON.stringify(fp) });
-          dbFpUpdates.push({ key: `dbarchives:${dep}:${agent.dbPath}`, value: JSON.stringify([...archiveNames]) });
-          report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "read" });
-        } catch (e) {
-          const message = e instanceof AgentDbError ? e.message : `${agent.dbPath}: ${(e as Error).message}`;
-          keepDbPartsOf.add(agent.agentId);
-          report.databases.push({ path: agent.dbPath, agentId: agent.agentId, status: "unreadable", error: message });
-          syncProblems.push({ kind: "unreadable-database", at: { source: agent.dbPath }, detail: message });
-        }
-      }
-    }
-    for (const dir of [agent.sessionsDir, agent.importArchiveDir]) {
-      if (!dir) continue;
-      const listing = listTranscriptFiles(agent.agentId, dir, archiveNames);
-      discovered.push(...listing.parts);
-      for (const u of listing.unreadable) syncProblems.push({ kind: "unreadable-file", at: { source: u.path }, detail: u.error });
-      const index = readLegacyIndex(path.join(dir, "sessions.json"));
-      if (index.error) syncProblems.push({ kind: "unreadable-file", at: { source: path.join(dir, "sessions.json") }, detail: index.error });
-      for (const s of index.sessions) {
-        const k = `${agent.agentId}\u0000${s.sessionId}`;
-        if (!sessionMeta.has(k)) sessionMeta.set(k, { ...s, agentId: agent.agentId });
-      }
-    }
-  }
+  const found = discoverHome(opts.home, dep, storedMeta, dbs);
+  report.agents = found.agents;
+  report.databases = found.databases;
+  syncProblems.push(...found.problems);
+  const { parts: discovered, sessionMeta, keepDbPartsOf } = found;
 
   // ---- planning -----------------------------------------------------------------------------------------
   const plans: Plan[] = discovered.map((part) => {
@@ -239,7 +114,6 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   );
   report.parts.total = plans.length + storedRows.filter((r) => DB_KINDS.has(r.kind) && keepDbPartsOf.has(r.agent_id)).length;
 
-  const sessionKey = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
   const partsBySession = new Map<string, Plan[]>();
   for (const plan of plans) {
     const k = sessionKey(plan.part.agentId, plan.part.sessionId);
@@ -421,7 +295,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
         await trx.updateTable("parts").set({ present: 0 }).where("part_id", "in", gone.slice(i, i + 500).map((g) => g.part_id)).execute();
       }
     }
-    for (const u of dbFpUpdates) {
+    for (const u of found.metaUpdates) {
       await trx.insertInto("meta").values(u).onConflict((oc) => oc.column("key").doUpdateSet({ value: u.value })).execute();
     }
     // Sync-level problems (unreadable databases and files) are replaced on every sync.

@@ -1,0 +1,51 @@
+/**
+ * Planning: what to do with each discovered part, given what the store remembers of it — nothing
+ * (unchanged), read its tail (grown append-only part), read it whole (new), or re-read its session
+ * (rewritten). Pure apart from the JSON it parses.
+ */
+import type { Selectable } from "kysely";
+import type { DiscoveredPart, FileFingerprint, PartCursor, PartPosition, RowsFingerprint } from "@clawtower/core";
+import type { PartsTable } from "./schema.ts";
+
+export type StoredPart = Pick<Selectable<PartsTable>, "part_id" | "agent_id" | "session_id" | "kind" | "locator" | "fingerprint" | "cursor" | "present">;
+
+export type StoredState = { fingerprint: unknown; position: PartPosition | null; cursor: PartCursor | null };
+
+export function parseState(row: StoredPart): StoredState {
+  try {
+    const c = JSON.parse(row.cursor) as { position?: PartPosition; cursor?: PartCursor };
+    return { fingerprint: JSON.parse(row.fingerprint), position: c.position ?? null, cursor: c.cursor ?? null };
+  } catch {
+    return { fingerprint: null, position: null, cursor: null };
+  }
+}
+
+export const DB_KINDS = new Set(["sqlite", "sqlite-archive", "cold-archive"]);
+
+export type Plan = { part: DiscoveredPart; stored: StoredPart | undefined; action: "unchanged" | "append" | "read" | "rewrite" };
+
+function samePlain(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function planPart(part: DiscoveredPart, stored: StoredPart | undefined): Plan["action"] {
+  if (!stored) return "read";
+  const state = parseState(stored);
+  const src = part.source;
+  if (samePlain(state.fingerprint, src.fingerprint) && stored.present === 1) return "unchanged";
+  if (state.position === null) return "rewrite";
+  if (src.type === "file" && !src.compressed && part.kind === "jsonl" && state.position.type === "file") {
+    const old = state.fingerprint as FileFingerprint | null;
+    if (old && old.ino === src.fingerprint.ino && src.fingerprint.size >= state.position.offset) return "append";
+    return "rewrite";
+  }
+  if (src.type === "sqlite-rows" && state.position.type === "rows") {
+    const old = state.fingerprint as RowsFingerprint | null;
+    const now = src.fingerprint;
+    if (old && old.generation === now.generation && old.minSeq === now.minSeq && now.maxSeq >= state.position.lastSeq && now.count >= state.position.count) {
+      return now.maxSeq === state.position.lastSeq && now.count === state.position.count ? "unchanged" : "append";
+    }
+    return "rewrite";
+  }
+  return "rewrite";
+}

@@ -73,7 +73,7 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   if (options.kind === "sqlite") {
     fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true, mode: 0o700 });
     const raw = new DatabaseSync(options.path);
-    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;");
+    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
     const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };
     await migrate(conn);

@@ -55,21 +55,59 @@ function without(ledger: PartLedger, drop: Set<string>): PartLedger {
   };
 }
 
-export async function dropForkCopies(db: Db, ref: SessionRef, ledger: PartLedger, forkSource: string | null, touched: Touched): Promise<PartLedger> {
+/**
+ * Which sessions are forks of which, per deployment — loaded once per import so that the common case (a
+ * session that is neither a fork nor forked) costs no query at all.
+ */
+export class ForkIndex {
+  readonly #sourceOf = new Map<string, string>();
+  readonly #sources = new Set<string>();
+
+  static async load(db: Db, deploymentId: string): Promise<ForkIndex> {
+    const index = new ForkIndex();
+    const rows = await db
+      .selectFrom("sessions")
+      .select(["agent_id", "session_id", "fork_source_session_id"])
+      .where("deployment_id", "=", deploymentId)
+      .where("fork_source_session_id", "is not", null)
+      .execute();
+    for (const r of rows) index.add(r.agent_id, r.session_id, r.fork_source_session_id!);
+    return index;
+  }
+
+  add(agentId: string, sessionId: string, sourceSessionId: string): void {
+    this.#sourceOf.set(`${agentId}\u0000${sessionId}`, sourceSessionId);
+    this.#sources.add(`${agentId}\u0000${sourceSessionId}`);
+  }
+
+  sourceOf(agentId: string, sessionId: string): string | null {
+    return this.#sourceOf.get(`${agentId}\u0000${sessionId}`) ?? null;
+  }
+
+  isSource(agentId: string, sessionId: string): boolean {
+    return this.#sources.has(`${agentId}\u0000${sessionId}`);
+  }
+}
+
+export async function dropForkCopies(db: Db, ref: SessionRef, ledger: PartLedger, forks: ForkIndex | null, touched: Touched): Promise<PartLedger> {
+  const forkSource = forks ? forks.sourceOf(ref.agentId, ref.sessionId) : await storedForkSource(db, ref);
+  const isSource = forks ? forks.isSource(ref.agentId, ref.sessionId) : true;
+  if (!forkSource && !isSource) return ledger;
   const ids = eventIds(ledger);
   if (ids.length === 0) return ledger;
   let kept = ledger;
   if (forkSource && forkSource !== ref.sessionId) {
     kept = without(ledger, await idsHeldBy(db, ref, forkSource, ids));
   }
-  const forks = await db
+  if (!isSource) return kept;
+  const children = await db
     .selectFrom("sessions")
     .select("session_id")
     .where("deployment_id", "=", ref.deploymentId)
     .where("agent_id", "=", ref.agentId)
     .where("fork_source_session_id", "=", ref.sessionId)
     .execute();
-  for (const f of forks) {
+  for (const f of children) {
     const fork = { ...ref, sessionId: f.session_id };
     for (const part of chunked(ids)) {
       const list = sql.join(part);
@@ -86,4 +124,15 @@ export async function dropForkCopies(db: Db, ref: SessionRef, ledger: PartLedger
     }
   }
   return kept;
+}
+
+async function storedForkSource(db: Db, ref: SessionRef): Promise<string | null> {
+  const row = await db
+    .selectFrom("sessions")
+    .select("fork_source_session_id")
+    .where("deployment_id", "=", ref.deploymentId)
+    .where("agent_id", "=", ref.agentId)
+    .where("session_id", "=", ref.sessionId)
+    .executeTakeFirst();
+  return row?.fork_source_session_id ?? null;
 }

@@ -123,7 +123,7 @@ export async function ingestLines(conn: StoreConnection, lines: IngestLine[], pr
       );
       const forkSource = metaLine?.forkSourceSessionId ?? parentSessionId(ledger.header?.parentSession) ?? null;
       if (forkSource) await upsertSessionMeta(trx, { ...ref, forkSourceSessionId: forkSource }, now, conn.sqlite);
-      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched, forkSource);
+      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched, null);
     }
     for (const dep of deployments) {
       const mine = sessions.filter((s) => s.deploymentId === dep);

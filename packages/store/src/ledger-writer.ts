@@ -11,7 +11,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { CompiledQuery, sql, type Kysely, type Transaction } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
-import { dropForkCopies } from "./forks.ts";
+import { dropForkCopies, type ForkIndex } from "./forks.ts";
 import { slotsOfParts, type Touched } from "./rollups.ts";
 import type { Database, Dialect } from "./schema.ts";
 
@@ -172,9 +172,10 @@ export async function writePartLedger(
   prices: PriceBook,
   conn: { dialect: Dialect; sqlite: DatabaseSync | null },
   touched: Touched,
-  forkSource: string | null = null,
+  /** Fork relations of the deployment; null looks them up for this session (ingest). */
+  forks: ForkIndex | null = null,
 ): Promise<void> {
-  ledger = await dropForkCopies(db, ref, ledger, forkSource, touched);
+  ledger = await dropForkCopies(db, ref, ledger, forks, touched);
   const rows = ledgerRows(ref, partId, ledger, prices);
   touched.session(ref);
   for (const c of ledger.llmCalls) touched.slot(ref.deploymentId, c.ts);

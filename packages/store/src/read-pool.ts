@@ -68,7 +68,9 @@ export async function runReads(tasks: ReadTask[], opts: RunReadsOptions): Promis
     };
     const count = Math.min(workers, queue.length);
     for (let i = 0; i < count; i++) {
-      const w = new Worker(new URL("./read-worker.ts", import.meta.url));
+      // Bounded heaps: a worker's garbage is mostly big event strings, and an uncapped heap lets them pile up
+      // to hundreds of MB before V8 bothers to collect them.
+      const w = new Worker(new URL("./read-worker.ts", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 8 } });
       pool.push(w);
       w.on("message", (msg: { type: "progress"; bytes: number } | { type: "outcome"; outcome: ReadOutcome; sizeHint: number }) => {
         if (msg.type === "progress") {

@@ -499,8 +499,10 @@ export class FixtureHome {
       ...(s.options.chatType ? { chatType: s.options.chatType } : {}),
       ...(s.options.skills ? { skillsSnapshot: { prompt: "…", skills: s.options.skills.map((name) => ({ name, skillKey: name })), version: 1 } } : {}),
     };
+    // An upsert, not INSERT OR REPLACE: with foreign keys on, a replace cascades into the key's older windows.
     db.prepare(
-      `INSERT OR REPLACE INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via, spawned_by, label, fork_source_session_id) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+      `INSERT INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via, spawned_by, label, fork_source_session_id) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_key) DO UPDATE SET current_session_id = excluded.current_session_id, entry_json = excluded.entry_json, updated_at = excluded.updated_at`,
     ).run(key, s.sessionId, JSON.stringify(entry), s.now, s.options.createdVia ?? null, s.options.spawnedBy ?? null, s.options.label ?? null, s.options.forkOf?.sessionId ?? null);
     db.prepare(
       `INSERT INTO session_windows (session_id, session_key, reason, created_at, updated_at, chat_type, channel, spawned_by, model_provider, model) VALUES (?, ?, 'initial', ?, ?, ?, ?, ?, 'anthropic', 'claude-sonnet-4-5')`,

@@ -15,7 +15,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
 
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 export type CorpusFormat = "legacy" | "sqlite";
 
@@ -154,8 +154,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ models: { providers: { local: { baseUrl: "http://127.0.0.1:11434/v1", models: [{ id: "qwen3-coder-30b", cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }] } } } }));
 
-  // Raw transcript bytes per session; SQLite stores compress large rows (~3x), so they need more raw bytes.
-  const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 3 : 1)) / spec.sessions;
+  // Raw transcript bytes per session; SQLite stores compress large rows (~1.35x on this text), so they need more.
+  const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 1.35 : 1)) / spec.sessions;
   const days = spec.days ?? 90;
   const t0 = (spec.endAt ?? Date.UTC(2026, 10, 22)) - days * 86_400_000;
   const dbs = new Map<string, DatabaseSync>();
@@ -170,7 +170,7 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
       kind === "cron" ? `cron:job-${s % 37}` : kind === "subagent" ? `agent:${agent}:subagent:${sid}` : kind === "group" ? `agent:${agent}:telegram:group:${s % 91}` : s % 50 === 0 ? `agent:${agent}:main` : `agent:${agent}:explicit:${sid.slice(0, 8)}`;
     // Pareto-distributed length: most sessions are short, a few are huge.
     // (A Pareto(1.5) draw has mean 3 and a turn is ~60 KB, so the mean session is about the budget.)
-    const turns = Math.max(1, Math.min(400, Math.floor(((1 / (1 - rand())) ** (1 / 1.5) * perSessionBudget) / 140_000)));
+    const turns = Math.max(1, Math.min(400, Math.floor(((1 / (1 - rand())) ** (1 / 1.5) * perSessionBudget) / 108_000)));
     const w = new SessionWriter(sid);
     // Later sessions are more likely (activity grows), and none starts in the last hour before endAt.
     let t = t0 + Math.floor(rand() ** 0.7 * (days * 86_400_000 - 3_600_000));
@@ -271,7 +271,12 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
         db.exec("BEGIN");
         dbs.set(agent, db);
       }
-      db.prepare(`INSERT OR REPLACE INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via) VALUES (?, ?, ?, 1, ?, ?)`).run(
+      // One node per session key, pointing at its newest window. An upsert, not INSERT OR REPLACE: a replace
+      // deletes the row, and the schema's ON DELETE CASCADE would take the key's older windows with it.
+      db.prepare(
+        `INSERT INTO session_nodes (session_key, current_session_id, entry_json, entry_valid, updated_at, created_via) VALUES (?, ?, ?, 1, ?, ?)
+         ON CONFLICT (session_key) DO UPDATE SET current_session_id = excluded.current_session_id, entry_json = excluded.entry_json, updated_at = excluded.updated_at`,
+      ).run(
         sessionKey,
         sid,
         JSON.stringify({ sessionId: sid, updatedAt: t, skillsSnapshot: { prompt: cut(3000), skills: [{ name: "github" }, { name: "weather" }] } }),

@@ -91,22 +91,32 @@ export function createPriceBook(configPrices: PriceEntry[], tablePrices: PriceEn
   for (const e of tablePrices) if (!isAllZero(e)) add(e, "table");
   for (const e of configPrices) add(e, "config");
 
+  // An import prices tens of thousands of calls of a handful of models: resolve each pair once.
+  const memo = new Map<string, { entry: PriceEntry; origin: "config" | "table" } | undefined>();
+  const resolve = (provider: string, model: string) => {
+    const key = `${provider}\u0000${model}`;
+    if (memo.has(key)) return memo.get(key);
+    const found = find(provider, model);
+    memo.set(key, found);
+    return found;
+  };
+  function find(provider: string, model: string): { entry: PriceEntry; origin: "config" | "table" } | undefined {
+    const direct = exact.get(keyOf(provider, model));
+    if (direct) return direct;
+    const slash = model.indexOf("/");
+    if (slash > 0) {
+      const bare = model.slice(slash + 1);
+      const viaPrefix = exact.get(keyOf(model.slice(0, slash), bare)) ?? exact.get(keyOf(provider, bare));
+      if (viaPrefix) return viaPrefix;
+    }
+    const candidates = byModel.get(normalizeModel(slash > 0 ? model.slice(slash + 1) : model)) ?? [];
+    const distinct = new Set(candidates.map((c) => priceKey(c.entry)));
+    return distinct.size === 1 ? candidates[0] : undefined;
+  }
+
   return {
     fingerprint: JSON.stringify([configPrices, tablePrices.length]),
-    lookup(provider, model) {
-      const direct = exact.get(keyOf(provider, model));
-      if (direct) return direct;
-      const slash = model.indexOf("/");
-      if (slash > 0) {
-        const bare = model.slice(slash + 1);
-        const viaPrefix = exact.get(keyOf(model.slice(0, slash), bare)) ?? exact.get(keyOf(provider, bare));
-        if (viaPrefix) return viaPrefix;
-      }
-      const candidates = byModel.get(normalizeModel(slash > 0 ? model.slice(slash + 1) : model)) ?? [];
-      const distinct = new Set(candidates.map((c) => priceKey(c.entry)));
-      if (distinct.size === 1) return candidates[0];
-      return undefined;
-    },
+    lookup: resolve,
   };
 }
 

@@ -97,10 +97,14 @@ export function createHubApp(opts: HubAppOptions): Hono {
         void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
       });
       await stream.writeSSE({ event: "hello", data: JSON.stringify({ at: now() }) });
-      // Comments keep proxies from closing an idle stream.
-      while (!stream.aborted) {
-        await stream.sleep(15_000);
-        if (!stream.aborted) await stream.write(": keep-alive\n\n");
+      // Comments keep proxies from closing an idle stream. The wait ends early when the client goes away or the
+      // hub shuts down, so no timer keeps a closing process alive.
+      const gone = new AbortController();
+      stream.onAbort(() => gone.abort());
+      const ended = AbortSignal.any([gone.signal, opts.feed.closed]);
+      while (!ended.aborted) {
+        await waitOrAbort(15_000, ended);
+        if (!ended.aborted) await stream.write(": keep-alive\n\n");
       }
       unsubscribe();
     }),
@@ -121,4 +125,16 @@ export function createHubApp(opts: HubAppOptions): Hono {
     });
   }
   return app;
+}
+
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }

@@ -13,6 +13,8 @@ export type ChangeFeed = {
   subscribe(cb: (changes: Change[]) => void): () => void;
   /** Checks for new changes now (after a local write), instead of waiting for the next poll. */
   poke(): void;
+  /** Aborted when the feed closes (hub shutdown), so open streams end instead of idling on a timer. */
+  readonly closed: AbortSignal;
   close(): void;
 };
 
@@ -22,6 +24,7 @@ export async function createChangeFeed(conn: StoreConnection, intervalMs = 1000)
   let last = Number(head.rows[0]?.id ?? 0);
   let polling = false;
   let closed = false;
+  const closing = new AbortController();
   const poll = async () => {
     if (polling || closed) return;
     polling = true;
@@ -54,8 +57,10 @@ export async function createChangeFeed(conn: StoreConnection, intervalMs = 1000)
     poke() {
       void poll();
     },
+    closed: closing.signal,
     close() {
       closed = true;
+      closing.abort();
       clearInterval(timer);
       subscribers.clear();
     },

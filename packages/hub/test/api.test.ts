@@ -102,6 +102,43 @@ for (const target of targets) {
       assert.deepEqual(search.sessions.map((s: { channel: string }) => s.channel), ["telegram"]);
     });
 
+    it("gives each session its usage inside a range that cuts hours, in every sort plan", async () => {
+      // Cut inside hours that have calls on both sides of the cut, so both sub-hour edges carry usage.
+      const calls = async (from: number, to: number) =>
+        (await get(`/api/v1/reports/summary?deployment=dep-local&since=${new Date(from).toISOString()}&until=${new Date(to).toISOString()}`)).body.totals.llmCalls as number;
+      const hours = (await get("/api/v1/reports/timeseries?deployment=dep-local&bucket=hour")).body.points
+        .filter((p: { llmCalls: number }) => p.llmCalls >= 2)
+        .map((p: { start: string }) => Date.parse(p.start));
+      const cutOf = async (h: number) => {
+        // Binary search for just after the hour's first call.
+        let lo = 0;
+        let hi = 3_600_000;
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if ((await calls(h, h + mid)) > 0) hi = mid;
+          else lo = mid;
+        }
+        return (await calls(h, h + hi)) < (await calls(h, h + 3_600_000)) ? h + hi : null;
+      };
+      const cuts: number[] = [];
+      for (const h of hours) {
+        const cut = await cutOf(h);
+        if (cut !== null) cuts.push(cut);
+        if (cuts.length === 2) break;
+      }
+      assert.equal(cuts.length, 2, "the fixture has two hours whose calls can be split");
+      const range = `deployment=dep-local&since=${new Date(cuts[0]!).toISOString()}&until=${new Date(cuts[1]!).toISOString()}`;
+      const summary = (await get(`/api/v1/reports/summary?${range}`)).body;
+      assert.ok(summary.totals.llmCalls > 0 && summary.totals.llmCalls < mixed.home.expected.llmCalls, "the range cuts the data");
+      for (const sort of ["cost", "tokens", "calls", "last"]) {
+        const r = (await get(`/api/v1/sessions?${range}&sort=${sort}&limit=500`)).body;
+        const sum = (k: (x: any) => number) => r.sessions.reduce((a: number, x: any) => a + k(x), 0);
+        assert.equal(sum((x) => x.llmCalls), summary.totals.llmCalls, `calls, sort=${sort}`);
+        assert.equal(sum((x) => x.tokens.total), summary.totals.tokens.total, `tokens, sort=${sort}`);
+        assert.equal(Math.round(sum((x) => x.cost.total) * 1e6), Math.round(summary.totals.cost.total * 1e6), `cost, sort=${sort}`);
+      }
+    });
+
     it("replays a session: messages, tool calls joined with results, per-turn tokens and cost", async () => {
       const chat = mixed.home.agents.get("main")!.sessions.find((x) => x.options.sessionKey === "agent:main:main")!;
       const r = (await get(`/api/v1/sessions/dep-local/main/${chat.sessionId}`)).body;

@@ -4,7 +4,14 @@
  */
 import { sql, type Selectable, type SelectQueryBuilder } from "kysely";
 import {
+  ALL_TIME,
+  LEVEL_MS,
   SLOT_MS,
+  bucketBoundaries,
+  decomposeBuckets,
+  type Bucket,
+  type Piece,
+  type PieceLevel,
   buildAgentsReport,
   buildModelsReport,
   buildPeriodReport,
@@ -36,6 +43,81 @@ function scoped<T extends TsTable, O>(qb: SelectQueryBuilder<Database, T, O>, f:
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+const USAGE_OF_CALLS = [
+  sql<number>`count(*)`.as("calls"),
+  sql<number>`sum(input_tokens)`.as("input"),
+  sql<number>`sum(output_tokens)`.as("output"),
+  sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+  sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
+  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
+  sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
+  sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
+] as const;
+
+/** Pieces of one level, as a `WITH b(k, lo, hi)` list in that level's units (ms for raw rows). */
+function bucketsCte(pieces: Piece[], unit: number) {
+  const rows = pieces.map((p) => sql`(CAST(${p.bucket} AS INTEGER), CAST(${Math.floor(p.from / unit)} AS BIGINT), CAST(${Math.floor(p.to / unit)} AS BIGINT))`);
+  return sql`WITH b(k, lo, hi) AS (VALUES ${sql.join(rows)})`;
+}
+
+function scopeOf(alias: string, f: ReportFilters) {
+  const parts = [];
+  if (f.deployment !== null) parts.push(sql`${sql.ref(`${alias}.deployment_id`)} = ${f.deployment}`);
+  if (f.agent !== null) parts.push(sql`${sql.ref(`${alias}.agent_id`)} = ${f.agent}`);
+  return parts.length ? sql.join(parts, sql` AND `) : sql`TRUE`;
+}
+
+const ROLLUP_SUMS = sql.raw(`sum(r.calls) AS calls, sum(r.input_tokens) AS input, sum(r.output_tokens) AS output,
+  sum(r.cache_read_tokens) AS cache_read, sum(r.cache_write_tokens) AS cache_write, sum(r.recorded_nanos) AS recorded,
+  sum(r.estimated_nanos) AS estimated, sum(r.unpriced_calls) AS unpriced, sum(r.unpriced_tokens) AS unpriced_tokens`);
+const ROW_SUMS = sql.raw(`count(*) AS calls, sum(r.input_tokens) AS input, sum(r.output_tokens) AS output,
+  sum(r.cache_read_tokens) AS cache_read, sum(r.cache_write_tokens) AS cache_write,
+  coalesce(sum(r.cost_nanos) FILTER (WHERE r.cost_source = 'recorded'), 0) AS recorded,
+  coalesce(sum(r.cost_nanos) FILTER (WHERE r.cost_source = 'estimated'), 0) AS estimated,
+  count(*) FILTER (WHERE r.cost_source = 'unknown') AS unpriced,
+  coalesce(sum(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens) FILTER (WHERE r.cost_source = 'unknown'), 0) AS unpriced_tokens`);
+
+const USAGE_SOURCES: Record<PieceLevel, { table: string; column: string; unit: number; sums: typeof ROW_SUMS }> = {
+  day: { table: "usage_rollup_day", column: "bucket", unit: LEVEL_MS.day, sums: ROLLUP_SUMS },
+  hour: { table: "usage_rollup_hour", column: "bucket", unit: LEVEL_MS.hour, sums: ROLLUP_SUMS },
+  slot: { table: "usage_rollup", column: "slot", unit: LEVEL_MS.slot, sums: ROLLUP_SUMS },
+  raw: { table: "llm_calls", column: "ts", unit: 1, sums: ROW_SUMS },
+};
+
+/** The range's bucket boundaries; a single bucket when none are given. Unbounded sides cover all time. */
+function rangeBoundaries(f: ReportFilters, boundaries: number[] | null): number[] {
+  if (boundaries) return boundaries;
+  return [f.since ?? ALL_TIME.from, f.until ?? ALL_TIME.to];
+}
+
+/**
+ * Usage per (bucket, agent, provider, model) for a range split at `boundaries` (null: one bucket, the whole
+ * range). Each bucket is answered from the coarsest rollup whose units fit inside it — days, then hours,
+ * then 15-minute slots — and only sub-slot edges from the calls themselves: exact for any instant range,
+ * and a few thousand rollup rows even for all time at millions of calls. Rows carry the slot of their
+ * bucket's start, so the report builders label them with the bucket they belong to.
+ */
+export async function usageAggregates(conn: StoreConnection, f: ReportFilters, boundaries: number[] | null = null): Promise<UsageAggregate[]> {
+  const b = rangeBoundaries(f, boundaries);
+  const pieces = decomposeBuckets(b);
+  const byLevel = new Map<PieceLevel, Piece[]>();
+  for (const p of pieces) byLevel.set(p.level, [...(byLevel.get(p.level) ?? []), p]);
+  const out: UsageAggregate[] = [];
+  for (const [level, list] of byLevel) {
+    const src = USAGE_SOURCES[level];
+    for (let i = 0; i < list.length; i += 300) {
+      const rows = await sql<Record<string, unknown>>`${bucketsCte(list.slice(i, i + 300), src.unit)}
+        SELECT b.k AS k, r.agent_id, r.provider, r.model, ${src.sums}
+        FROM ${sql.table(src.table)} r JOIN b ON ${sql.ref(`r.${src.column}`)} >= b.lo AND ${sql.ref(`r.${src.column}`)} < b.hi
+        WHERE ${scopeOf("r", f)}
+        GROUP BY b.k, r.agent_id, r.provider, r.model`.execute(conn.db);
+      for (const r of rows.rows) out.push(usageRow({ ...r, slot: Math.floor(b[n(r["k"])]! / SLOT_MS) }));
+    }
+  }
+  return out;
+}
+
 function usageRow(r: Record<string, unknown>): UsageAggregate {
   return {
     slot: n(r["slot"]),
@@ -54,69 +136,25 @@ function usageRow(r: Record<string, unknown>): UsageAggregate {
   };
 }
 
-const USAGE_OF_CALLS = [
-  sql<number>`count(*)`.as("calls"),
-  sql<number>`sum(input_tokens)`.as("input"),
-  sql<number>`sum(output_tokens)`.as("output"),
-  sql<number>`sum(cache_read_tokens)`.as("cache_read"),
-  sql<number>`sum(cache_write_tokens)`.as("cache_write"),
-  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0)`.as("recorded"),
-  sql<number>`coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0)`.as("estimated"),
-  sql<number>`count(*) FILTER (WHERE cost_source = 'unknown')`.as("unpriced"),
-  sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
-] as const;
-
-/** LLM calls aggregated per slot straight from the rows, for the partial slots at the edges of a range. */
-async function rawUsage(conn: StoreConnection, f: ReportFilters, from: number, to: number): Promise<UsageAggregate[]> {
-  if (from >= to) return [];
-  const slot = SLOT_OF_TS;
-  const rows = await scoped(conn.db.selectFrom("llm_calls"), { ...f, since: from, until: to })
-    .select([slot.as("slot"), "agent_id", "provider", "model", ...USAGE_OF_CALLS])
-    .groupBy([slot, "agent_id", "provider", "model"])
-    .execute();
-  return rows.map(usageRow);
+/** First and last instant with LLM calls in scope, to fill the time axis of an unbounded range. */
+export async function dataRange(conn: StoreConnection, f: ReportFilters): Promise<{ first: number; last: number } | null> {
+  const r = await sql<{ lo: number | null; hi: number | null }>`SELECT min(r.slot) AS lo, max(r.slot) AS hi FROM usage_rollup r WHERE ${scopeOf("r", f)}`.execute(conn.db);
+  const row = r.rows[0];
+  if (!row || row.lo === null || row.hi === null) return null;
+  return { first: n(row.lo) * SLOT_MS, last: (n(row.hi) + 1) * SLOT_MS - 1 };
 }
 
-/** Whole slots of a range read from the rollup; `firstSlot`/`endSlot` null means unbounded. */
-async function rolledUsage(conn: StoreConnection, f: ReportFilters, firstSlot: number | null, endSlot: number | null): Promise<UsageAggregate[]> {
-  let q = conn.db
-    .selectFrom("usage_rollup")
-    .select([
-      "slot",
-      "agent_id",
-      "provider",
-      "model",
-      "calls",
-      "input_tokens as input",
-      "output_tokens as output",
-      "cache_read_tokens as cache_read",
-      "cache_write_tokens as cache_write",
-      "recorded_nanos as recorded",
-      "estimated_nanos as estimated",
-      "unpriced_calls as unpriced",
-      "unpriced_tokens",
-    ]);
-  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-  if (firstSlot !== null) q = q.where("slot", ">=", firstSlot);
-  if (endSlot !== null) q = q.where("slot", "<", endSlot);
-  return (await q.execute()).map((r) => usageRow(r as Record<string, unknown>));
-}
-
-/**
- * Usage per (slot, agent, provider, model) for a range: whole 15-minute slots come from the rollup, the
- * partial slots at either end from the calls themselves, so any instant range is exact and fast.
- */
-export async function usageAggregates(conn: StoreConnection, f: ReportFilters): Promise<UsageAggregate[]> {
-  const firstSlot = f.since === null ? null : Math.ceil(f.since / SLOT_MS);
-  const endSlot = f.until === null ? null : Math.floor(f.until / SLOT_MS);
-  if (firstSlot !== null && endSlot !== null && firstSlot >= endSlot) return rawUsage(conn, f, f.since!, f.until!);
-  const parts = await Promise.all([
-    rolledUsage(conn, f, firstSlot, endSlot),
-    f.since !== null ? rawUsage(conn, f, f.since, firstSlot! * SLOT_MS) : Promise.resolve([]),
-    f.until !== null ? rawUsage(conn, f, endSlot! * SLOT_MS, f.until) : Promise.resolve([]),
-  ]);
-  return parts.flat();
+/** Boundaries of day / week / month buckets for a report's range (unbounded sides: the data's range). */
+export async function reportBoundaries(conn: StoreConnection, f: ReportFilters, bucket: Bucket): Promise<number[]> {
+  let from = f.since;
+  let to = f.until;
+  if (from === null || to === null) {
+    const range = await dataRange(conn, f);
+    if (!range) return [];
+    from ??= range.first;
+    to ??= Math.max(range.last + 1, from + 1);
+  }
+  return bucketBoundaries(from, to, f.tz, bucket);
 }
 
 /** Sessions whose activity overlaps the range (first event before `until`, last event at or after `since`). */
@@ -129,12 +167,9 @@ export async function countSessions(conn: StoreConnection, f: ReportFilters): Pr
   return n((await q.executeTakeFirst())?.n);
 }
 
+/** Tool calls in the range, from the tool rollups (see toolAggregates). */
 export async function countToolCalls(conn: StoreConnection, f: ReportFilters): Promise<number> {
-  const r = await scoped(conn.db.selectFrom("tool_calls"), f)
-    .select(sql<number>`count(*)`.as("n"))
-    .where("call_event_id", "is not", null)
-    .executeTakeFirst();
-  return n(r?.n);
+  return (await toolAggregates(conn, f)).reduce((sum, t) => sum + t.calls, 0);
 }
 
 export async function problemCounts(conn: StoreConnection, f: Pick<ReportFilters, "deployment">): Promise<ProblemCounts> {
@@ -276,18 +311,16 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
     };
   }
 
-  const usage = scoped(conn.db.selectFrom("llm_calls"), f)
-    .select(["deployment_id", "agent_id", "session_id", ...USAGE_OF_CALLS])
-    .groupBy(["deployment_id", "agent_id", "session_id"]);
 
   if (sort === "last") {
     const rows = await page(base.selectAll("s").orderBy("s.last_ts", q.order === "asc" ? "asc" : "desc").orderBy("s.session_id")).execute();
     if (rows.length === 0) return { total, rows: [] };
-    const usageRows = await usage.where(sql<boolean>`(deployment_id, agent_id, session_id) IN (${sql.join(rows.map((r) => sql`(${r.deployment_id}, ${r.agent_id}, ${r.session_id})`))})`).execute();
+    const usageRows = await sessionUsageInRange(conn, f, rows).execute();
     const byKey = new Map(usageRows.map((u) => [`${u.deployment_id}\u0000${u.agent_id}\u0000${u.session_id}`, u]));
     return { total, rows: rows.map((r) => sessionFromRow(r, byKey.get(`${r.deployment_id}\u0000${r.agent_id}\u0000${r.session_id}`) ?? null)) };
   }
 
+  const usage = sessionUsageInRange(conn, f);
   const order =
     sort === "cost"
       ? sql`coalesce(u.recorded, 0) + coalesce(u.estimated, 0) ${dir}`
@@ -303,6 +336,74 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
       .orderBy("s.session_id"),
   ).execute();
   return { total, rows: rows.map((r) => sessionFromRow(r, r as unknown as UsageCols)) };
+}
+
+const HOUR_MS = LEVEL_MS.hour;
+type SessionKey = { deployment_id: string; agent_id: string; session_id: string };
+
+/**
+ * Usage per session inside the filter's range: whole hours from session_hour_usage, the sub-hour edges
+ * from the calls themselves. Exact for any range, and a week at millions of calls reads hour rows instead
+ * of every call.
+ */
+function sessionUsageInRange(conn: StoreConnection, f: ReportFilters, only: SessionKey[] | null = null) {
+  const inKeys = only ? sql<boolean>`(deployment_id, agent_id, session_id) IN (${sql.join(only.map((k) => sql`(${k.deployment_id}, ${k.agent_id}, ${k.session_id})`))})` : sql<boolean>`TRUE`;
+  const h0 = f.since === null ? null : Math.ceil(f.since / HOUR_MS);
+  const h1 = f.until === null ? null : Math.floor(f.until / HOUR_MS);
+  const callsIn = (from: number | null, to: number | null) =>
+    scoped(conn.db.selectFrom("llm_calls"), { ...f, since: from, until: to })
+      .where(inKeys)
+      .select(["deployment_id", "agent_id", "session_id", ...USAGE_OF_CALLS])
+      .groupBy(["deployment_id", "agent_id", "session_id"]);
+  const wholeHours = h0 === null || h1 === null || h0 < h1;
+
+  let hours = conn.db
+    .selectFrom("session_hour_usage")
+    .select([
+      "deployment_id",
+      "agent_id",
+      "session_id",
+      sql<number>`sum(calls)`.as("calls"),
+      sql<number>`sum(input_tokens)`.as("input"),
+      sql<number>`sum(output_tokens)`.as("output"),
+      sql<number>`sum(cache_read_tokens)`.as("cache_read"),
+      sql<number>`sum(cache_write_tokens)`.as("cache_write"),
+      sql<number>`sum(recorded_nanos)`.as("recorded"),
+      sql<number>`sum(estimated_nanos)`.as("estimated"),
+      sql<number>`sum(unpriced_calls)`.as("unpriced"),
+      sql<number>`sum(unpriced_tokens)`.as("unpriced_tokens"),
+    ])
+    .where(inKeys)
+    .groupBy(["deployment_id", "agent_id", "session_id"]);
+  if (!wholeHours) hours = hours.where(sql<boolean>`FALSE`);
+  if (f.deployment !== null) hours = hours.where("deployment_id", "=", f.deployment);
+  if (f.agent !== null) hours = hours.where("agent_id", "=", f.agent);
+  if (h0 !== null) hours = hours.where("hour", ">=", h0);
+  if (h1 !== null) hours = hours.where("hour", "<", h1);
+
+  let parts = hours;
+  if (!wholeHours) parts = parts.unionAll(callsIn(f.since, f.until));
+  else {
+    if (h0 !== null && f.since! < h0 * HOUR_MS) parts = parts.unionAll(callsIn(f.since, h0 * HOUR_MS));
+    if (h1 !== null && h1 * HOUR_MS < f.until!) parts = parts.unionAll(callsIn(h1 * HOUR_MS, f.until));
+  }
+  return conn.db
+    .selectFrom(parts.as("p"))
+    .select([
+      "p.deployment_id",
+      "p.agent_id",
+      "p.session_id",
+      sql<number>`sum(p.calls)`.as("calls"),
+      sql<number>`sum(p.input)`.as("input"),
+      sql<number>`sum(p.output)`.as("output"),
+      sql<number>`sum(p.cache_read)`.as("cache_read"),
+      sql<number>`sum(p.cache_write)`.as("cache_write"),
+      sql<number>`sum(p.recorded)`.as("recorded"),
+      sql<number>`sum(p.estimated)`.as("estimated"),
+      sql<number>`sum(p.unpriced)`.as("unpriced"),
+      sql<number>`sum(p.unpriced_tokens)`.as("unpriced_tokens"),
+    ])
+    .groupBy(["p.deployment_id", "p.agent_id", "p.session_id"]);
 }
 
 function sessionFromRow(r: Selectable<SessionsTable>, u: Partial<UsageCols> | null): SessionAggregate {
@@ -339,61 +440,41 @@ function sessionFromRow(r: Selectable<SessionsTable>, u: Partial<UsageCols> | nu
   };
 }
 
-/** Tool calls per tool; whole slots from the rollup, partial edge slots from the rows. */
+const TOOL_ROLLUP_SUMS = sql.raw(`sum(r.calls) AS calls, sum(r.with_result) AS with_result, sum(r.errors) AS errors,
+  sum(r.args_bytes) AS args_bytes, sum(r.result_bytes) AS result_bytes, max(r.max_result_bytes) AS max_result_bytes`);
+const TOOL_ROW_SUMS = sql.raw(`count(*) AS calls, count(r.result_event_id) AS with_result, count(*) FILTER (WHERE r.is_error = 1) AS errors,
+  coalesce(sum(r.args_bytes), 0) AS args_bytes, coalesce(sum(r.result_bytes), 0) AS result_bytes, coalesce(max(r.result_bytes), 0) AS max_result_bytes`);
+const TOOL_SOURCES: Record<PieceLevel, { table: string; column: string; unit: number; sums: typeof TOOL_ROW_SUMS; name: ReturnType<typeof sql.raw>; where: ReturnType<typeof sql.raw> }> = {
+  day: { table: "tool_rollup_day", column: "bucket", unit: LEVEL_MS.day, sums: TOOL_ROLLUP_SUMS, name: sql.raw("r.name"), where: sql.raw("TRUE") },
+  hour: { table: "tool_rollup_hour", column: "bucket", unit: LEVEL_MS.hour, sums: TOOL_ROLLUP_SUMS, name: sql.raw("r.name"), where: sql.raw("TRUE") },
+  slot: { table: "tool_rollup", column: "slot", unit: LEVEL_MS.slot, sums: TOOL_ROLLUP_SUMS, name: sql.raw("r.name"), where: sql.raw("TRUE") },
+  raw: { table: "tool_calls", column: "ts", unit: 1, sums: TOOL_ROW_SUMS, name: sql.raw("coalesce(r.name, '(unknown)')"), where: sql.raw("r.call_event_id IS NOT NULL") },
+};
+
+/** Tool calls per tool over a range, answered like usage: coarsest rollup level that fits, rows at the edges. */
 export async function toolAggregates(conn: StoreConnection, f: ReportFilters): Promise<ToolAggregate[]> {
-  const firstSlot = f.since === null ? null : Math.ceil(f.since / SLOT_MS);
-  const endSlot = f.until === null ? null : Math.floor(f.until / SLOT_MS);
+  const pieces = decomposeBuckets(rangeBoundaries(f, null));
   const out = new Map<string, ToolAggregate>();
-  const add = (r: Record<string, unknown>) => {
-    const name = String(r["name"]);
-    const t = out.get(name) ?? { name, calls: 0, withResult: 0, errors: 0, argsBytes: 0, resultBytes: 0, maxResultBytes: 0 };
-    t.calls += n(r["calls"]);
-    t.withResult += n(r["with_result"]);
-    t.errors += n(r["errors"]);
-    t.argsBytes += n(r["args_bytes"]);
-    t.resultBytes += n(r["result_bytes"]);
-    t.maxResultBytes = Math.max(t.maxResultBytes, n(r["max_result_bytes"]));
-    out.set(name, t);
-  };
-  const raw = async (from: number, to: number) => {
-    if (from >= to) return;
-    const rows = await scoped(conn.db.selectFrom("tool_calls"), { ...f, since: from, until: to })
-      .where("call_event_id", "is not", null)
-      .select([
-        sql<string>`coalesce(name, '(unknown)')`.as("name"),
-        sql<number>`count(*)`.as("calls"),
-        sql<number>`count(result_event_id)`.as("with_result"),
-        sql<number>`count(*) FILTER (WHERE is_error = 1)`.as("errors"),
-        sql<number>`coalesce(sum(args_bytes), 0)`.as("args_bytes"),
-        sql<number>`coalesce(sum(result_bytes), 0)`.as("result_bytes"),
-        sql<number>`coalesce(max(result_bytes), 0)`.as("max_result_bytes"),
-      ])
-      .groupBy(sql`coalesce(name, '(unknown)')`)
-      .execute();
-    rows.forEach((r) => add(r as Record<string, unknown>));
-  };
-  if (firstSlot !== null && endSlot !== null && firstSlot >= endSlot) {
-    await raw(f.since!, f.until!);
-  } else {
-    let q = conn.db
-      .selectFrom("tool_rollup")
-      .select([
-        "name",
-        sql<number>`sum(calls)`.as("calls"),
-        sql<number>`sum(with_result)`.as("with_result"),
-        sql<number>`sum(errors)`.as("errors"),
-        sql<number>`sum(args_bytes)`.as("args_bytes"),
-        sql<number>`sum(result_bytes)`.as("result_bytes"),
-        sql<number>`max(max_result_bytes)`.as("max_result_bytes"),
-      ])
-      .groupBy("name");
-    if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-    if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-    if (firstSlot !== null) q = q.where("slot", ">=", firstSlot);
-    if (endSlot !== null) q = q.where("slot", "<", endSlot);
-    (await q.execute()).forEach((r) => add(r as Record<string, unknown>));
-    if (f.since !== null) await raw(f.since, firstSlot! * SLOT_MS);
-    if (f.until !== null) await raw(endSlot! * SLOT_MS, f.until);
+  for (const level of ["day", "hour", "slot", "raw"] as const) {
+    const list = pieces.filter((p) => p.level === level);
+    if (list.length === 0) continue;
+    const src = TOOL_SOURCES[level];
+    const rows = await sql<Record<string, unknown>>`${bucketsCte(list, src.unit)}
+      SELECT ${src.name} AS name, ${src.sums}
+      FROM ${sql.table(src.table)} r JOIN b ON ${sql.ref(`r.${src.column}`)} >= b.lo AND ${sql.ref(`r.${src.column}`)} < b.hi
+      WHERE ${scopeOf("r", f)} AND ${src.where}
+      GROUP BY ${src.name}`.execute(conn.db);
+    for (const r of rows.rows) {
+      const name = String(r["name"]);
+      const t = out.get(name) ?? { name, calls: 0, withResult: 0, errors: 0, argsBytes: 0, resultBytes: 0, maxResultBytes: 0 };
+      t.calls += n(r["calls"]);
+      t.withResult += n(r["with_result"]);
+      t.errors += n(r["errors"]);
+      t.argsBytes += n(r["args_bytes"]);
+      t.resultBytes += n(r["result_bytes"]);
+      t.maxResultBytes = Math.max(t.maxResultBytes, n(r["max_result_bytes"]));
+      out.set(name, t);
+    }
   }
   return [...out.values()];
 }
@@ -401,17 +482,19 @@ export async function toolAggregates(conn: StoreConnection, f: ReportFilters): P
 // ---- whole reports --------------------------------------------------------------------------------------
 
 export async function summaryReport(conn: StoreConnection, f: ReportFilters, now: number) {
-  const [rows, sessions, toolCalls, problems] = await Promise.all([
+  const days = await reportBoundaries(conn, f, "day");
+  const [rows, dayRows, sessions, toolCalls, problems] = await Promise.all([
     usageAggregates(conn, f),
+    usageAggregates(conn, f, days),
     countSessions(conn, f),
     countToolCalls(conn, f),
     problemCounts(conn, f),
   ]);
-  return buildSummaryReport({ rows, sessions, toolCalls, problems, filters: f, generatedAt: now });
+  return buildSummaryReport({ rows, dayRows, sessions, toolCalls, problems, filters: f, generatedAt: now });
 }
 
 export async function periodReport(conn: StoreConnection, f: ReportFilters, bucket: "day" | "week" | "month", now: number) {
-  return buildPeriodReport(await usageAggregates(conn, f), bucket, f, now);
+  return buildPeriodReport(await usageAggregates(conn, f, await reportBoundaries(conn, f, bucket)), bucket, f, now);
 }
 
 export async function modelsReport(conn: StoreConnection, f: ReportFilters, now: number) {

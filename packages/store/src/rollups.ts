@@ -69,29 +69,59 @@ const TOOL_SELECT = sql.raw(`deployment_id, ts / ${SLOT_MS}, agent_id, coalesce(
 /** Beyond this many separate runs, re-aggregating the whole deployment is cheaper than run by run. */
 const MAX_RANGES = 64;
 
-async function refreshDeployment(db: Db, deploymentId: string, ranges: [number, number][] | "all"): Promise<void> {
-  if (ranges === "all") {
-    await sql`DELETE FROM usage_rollup WHERE deployment_id = ${deploymentId}`.execute(db);
-    await sql`DELETE FROM tool_rollup WHERE deployment_id = ${deploymentId}`.execute(db);
-    await sql`INSERT INTO usage_rollup (${USAGE_COLUMNS}) SELECT ${USAGE_SELECT} FROM llm_calls WHERE deployment_id = ${deploymentId}
-      GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, provider, model`.execute(db);
-    await sql`INSERT INTO tool_rollup (${TOOL_COLUMNS}) SELECT ${TOOL_SELECT} FROM tool_calls WHERE deployment_id = ${deploymentId}
-      AND call_event_id IS NOT NULL GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, coalesce(name, '(unknown)')`.execute(db);
-    return;
-  }
-  for (const [a, b] of ranges) {
-    const from = a * SLOT_MS;
-    const to = (b + 1) * SLOT_MS;
-    await sql`DELETE FROM usage_rollup WHERE deployment_id = ${deploymentId} AND slot >= ${a} AND slot <= ${b}`.execute(db);
-    await sql`DELETE FROM tool_rollup WHERE deployment_id = ${deploymentId} AND slot >= ${a} AND slot <= ${b}`.execute(db);
+const USAGE_SUMS = sql.raw(`sum(calls), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+  sum(recorded_nanos), sum(estimated_nanos), sum(unpriced_calls), sum(unpriced_tokens)`);
+const TOOL_SUMS = sql.raw(`sum(calls), sum(with_result), sum(errors), sum(args_bytes), sum(result_bytes), max(max_result_bytes)`);
+
+/**
+ * Re-aggregates one deployment's rollups for slot runs [a, b] (or everything): slots from the rows, hours
+ * from the slots, days from the hours — each level from the one below it.
+ */
+async function refreshDeployment(db: Db, dep: string, ranges: [number, number][] | "all"): Promise<void> {
+  // Each run: its slots, the hours that contain them, the days that contain those (null bounds = everything).
+  type Run = { slot: [number, number] | null; hour: [number, number] | null; day: [number, number] | null };
+  const runs: Run[] =
+    ranges === "all"
+      ? [{ slot: null, hour: null, day: null }]
+      : ranges.map(([a, b]) => ({ slot: [a, b], hour: [Math.floor(a / 4), Math.floor(b / 4)], day: [Math.floor(a / 96), Math.floor(b / 96)] }));
+  const within = (col: string, r: [number, number] | null, scale = 1) =>
+    r === null ? sql`TRUE` : sql`${sql.ref(col)} >= ${r[0] * scale} AND ${sql.ref(col)} < ${(r[1] + 1) * scale}`;
+  for (const run of runs) {
+    const slots = within("slot", run.slot);
+    const slotTs = within("ts", run.slot, SLOT_MS);
+    await sql`DELETE FROM usage_rollup WHERE deployment_id = ${dep} AND ${slots}`.execute(db);
+    await sql`DELETE FROM tool_rollup WHERE deployment_id = ${dep} AND ${slots}`.execute(db);
     await sql`INSERT INTO usage_rollup (${USAGE_COLUMNS}) SELECT ${USAGE_SELECT} FROM llm_calls
-      WHERE deployment_id = ${deploymentId} AND ts >= ${from} AND ts < ${to}
-      GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, provider, model`.execute(db);
+      WHERE deployment_id = ${dep} AND ${slotTs} GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, provider, model`.execute(db);
     await sql`INSERT INTO tool_rollup (${TOOL_COLUMNS}) SELECT ${TOOL_SELECT} FROM tool_calls
-      WHERE deployment_id = ${deploymentId} AND call_event_id IS NOT NULL AND ts >= ${from} AND ts < ${to}
+      WHERE deployment_id = ${dep} AND call_event_id IS NOT NULL AND ${slotTs}
       GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, coalesce(name, '(unknown)')`.execute(db);
+    // Hours and days touched by the run are rebuilt whole, each from the level below.
+    const hours = within("bucket", run.hour);
+    const hourSlots = within("slot", run.hour, 4);
+    await sql`DELETE FROM usage_rollup_hour WHERE deployment_id = ${dep} AND ${hours}`.execute(db);
+    await sql`DELETE FROM tool_rollup_hour WHERE deployment_id = ${dep} AND ${hours}`.execute(db);
+    await sql`INSERT INTO usage_rollup_hour SELECT deployment_id, slot / 4, agent_id, provider, model, ${USAGE_SUMS} FROM usage_rollup
+      WHERE deployment_id = ${dep} AND ${hourSlots} GROUP BY deployment_id, slot / 4, agent_id, provider, model`.execute(db);
+    await sql`INSERT INTO tool_rollup_hour SELECT deployment_id, slot / 4, agent_id, name, ${TOOL_SUMS} FROM tool_rollup
+      WHERE deployment_id = ${dep} AND ${hourSlots} GROUP BY deployment_id, slot / 4, agent_id, name`.execute(db);
+    const days = within("bucket", run.day);
+    const dayHours = within("bucket", run.day, 24);
+    await sql`DELETE FROM usage_rollup_day WHERE deployment_id = ${dep} AND ${days}`.execute(db);
+    await sql`DELETE FROM tool_rollup_day WHERE deployment_id = ${dep} AND ${days}`.execute(db);
+    await sql`INSERT INTO usage_rollup_day SELECT deployment_id, bucket / 24, agent_id, provider, model, ${USAGE_SUMS} FROM usage_rollup_hour
+      WHERE deployment_id = ${dep} AND ${dayHours} GROUP BY deployment_id, bucket / 24, agent_id, provider, model`.execute(db);
+    await sql`INSERT INTO tool_rollup_day SELECT deployment_id, bucket / 24, agent_id, name, ${TOOL_SUMS} FROM tool_rollup_hour
+      WHERE deployment_id = ${dep} AND ${dayHours} GROUP BY deployment_id, bucket / 24, agent_id, name`.execute(db);
   }
 }
+
+const HOUR_OF_TS = sql.raw(`ts / 3600000`);
+const SESSION_HOUR_SELECT = sql.raw(`deployment_id, ts / 3600000, agent_id, session_id, count(*), sum(input_tokens), sum(output_tokens),
+  sum(cache_read_tokens), sum(cache_write_tokens),
+  coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0), coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0),
+  count(*) FILTER (WHERE cost_source = 'unknown'),
+  coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`);
 
 async function refreshSessionModels(db: Db, sessions: SessionRef[]): Promise<void> {
   const byDeployment = new Map<string, SessionRef[]>();
@@ -103,6 +133,9 @@ async function refreshSessionModels(db: Db, sessions: SessionRef[]): Promise<voi
       await sql`INSERT INTO session_models (deployment_id, agent_id, session_id, provider, model, calls, first_ts, last_ts)
         SELECT deployment_id, agent_id, session_id, provider, model, count(*), min(ts), max(ts) FROM llm_calls
         WHERE deployment_id = ${dep} AND ${inKeys} GROUP BY deployment_id, agent_id, session_id, provider, model`.execute(db);
+      await sql`DELETE FROM session_hour_usage WHERE deployment_id = ${dep} AND ${inKeys}`.execute(db);
+      await sql`INSERT INTO session_hour_usage SELECT ${SESSION_HOUR_SELECT} FROM llm_calls
+        WHERE deployment_id = ${dep} AND ${inKeys} GROUP BY deployment_id, ${HOUR_OF_TS}, agent_id, session_id`.execute(db);
     }
   }
 }
@@ -112,6 +145,9 @@ async function refreshAllSessionModels(db: Db, deploymentId: string): Promise<vo
   await sql`INSERT INTO session_models (deployment_id, agent_id, session_id, provider, model, calls, first_ts, last_ts)
     SELECT deployment_id, agent_id, session_id, provider, model, count(*), min(ts), max(ts) FROM llm_calls
     WHERE deployment_id = ${deploymentId} GROUP BY deployment_id, agent_id, session_id, provider, model`.execute(db);
+  await sql`DELETE FROM session_hour_usage WHERE deployment_id = ${deploymentId}`.execute(db);
+  await sql`INSERT INTO session_hour_usage SELECT ${SESSION_HOUR_SELECT} FROM llm_calls WHERE deployment_id = ${deploymentId}
+    GROUP BY deployment_id, ${HOUR_OF_TS}, agent_id, session_id`.execute(db);
 }
 
 export async function refreshRollups(db: Db, touched: Touched): Promise<void> {

@@ -179,6 +179,26 @@ export type UsageRollupTable = {
   unpriced_tokens: number;
 };
 
+/** The same measures per UTC hour / UTC day (`bucket` = floor(ts / unit)): what long ranges read. */
+export type UsageRollupLevelTable = Omit<UsageRollupTable, "slot"> & { bucket: number };
+
+/** A session's usage per UTC hour: usage "within a range" per session, without scanning its calls. */
+export type SessionHourUsageTable = {
+  deployment_id: string;
+  hour: number;
+  agent_id: string;
+  session_id: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  recorded_nanos: number;
+  estimated_nanos: number;
+  unpriced_calls: number;
+  unpriced_tokens: number;
+};
+
 export type ToolRollupTable = {
   deployment_id: string;
   slot: number;
@@ -191,6 +211,8 @@ export type ToolRollupTable = {
   result_bytes: number;
   max_result_bytes: number;
 };
+
+export type ToolRollupLevelTable = Omit<ToolRollupTable, "slot"> & { bucket: number };
 
 /** Which models each session used, and when (sessions per model without scanning every call). */
 export type SessionModelsTable = {
@@ -273,6 +295,11 @@ export type Database = {
   problems: ProblemsTable;
   usage_rollup: UsageRollupTable;
   tool_rollup: ToolRollupTable;
+  usage_rollup_hour: UsageRollupLevelTable;
+  usage_rollup_day: UsageRollupLevelTable;
+  tool_rollup_hour: ToolRollupLevelTable;
+  tool_rollup_day: ToolRollupLevelTable;
+  session_hour_usage: SessionHourUsageTable;
   session_models: SessionModelsTable;
   api_keys: ApiKeysTable;
   ingest_batches: IngestBatchesTable;
@@ -411,5 +438,55 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX sessions_fork_source ON sessions (deployment_id, agent_id, fork_source_session_id)`,
       `CREATE INDEX tool_calls_events ON tool_calls (deployment_id, agent_id, session_id, call_event_id)`,
     ],
+  },
+  {
+    version: 5,
+    name: "rollup-levels",
+    sql: (d) => {
+      const usage = (table: string) => `CREATE TABLE ${table} (
+        deployment_id TEXT NOT NULL, bucket ${big(d)} NOT NULL, agent_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        calls ${big(d)} NOT NULL, input_tokens ${big(d)} NOT NULL, output_tokens ${big(d)} NOT NULL, cache_read_tokens ${big(d)} NOT NULL,
+        cache_write_tokens ${big(d)} NOT NULL, recorded_nanos ${big(d)} NOT NULL, estimated_nanos ${big(d)} NOT NULL,
+        unpriced_calls ${big(d)} NOT NULL, unpriced_tokens ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, bucket, agent_id, provider, model))${withoutRowid(d)}`;
+      const tools = (table: string) => `CREATE TABLE ${table} (
+        deployment_id TEXT NOT NULL, bucket ${big(d)} NOT NULL, agent_id TEXT NOT NULL, name TEXT NOT NULL,
+        calls ${big(d)} NOT NULL, with_result ${big(d)} NOT NULL, errors ${big(d)} NOT NULL, args_bytes ${big(d)} NOT NULL,
+        result_bytes ${big(d)} NOT NULL, max_result_bytes ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, bucket, agent_id, name))${withoutRowid(d)}`;
+      return [
+        usage("usage_rollup_hour"),
+        usage("usage_rollup_day"),
+        tools("tool_rollup_hour"),
+        tools("tool_rollup_day"),
+        `CREATE INDEX usage_rollup_hour_bucket ON usage_rollup_hour (bucket)`,
+        `CREATE INDEX usage_rollup_day_bucket ON usage_rollup_day (bucket)`,
+        `CREATE TABLE session_hour_usage (
+          deployment_id TEXT NOT NULL, hour ${big(d)} NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL,
+          calls ${big(d)} NOT NULL, input_tokens ${big(d)} NOT NULL, output_tokens ${big(d)} NOT NULL, cache_read_tokens ${big(d)} NOT NULL,
+          cache_write_tokens ${big(d)} NOT NULL, recorded_nanos ${big(d)} NOT NULL, estimated_nanos ${big(d)} NOT NULL,
+          unpriced_calls ${big(d)} NOT NULL, unpriced_tokens ${big(d)} NOT NULL,
+          PRIMARY KEY (deployment_id, hour, agent_id, session_id))${withoutRowid(d)}`,
+        `CREATE INDEX session_hour_usage_session ON session_hour_usage (deployment_id, agent_id, session_id)`,
+        `CREATE INDEX session_hour_usage_hour ON session_hour_usage (hour)`,
+        // Existing stores: derive the new levels from what is already there.
+        `INSERT INTO usage_rollup_hour SELECT deployment_id, slot / 4, agent_id, provider, model, sum(calls), sum(input_tokens), sum(output_tokens),
+          sum(cache_read_tokens), sum(cache_write_tokens), sum(recorded_nanos), sum(estimated_nanos), sum(unpriced_calls), sum(unpriced_tokens)
+          FROM usage_rollup GROUP BY deployment_id, slot / 4, agent_id, provider, model`,
+        `INSERT INTO usage_rollup_day SELECT deployment_id, bucket / 24, agent_id, provider, model, sum(calls), sum(input_tokens), sum(output_tokens),
+          sum(cache_read_tokens), sum(cache_write_tokens), sum(recorded_nanos), sum(estimated_nanos), sum(unpriced_calls), sum(unpriced_tokens)
+          FROM usage_rollup_hour GROUP BY deployment_id, bucket / 24, agent_id, provider, model`,
+        `INSERT INTO tool_rollup_hour SELECT deployment_id, slot / 4, agent_id, name, sum(calls), sum(with_result), sum(errors), sum(args_bytes),
+          sum(result_bytes), max(max_result_bytes) FROM tool_rollup GROUP BY deployment_id, slot / 4, agent_id, name`,
+        `INSERT INTO tool_rollup_day SELECT deployment_id, bucket / 24, agent_id, name, sum(calls), sum(with_result), sum(errors), sum(args_bytes),
+          sum(result_bytes), max(max_result_bytes) FROM tool_rollup_hour GROUP BY deployment_id, bucket / 24, agent_id, name`,
+        `INSERT INTO session_hour_usage SELECT deployment_id, ts / 3600000, agent_id, session_id, count(*), sum(input_tokens), sum(output_tokens),
+          sum(cache_read_tokens), sum(cache_write_tokens),
+          coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'recorded'), 0), coalesce(sum(cost_nanos) FILTER (WHERE cost_source = 'estimated'), 0),
+          count(*) FILTER (WHERE cost_source = 'unknown'),
+          coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)
+          FROM llm_calls GROUP BY deployment_id, ts / 3600000, agent_id, session_id`,
+      ];
+    },
   },
 ];

@@ -15,7 +15,10 @@ import {
 } from "./usage.ts";
 
 export type SummaryInput = {
+  /** Usage over the whole range (one bucket): totals and by model. */
   rows: UsageAggregate[];
+  /** Usage split by day of the report's time zone: by day. */
+  dayRows: UsageAggregate[];
   sessions: number;
   toolCalls: number;
   problems: ProblemCounts;
@@ -46,7 +49,7 @@ export function buildSummaryReport(input: SummaryInput): SummaryReport {
   });
   byModel.sort((a, b) => byCostDesc(a, b) || (a.provider + a.model < b.provider + b.model ? -1 : 1));
   const dayOf = slotBucketer(input.filters.tz, "day");
-  const byDay = [...groupSums(input.rows, (r) => dayOf(r.slot))]
+  const byDay = [...groupSums(input.dayRows, (r) => dayOf(r.slot))]
     .map(([day, s]) => ({ day, ...usageJson(s) }))
     .sort((a, b) => (a.day < b.day ? -1 : 1));
   return {

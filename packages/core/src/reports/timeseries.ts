@@ -69,6 +69,18 @@ export function bucketLabels(from: number, to: number, tz: string, bucket: Bucke
   return out;
 }
 
+/**
+ * Bucket boundaries for [from, to): the range's own ends, and every bucket start in between (in `tz`).
+ * Bucket i is [b[i], b[i + 1]); its label is the bucket of b[i].
+ */
+export function bucketBoundaries(from: number, to: number, tz: string, bucket: Bucket): number[] {
+  if (!(to > from)) return [];
+  const starts = bucketLabels(from, to, tz, bucket)
+    .map((label) => bucketStart(label, tz, bucket))
+    .filter((t) => t > from && t < to);
+  return [from, ...starts, to];
+}
+
 export function buildTimeseries(
   rows: UsageAggregate[],
   opts: { bucket: Bucket; groupBy: "none" | "model" | "agent"; filters: ReportFilters; generatedAt: number; dataRange: { first: number; last: number } | null },

@@ -67,7 +67,8 @@ function hashRange(fd: number, start: number, length: number): string {
   return crypto.createHash("sha1").update(buf.subarray(0, n)).digest("hex");
 }
 
-function filePosition(path: string, offset: number, line: number): FilePosition {
+/** The resume position at `offset` (just past line `line`): hashes of the file's head and of the bytes before it. */
+export function filePosition(path: string, offset: number, line: number): FilePosition {
   const fd = fs.openSync(path, "r");
   try {
     const headLen = Math.min(HEAD_BYTES, offset);
@@ -79,7 +80,7 @@ function filePosition(path: string, offset: number, line: number): FilePosition 
 }
 
 /** True when the bytes before `from.offset` are still what they were when that position was recorded. */
-function stillAppendOnly(path: string, from: FilePosition, size: number): boolean {
+export function stillAppendOnly(path: string, from: FilePosition, size: number): boolean {
   if (size < from.offset) return false;
   const now = filePosition(path, from.offset, from.line);
   return now.headHash === from.headHash && now.tailHash === from.tailHash;

@@ -3,10 +3,10 @@
  * tz, agent, deployment) and returns the same JSON as the matching `clawtower report … --json`.
  */
 import { Hono, type Context } from "hono";
-import { sql } from "kysely";
-import { assertTimeZone, buildTimeseries, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import { assertTimeZone, bucketBoundaries, buildTimeseries, parseTimeBound, type ReportFilters } from "@clawtower/core";
 import {
   agentsReport,
+  dataRange,
   modelsReport,
   periodReport,
   sessionReplay,
@@ -59,10 +59,14 @@ export function readRoutes(deps: ReadDeps): Hono {
   app.get("/api/v1/reports/timeseries", async (c) => {
     const q = parseWith(TimeseriesQuery, query(c), "query");
     const f = filtersFrom(q, now());
-    const [rows, range] = await Promise.all([usageAggregates(conn, f), dataRange(conn, f)]);
-    if (q.bucket === "hour" && (f.since ?? range?.first ?? 0) < (f.until ?? now()) - 400 * 86_400_000) {
+    const range = await dataRange(conn, f);
+    const from = f.since ?? range?.first ?? null;
+    const to = f.until ?? (range ? range.last + 1 : null);
+    if (q.bucket === "hour" && from !== null && to !== null && to - from > 400 * 86_400_000) {
       throw new HubError("invalid_query", "hour buckets are limited to ranges of 400 days; use day, week or month");
     }
+    const boundaries = from !== null && to !== null && to > from ? bucketBoundaries(from, to, f.tz, q.bucket) : [];
+    const rows = boundaries.length ? await usageAggregates(conn, f, boundaries) : [];
     return c.json(buildTimeseries(rows, { bucket: q.bucket, groupBy: q.groupBy, filters: f, generatedAt: now(), dataRange: range }));
   });
 
@@ -110,14 +114,4 @@ export function readRoutes(deps: ReadDeps): Hono {
   });
 
   return app;
-}
-
-/** First and last call in scope, to fill the time axis of an unbounded range. */
-async function dataRange(conn: StoreConnection, f: ReportFilters): Promise<{ first: number; last: number } | null> {
-  let q = conn.db.selectFrom("usage_rollup").select([sql<number>`min(slot)`.as("lo"), sql<number>`max(slot)`.as("hi")]);
-  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-  const r = await q.executeTakeFirst();
-  if (!r || r.lo === null || r.hi === null) return null;
-  return { first: Number(r.lo) * 900_000, last: (Number(r.hi) + 1) * 900_000 - 1 };
 }

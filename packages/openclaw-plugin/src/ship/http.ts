@@ -1,0 +1,111 @@
+/**
+ * One POST to the hub, with the retry policy of retry.ts: every attempt has its own timeout, every wait
+ * and request ends at once when the cycle is aborted (the service stopping). The API key goes only into
+ * the Authorization header and never into an error message.
+ */
+import { backoffMs, classify, parseRetryAfter, type Outcome } from "./retry.ts";
+
+export type HttpOptions = {
+  apiKey: string;
+  timeoutMs: number;
+  retryAttempts: number;
+  retryBackoffMs: number;
+  signal: AbortSignal;
+  random?: () => number;
+  /** Called before each retry wait (for logs and status). */
+  onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+};
+
+export type HttpResult =
+  | { kind: "ok"; status: number; body: unknown }
+  | { kind: "auth"; status: number; message: string }
+  | { kind: "reject"; status: number; message: string }
+  | { kind: "failed"; message: string }
+  | { kind: "aborted" };
+
+export class AbortedError extends Error {
+  constructor() {
+    super("aborted");
+    this.name = "AbortedError";
+  }
+}
+
+/** Waits `ms`, or rejects with AbortedError as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new AbortedError());
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new AbortedError());
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function errorMessage(body: string, status: number): string {
+  try {
+    const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
+    if (e?.message) return `${status} ${e.code ?? ""}: ${e.message}`.replace(/ :/, ":");
+  } catch {
+    // not the hub's JSON error shape
+  }
+  return `${status} ${body.slice(0, 200).trim()}`.trim();
+}
+
+export async function postWithRetry(url: string, body: string, contentType: string, opts: HttpOptions): Promise<HttpResult> {
+  const random = opts.random ?? Math.random;
+  let last = "";
+  for (let attempt = 0; attempt <= opts.retryAttempts; attempt++) {
+    if (opts.signal.aborted) return { kind: "aborted" };
+    let outcome: Outcome;
+    let text = "";
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${opts.apiKey}`, "content-type": contentType },
+        body,
+        signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      });
+      text = await res.text();
+      outcome = { status: res.status, retryAfter: res.headers.get("retry-after") };
+    } catch (e) {
+      if (opts.signal.aborted) return { kind: "aborted" };
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      outcome = err.name === "TimeoutError" ? { timeout: true } : { networkError: err.cause?.code ?? err.cause?.message ?? err.message };
+    }
+    const verdict = classify(outcome);
+    if ("status" in outcome) {
+      if (verdict === "ok") {
+        try {
+          return { kind: "ok", status: outcome.status, body: JSON.parse(text) };
+        } catch {
+          // A 2xx whose body is not the answer (a proxy page…): nothing can be marked as delivered.
+          outcome = { networkError: `${outcome.status} with a body that is not JSON` };
+          last = outcome.networkError;
+        }
+      } else if (verdict === "auth") {
+        return { kind: "auth", status: outcome.status, message: errorMessage(text, outcome.status) };
+      } else if (verdict === "reject") {
+        return { kind: "reject", status: outcome.status, message: errorMessage(text, outcome.status) };
+      } else {
+        last = errorMessage(text, outcome.status);
+      }
+    } else {
+      last = "timeout" in outcome ? `timed out after ${opts.timeoutMs} ms` : `network error: ${outcome.networkError}`;
+    }
+    if (attempt === opts.retryAttempts) break;
+    const retryAfterMs = "status" in outcome ? parseRetryAfter(outcome.retryAfter, Date.now()) : null;
+    const waitMs = backoffMs(attempt + 1, opts.retryBackoffMs, random(), retryAfterMs);
+    opts.onRetry?.({ attempt: attempt + 1, waitMs, reason: last });
+    try {
+      await sleep(waitMs, opts.signal);
+    } catch {
+      return { kind: "aborted" };
+    }
+  }
+  return { kind: "failed", message: `${last} (after ${opts.retryAttempts + 1} attempts)` };
+}

@@ -1,0 +1,123 @@
+/**
+ * The two wire formats (`target`), as request bodies built from prepared lines and per-line answers read
+ * back from the hub's response:
+ *   clawtower  POST /api/v1/ingest/events, NDJSON `{deploymentId, agentId, sessionId, seq?, idempotencyKey,
+ *              event, session?}` → `{results: [{line, status: accepted|duplicate|rejected, reason?}]}`
+ *   influxion  POST /v1/openclaw/ingest/sessions, `{lines: [{deploymentId, projectId, agentId, agentName,
+ *              sessionId, sessionFile, lineIndex, capturedAt, idempotencyKey, payload, session?}]}` →
+ *              `{accepted, rejected, errors: [{lineIndex, reason}]}` (a line already stored counts as accepted)
+ * Event JSON is spliced into the body as prepared (privacy.ts), never re-serialised.
+ */
+import type { PreparedEvent } from "../privacy/transform.ts";
+
+/** What the hub may know about a session besides its events. */
+export type SessionMetaWire = {
+  sessionKey: string | null;
+  kind: string | null;
+  channel: string | null;
+  chatType: string | null;
+  label: string | null;
+  parentSessionKey: string | null;
+  spawnedBy: string | null;
+  createdVia: string | null;
+  skills: string[] | null;
+  forkSourceSessionId: string | null;
+};
+
+export type WireLine = {
+  agentId: string;
+  sessionId: string;
+  /** Row seq or line number in the part. */
+  order: number;
+  /**
+   * The event carries an id (the hub names it by that). Events without one are named by the idempotency key
+   * alone: their seq is left out, because a rewritten part reuses positions for different events.
+   */
+  hasId: boolean;
+  idempotencyKey: string;
+  event: PreparedEvent;
+  /** Sent with the first line of each session in a request. */
+  session?: SessionMetaWire;
+  /** Influxion's `sessionFile` (a part name, never a path). */
+  sessionFile: string;
+};
+
+export type LineAnswer = { status: "accepted" | "duplicate" | "rejected"; reason?: string };
+
+export type WireIdentity = { deploymentId: string; projectId: string | undefined };
+
+export type Wire = {
+  path: string;
+  contentType: string;
+  body(lines: WireLine[], id: WireIdentity, now: number): string;
+  /** Per-line answers in request order, or an error when the response cannot be read as an answer. */
+  answers(response: unknown, lines: WireLine[]): LineAnswer[] | { error: string };
+};
+
+const J = JSON.stringify;
+
+export const clawtowerWire: Wire = {
+  path: "/api/v1/ingest/events",
+  contentType: "application/x-ndjson",
+  body(lines, id) {
+    let out = "";
+    for (const l of lines) {
+      out += `{"deploymentId":${J(id.deploymentId)},"agentId":${J(l.agentId)},"sessionId":${J(l.sessionId)},`;
+      if (l.hasId) out += `"seq":${l.order},`;
+      out += `"idempotencyKey":${J(l.idempotencyKey)},"event":${l.event.json}`;
+      if (l.session) out += `,"session":${J(l.session)}`;
+      out += "}\n";
+    }
+    return out;
+  },
+  answers(response, lines) {
+    const results = (response as { results?: unknown })?.results;
+    if (!Array.isArray(results)) return { error: "the hub's answer has no per-line results" };
+    const out: (LineAnswer | undefined)[] = new Array(lines.length);
+    for (const r of results as { line?: unknown; status?: unknown; reason?: unknown }[]) {
+      if (typeof r?.line !== "number" || r.line < 0 || r.line >= lines.length) continue;
+      if (r.status !== "accepted" && r.status !== "duplicate" && r.status !== "rejected") continue;
+      out[r.line] = typeof r.reason === "string" ? { status: r.status, reason: r.reason } : { status: r.status };
+    }
+    const missing = out.findIndex((a) => a === undefined);
+    if (missing >= 0) return { error: `the hub did not answer for line ${missing}` };
+    return out as LineAnswer[];
+  },
+};
+
+export const influxionWire: Wire = {
+  path: "/v1/openclaw/ingest/sessions",
+  contentType: "application/json",
+  body(lines, id, now) {
+    const capturedAt = new Date(now).toISOString();
+    const parts: string[] = [];
+    for (const l of lines) {
+      let s = `{"deploymentId":${J(id.deploymentId)},`;
+      if (id.projectId !== undefined) s += `"projectId":${J(id.projectId)},`;
+      s += `"agentId":${J(l.agentId)},"agentName":${J(l.agentId)},"sessionId":${J(l.sessionId)},"sessionFile":${J(l.sessionFile)},"lineIndex":${l.order},"capturedAt":${J(capturedAt)},"idempotencyKey":${J(l.idempotencyKey)},"payload":${l.event.json}`;
+      if (l.session) s += `,"session":${J(l.session)}`;
+      parts.push(`${s}}`);
+    }
+    return `{"lines":[${parts.join(",")}]}`;
+  },
+  answers(response, lines) {
+    const r = response as { accepted?: unknown; errors?: unknown };
+    if (typeof r?.accepted !== "number") return { error: "the hub's answer has no accepted count" };
+    // Errors name a line by its lineIndex only; several sessions in one request may share one, so an error
+    // marks every line with that index (each is then reported, none is retried).
+    const rejected = new Map<number, string>();
+    if (Array.isArray(r.errors)) {
+      for (const e of r.errors as { lineIndex?: unknown; reason?: unknown }[]) {
+        if (typeof e?.lineIndex === "number") rejected.set(e.lineIndex, typeof e.reason === "string" ? e.reason : "rejected");
+      }
+    }
+    return lines.map((l) => {
+      const reason = rejected.get(l.order);
+      return reason !== undefined ? { status: "rejected", reason } : { status: "accepted" };
+    });
+  },
+};
+
+export function wireFor(target: "clawtower" | "influxion"): Wire {
+  return target === "influxion" ? influxionWire : clawtowerWire;
+}

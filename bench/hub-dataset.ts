@@ -103,7 +103,6 @@ export async function generateHubDataset(conn: StoreConnection, calls = 5_000_00
   for (const dep of ["dep-0", "dep-1", "dep-2"]) touched.everything(dep);
   await refreshRollups(db, touched);
   await db.insertInto("meta").values({ key: "bench:hub-dataset", value: String(HUB_DATASET_VERSION) }).execute();
-  if (conn.dialect === "postgres") await sql`ANALYZE`.execute(db);
-  else await sql`ANALYZE`.execute(db);
+  await sql`ANALYZE`.execute(db);
   log(`  sessions, session models, rollups in ${((performance.now() - t3) / 1000).toFixed(0)} s`);
 }

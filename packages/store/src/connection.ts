@@ -92,6 +92,12 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   }
   // search_path is set at connection start-up, so every pooled connection sees the schema from its first query.
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // No JIT: the dashboard's queries are short index ranges, and PostgreSQL's JIT compiles them for 30–50 ms
+  // whenever their cost estimate crosses its threshold, a multiple of their run time. (A client runs its
+  // queries in order, so this SET precedes the first real query.)
+  pool.on("connect", (client) => {
+    client.query("SET jit = off").catch(() => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const conn: StoreConnection = {
     db,

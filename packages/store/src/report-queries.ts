@@ -2,7 +2,7 @@
  * The queries behind every report, written once for SQLite and PostgreSQL. They return integer aggregates;
  * the report builders in @clawtower/core turn them into JSON.
  */
-import { sql, type Selectable, type SelectQueryBuilder } from "kysely";
+import { sql, type RawBuilder, type Selectable, type SelectQueryBuilder } from "kysely";
 import {
   ALL_TIME,
   LEVEL_MS,
@@ -55,10 +55,27 @@ const USAGE_OF_CALLS = [
   sql<number>`coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FILTER (WHERE cost_source = 'unknown'), 0)`.as("unpriced_tokens"),
 ] as const;
 
-/** Pieces of one level, as a `WITH b(k, lo, hi)` list in that level's units (ms for raw rows). */
-function bucketsCte(pieces: Piece[], unit: number) {
-  const rows = pieces.map((p) => sql`(CAST(${p.bucket} AS INTEGER), CAST(${Math.floor(p.from / unit)} AS BIGINT), CAST(${Math.floor(p.to / unit)} AS BIGINT))`);
-  return sql`WITH b(k, lo, hi) AS (VALUES ${sql.join(rows)})`;
+/**
+ * One SELECT per piece — an index range on its level's table — glued with UNION ALL, each row tagged with
+ * its bucket `k`. (A join against a VALUES list of ranges is what we tried first: PostgreSQL plans it as a
+ * scan of the whole table.) Empty pieces give no row.
+ */
+function piecesUnion(
+  pieces: Piece[],
+  src: { table: string; column: string; unit: number },
+  select: RawBuilder<unknown>,
+  where: RawBuilder<unknown>,
+  groupBy: RawBuilder<unknown> | null,
+) {
+  const col = sql.ref(`r.${src.column}`);
+  return sql.join(
+    pieces.map(
+      (p) => sql`SELECT CAST(${p.bucket} AS INTEGER) AS k, ${select} FROM ${sql.table(src.table)} r
+        WHERE ${col} >= ${Math.floor(p.from / src.unit)} AND ${col} < ${Math.floor(p.to / src.unit)} AND ${where}
+        ${groupBy ? sql`GROUP BY ${groupBy}` : sql`HAVING count(*) > 0`}`,
+    ),
+    sql` UNION ALL `,
+  );
 }
 
 function scopeOf(alias: string, f: ReportFilters) {
@@ -98,7 +115,15 @@ function rangeBoundaries(f: ReportFilters, boundaries: number[] | null): number[
  * and a few thousand rollup rows even for all time at millions of calls. Rows carry the slot of their
  * bucket's start, so the report builders label them with the bucket they belong to.
  */
-export async function usageAggregates(conn: StoreConnection, f: ReportFilters, boundaries: number[] | null = null): Promise<UsageAggregate[]> {
+export async function usageAggregates(
+  conn: StoreConnection,
+  f: ReportFilters,
+  boundaries: number[] | null = null,
+  /** false: one row per bucket (agent, provider and model left empty), for totals over time. */
+  perModel = true,
+): Promise<UsageAggregate[]> {
+  const keys = perModel ? sql.raw("r.agent_id, r.provider, r.model") : sql.raw("'' AS agent_id, '' AS provider, '' AS model");
+  const groupKeys = perModel ? sql.raw("r.agent_id, r.provider, r.model") : null;
   const b = rangeBoundaries(f, boundaries);
   const pieces = decomposeBuckets(b);
   const byLevel = new Map<PieceLevel, Piece[]>();
@@ -106,16 +131,70 @@ export async function usageAggregates(conn: StoreConnection, f: ReportFilters, b
   const out: UsageAggregate[] = [];
   for (const [level, list] of byLevel) {
     const src = USAGE_SOURCES[level];
-    for (let i = 0; i < list.length; i += 300) {
-      const rows = await sql<Record<string, unknown>>`${bucketsCte(list.slice(i, i + 300), src.unit)}
-        SELECT b.k AS k, r.agent_id, r.provider, r.model, ${src.sums}
-        FROM ${sql.table(src.table)} r JOIN b ON ${sql.ref(`r.${src.column}`)} >= b.lo AND ${sql.ref(`r.${src.column}`)} < b.hi
-        WHERE ${scopeOf("r", f)}
-        GROUP BY b.k, r.agent_id, r.provider, r.model`.execute(conn.db);
-      for (const r of rows.rows) out.push(usageRow({ ...r, slot: Math.floor(b[n(r["k"])]! / SLOT_MS) }));
+    if (list.length > 8) {
+      // Many buckets at one level (a daily report over months): one query over the runs of adjacent pieces,
+      // grouped by the level's unit, each unit then added to the bucket of the piece that holds it.
+      const col = sql.ref(`r.${src.column}`);
+      const sorted = [...list].sort((x, y) => x.from - y.from);
+      const runs = unitRuns(sorted, src.unit);
+      const rows = await sql<Record<string, unknown>>`SELECT ${col} AS u, ${keys}, ${src.sums} FROM ${sql.table(src.table)} r
+        WHERE (${sql.join(runs.map(([lo, hi]) => sql`(${col} >= ${lo} AND ${col} < ${hi})`), sql` OR `)}) AND ${scopeOf("r", f)}
+        GROUP BY ${col}${groupKeys ? sql`, ${groupKeys}` : sql``}`.execute(conn.db);
+      const merged = new Map<string, UsageAggregate>();
+      for (const r of rows.rows) {
+        const piece = pieceAt(sorted, n(r["u"]) * src.unit);
+        const row = usageRow({ ...r, slot: Math.floor(b[piece.bucket]! / SLOT_MS) });
+        const key = `${piece.bucket}\u0000${row.agentId}\u0000${row.provider}\u0000${row.model}`;
+        const prev = merged.get(key);
+        if (prev) addUsage(prev, row);
+        else merged.set(key, row);
+      }
+      out.push(...merged.values());
+      continue;
     }
+    const rows = await sql<Record<string, unknown>>`${piecesUnion(list, src, sql`${keys}, ${src.sums}`, scopeOf("r", f), groupKeys)}`.execute(conn.db);
+    for (const r of rows.rows) out.push(usageRow({ ...r, slot: Math.floor(b[n(r["k"])]! / SLOT_MS) }));
   }
   return out;
+}
+
+/** Adjacent pieces (sorted by start) merged into [lo, hi) ranges of the level's units. */
+function unitRuns(pieces: Piece[], unit: number): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const p of pieces) {
+    const lo = Math.floor(p.from / unit);
+    const hi = Math.floor(p.to / unit);
+    const last = runs.at(-1);
+    if (last && last[1] === lo) last[1] = hi;
+    else runs.push([lo, hi]);
+  }
+  return runs;
+}
+
+/** The piece containing instant `at`, by binary search over pieces sorted by start (they do not overlap). */
+function pieceAt(sorted: Piece[], at: number): Piece {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const p = sorted[mid]!;
+    if (at < p.from) hi = mid - 1;
+    else if (at >= p.to) lo = mid + 1;
+    else return p;
+  }
+  throw new Error(`internal: no piece holds ${at}`);
+}
+
+function addUsage(into: UsageAggregate, r: UsageAggregate): void {
+  into.calls += r.calls;
+  into.input += r.input;
+  into.output += r.output;
+  into.cacheRead += r.cacheRead;
+  into.cacheWrite += r.cacheWrite;
+  into.recordedNanos += r.recordedNanos;
+  into.estimatedNanos += r.estimatedNanos;
+  into.unpricedCalls += r.unpricedCalls;
+  into.unpricedTokens += r.unpricedTokens;
 }
 
 function usageRow(r: Record<string, unknown>): UsageAggregate {
@@ -138,7 +217,11 @@ function usageRow(r: Record<string, unknown>): UsageAggregate {
 
 /** First and last instant with LLM calls in scope, to fill the time axis of an unbounded range. */
 export async function dataRange(conn: StoreConnection, f: ReportFilters): Promise<{ first: number; last: number } | null> {
-  const r = await sql<{ lo: number | null; hi: number | null }>`SELECT min(r.slot) AS lo, max(r.slot) AS hi FROM usage_rollup r WHERE ${scopeOf("r", f)}`.execute(conn.db);
+  // Two scalar subqueries, not min() and max() in one select: SQLite answers a lone min/max from the index,
+  // but scans the whole table for both at once.
+  const r = await sql<{ lo: number | null; hi: number | null }>`SELECT
+    (SELECT min(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)}) AS lo,
+    (SELECT max(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)}) AS hi`.execute(conn.db);
   const row = r.rows[0];
   if (!row || row.lo === null || row.hi === null) return null;
   return { first: n(row.lo) * SLOT_MS, last: (n(row.hi) + 1) * SLOT_MS - 1 };
@@ -159,10 +242,12 @@ export async function reportBoundaries(conn: StoreConnection, f: ReportFilters, 
 
 /** Sessions whose activity overlaps the range (first event before `until`, last event at or after `since`). */
 export async function countSessions(conn: StoreConnection, f: ReportFilters): Promise<number> {
-  let q = conn.db.selectFrom("sessions").select(sql<number>`count(*)`.as("n")).where("first_ts", "is not", null);
+  // A session's first and last activity are set together; testing last_ts lets an unfiltered count read only
+  // the last_ts index.
+  let q = conn.db.selectFrom("sessions").select(sql<number>`count(*)`.as("n"));
   if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
   if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-  if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+  q = f.since !== null ? q.where("last_ts", ">=", f.since) : q.where("last_ts", "is not", null);
   if (f.until !== null) q = q.where("first_ts", "<", f.until);
   return n((await q.executeTakeFirst())?.n);
 }
@@ -198,10 +283,10 @@ export async function listProblems(conn: StoreConnection, f: Pick<ReportFilters,
 /** Sessions per model (from session_models) or per agent (from sessions), active in the range. */
 async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "model" | "agent"): Promise<Map<string, number>> {
   if (by === "agent") {
-    let q = conn.db.selectFrom("sessions").select(["agent_id as k", sql<number>`count(*)`.as("n")]).where("first_ts", "is not", null).groupBy("agent_id");
+    let q = conn.db.selectFrom("sessions").select(["agent_id as k", sql<number>`count(*)`.as("n")]).groupBy("agent_id");
     if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
     if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-    if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+    q = f.since !== null ? q.where("last_ts", ">=", f.since) : q.where("last_ts", "is not", null);
     if (f.until !== null) q = q.where("first_ts", "<", f.until);
     return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
   }
@@ -237,7 +322,8 @@ type UsageCols = { calls: number; input: number; output: number; cache_read: num
  *   - a range, sorted by usage: sum the range's calls per session (bounded by the range), then page.
  */
 export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
-  let base = conn.db.selectFrom("sessions as s").where("s.first_ts", "is not", null);
+  // (first_ts and last_ts are set together; last_ts is in the indexes that serve the list.)
+  let base = conn.db.selectFrom("sessions as s").where("s.last_ts", "is not", null);
   if (f.deployment !== null) base = base.where("s.deployment_id", "=", f.deployment);
   if (f.agent !== null) base = base.where("s.agent_id", "=", f.agent);
   if (f.since !== null) base = base.where("s.last_ts", ">=", f.since);
@@ -245,34 +331,55 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
   if (q.sessionId !== undefined) base = base.where("s.session_id", "=", q.sessionId);
   if (q.kind !== undefined) base = base.where("s.kind", "=", q.kind);
   if (q.channel !== undefined) base = base.where("s.channel", "=", q.channel);
-  if (q.model !== undefined) {
-    const slash = q.model.indexOf("/");
-    const provider = slash > 0 ? q.model.slice(0, slash) : null;
-    const model = slash > 0 ? q.model.slice(slash + 1) : q.model;
+  // A model filter keeps the sessions that called that model inside the range (session_models keeps each
+  // session's first and last call per model).
+  const slash = q.model === undefined ? -1 : q.model.indexOf("/");
+  const modelFilter = q.model === undefined ? null : { provider: slash > 0 ? q.model.slice(0, slash) : null, model: slash > 0 ? q.model.slice(slash + 1) : q.model };
+  const sessionModels = (mf: NonNullable<typeof modelFilter>) => {
+    let m = conn.db.selectFrom("session_models as m").where("m.model", "=", mf.model);
+    if (mf.provider !== null) m = m.where("m.provider", "=", mf.provider);
+    if (f.deployment !== null) m = m.where("m.deployment_id", "=", f.deployment);
+    if (f.agent !== null) m = m.where("m.agent_id", "=", f.agent);
+    if (f.since !== null) m = m.where("m.last_ts", ">=", f.since);
+    if (f.until !== null) m = m.where("m.first_ts", "<", f.until);
+    return m;
+  };
+  if (modelFilter) {
     base = base.where((eb) =>
       eb.exists(
-        eb
-          .selectFrom("session_models as m")
+        sessionModels(modelFilter)
           .select(sql`1`.as("one"))
-          .whereRef("m.deployment_id", "=", "s.deployment_id")
-          .whereRef("m.agent_id", "=", "s.agent_id")
-          .whereRef("m.session_id", "=", "s.session_id")
-          .where("m.model", "=", model)
-          .$if(provider !== null, (qb) => qb.where("m.provider", "=", provider!)),
+          .where(sql<boolean>`m.deployment_id = s.deployment_id AND m.agent_id = s.agent_id AND m.session_id = s.session_id`),
       ),
     );
   }
   if (q.q !== undefined && q.q.trim() !== "") {
     const like = `%${q.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const op = conn.dialect === "postgres" ? "ilike" : "like";
     base = base.where((eb) =>
       eb.or([
-        eb(sql`lower(s.session_id)`, "like", sql`${like} ESCAPE '\\'`),
-        eb(sql`lower(coalesce(s.session_key, ''))`, "like", sql`${like} ESCAPE '\\'`),
-        eb(sql`lower(coalesce(s.label, ''))`, "like", sql`${like} ESCAPE '\\'`),
+        // Case-insensitive without lower() on every row: SQLite's LIKE ignores ASCII case (as its lower() only
+        // folds ASCII), PostgreSQL has ILIKE.
+        eb("s.session_id", op, sql<string>`${like} ESCAPE '\\'`),
+        eb("s.session_key", op, sql<string>`${like} ESCAPE '\\'`),
+        eb("s.label", op, sql<string>`${like} ESCAPE '\\'`),
       ]),
     );
   }
-  const total = n((await base.select(sql<number>`count(*)`.as("n")).executeTakeFirst())?.n);
+  // Counting: with only a model filter, session_models alone answers (an index range instead of a probe per session).
+  const onlyModel = modelFilter !== null && q.sessionId === undefined && q.kind === undefined && q.channel === undefined && (q.q === undefined || q.q.trim() === "");
+  // A text search reads every session anyway: the page query counts its matches in the same pass.
+  const searching = q.q !== undefined && q.q.trim() !== "";
+  const countAll = async () => onlyModel
+    ? n(
+        (
+          await sessionModels(modelFilter)
+            .select(modelFilter.provider !== null ? sql<number>`count(*)`.as("n") : sql<number>`count(DISTINCT m.deployment_id || ' ' || m.agent_id || ' ' || m.session_id)`.as("n"))
+            .executeTakeFirst()
+        )?.n,
+      )
+    : n((await base.select(sql<number>`count(*)`.as("n")).executeTakeFirst())?.n);
+  const totalOf = async (rows: { total_rows?: unknown }[]): Promise<number> => (searching && rows.length > 0 ? n(rows[0]!.total_rows) : await countAll());
   const dir = sql.raw(q.order === "asc" ? "ASC" : "DESC");
   const sort = q.sort ?? "last";
   const ranged = f.since !== null || f.until !== null;
@@ -292,9 +399,9 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
           : sort === "calls"
             ? sql`s.llm_calls ${dir}`
             : sql`s.last_ts ${dir}`;
-    const rows = await page(base.selectAll("s").orderBy(order).orderBy("s.session_id")).execute();
+    const rows = await page(base.selectAll("s").$if(searching, (qb) => qb.select(sql<number>`count(*) OVER ()`.as("total_rows"))).orderBy(order).orderBy("s.session_id")).execute();
     return {
-      total,
+      total: await totalOf(rows),
       rows: rows.map((r) =>
         sessionFromRow(r, {
           calls: r.llm_calls,
@@ -313,7 +420,8 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
 
 
   if (sort === "last") {
-    const rows = await page(base.selectAll("s").orderBy("s.last_ts", q.order === "asc" ? "asc" : "desc").orderBy("s.session_id")).execute();
+    const rows = await page(base.selectAll("s").$if(searching, (qb) => qb.select(sql<number>`count(*) OVER ()`.as("total_rows"))).orderBy("s.last_ts", q.order === "asc" ? "asc" : "desc").orderBy("s.session_id")).execute();
+    const total = await totalOf(rows);
     if (rows.length === 0) return { total, rows: [] };
     const usageRows = await sessionUsageInRange(conn, f, rows).execute();
     const byKey = new Map(usageRows.map((u) => [`${u.deployment_id}\u0000${u.agent_id}\u0000${u.session_id}`, u]));
@@ -332,10 +440,11 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
       .leftJoin(usage.as("u"), (j) => j.onRef("u.deployment_id", "=", "s.deployment_id").onRef("u.agent_id", "=", "s.agent_id").onRef("u.session_id", "=", "s.session_id"))
       .selectAll("s")
       .select(["u.calls", "u.input", "u.output", "u.cache_read", "u.cache_write", "u.recorded", "u.estimated", "u.unpriced", "u.unpriced_tokens"])
+      .$if(searching, (qb) => qb.select(sql<number>`count(*) OVER ()`.as("total_rows")))
       .orderBy(order)
       .orderBy("s.session_id"),
   ).execute();
-  return { total, rows: rows.map((r) => sessionFromRow(r, r as unknown as UsageCols)) };
+  return { total: await totalOf(rows), rows: rows.map((r) => sessionFromRow(r, r as unknown as UsageCols)) };
 }
 
 const HOUR_MS = LEVEL_MS.hour;
@@ -459,11 +568,7 @@ export async function toolAggregates(conn: StoreConnection, f: ReportFilters): P
     const list = pieces.filter((p) => p.level === level);
     if (list.length === 0) continue;
     const src = TOOL_SOURCES[level];
-    const rows = await sql<Record<string, unknown>>`${bucketsCte(list, src.unit)}
-      SELECT ${src.name} AS name, ${src.sums}
-      FROM ${sql.table(src.table)} r JOIN b ON ${sql.ref(`r.${src.column}`)} >= b.lo AND ${sql.ref(`r.${src.column}`)} < b.hi
-      WHERE ${scopeOf("r", f)} AND ${src.where}
-      GROUP BY ${src.name}`.execute(conn.db);
+    const rows = await sql<Record<string, unknown>>`${piecesUnion(list, src, sql`${src.name} AS name, ${src.sums}`, sql`${scopeOf("r", f)} AND ${src.where}`, src.name)}`.execute(conn.db);
     for (const r of rows.rows) {
       const name = String(r["name"]);
       const t = out.get(name) ?? { name, calls: 0, withResult: 0, errors: 0, argsBytes: 0, resultBytes: 0, maxResultBytes: 0 };
@@ -485,7 +590,7 @@ export async function summaryReport(conn: StoreConnection, f: ReportFilters, now
   const days = await reportBoundaries(conn, f, "day");
   const [rows, dayRows, sessions, toolCalls, problems] = await Promise.all([
     usageAggregates(conn, f),
-    usageAggregates(conn, f, days),
+    usageAggregates(conn, f, days, false),
     countSessions(conn, f),
     countToolCalls(conn, f),
     problemCounts(conn, f),
@@ -514,4 +619,39 @@ export async function sessionsReport(conn: StoreConnection, f: ReportFilters, q:
 
 export async function toolsReport(conn: StoreConnection, f: ReportFilters, now: number) {
   return buildToolsReport(await toolAggregates(conn, f), f, now);
+}
+
+// ---- filter choices ---------------------------------------------------------------------------------------
+
+/**
+ * Distinct values of an indexed sessions column, by skipping from one value to the next in the index
+ * (a few index seeks per value instead of reading every session).
+ */
+async function distinctSessionValues(conn: StoreConnection, column: "kind" | "channel", deployment: string | null): Promise<string[]> {
+  const col = sql.ref(column);
+  const dep = deployment === null ? sql`TRUE` : sql`deployment_id = ${deployment}`;
+  const r = await sql<{ v: string | null }>`WITH RECURSIVE k(v) AS (
+      SELECT (SELECT min(${col}) FROM sessions WHERE ${col} IS NOT NULL AND ${dep})
+      UNION ALL
+      SELECT (SELECT min(${col}) FROM sessions WHERE ${col} > k.v AND ${dep}) FROM k WHERE k.v IS NOT NULL)
+    SELECT v FROM k WHERE v IS NOT NULL`.execute(conn.db);
+  return r.rows.map((x) => x.v!);
+}
+
+export type Facets = { agents: string[]; models: string[]; kinds: string[]; channels: string[] };
+
+/** What the dashboard's filters can choose from, in one deployment or all. */
+export async function facets(conn: StoreConnection, deployment: string | null): Promise<Facets> {
+  let agentsQ = conn.db.selectFrom("agents").select("agent_id").distinct().orderBy("agent_id");
+  // Models with calls: the day rollup is thousands of rows where session_models has one per session and model.
+  let modelsQ = conn.db.selectFrom("usage_rollup_day").select(["provider", "model"]).distinct().orderBy("provider").orderBy("model");
+  if (deployment !== null) {
+    agentsQ = agentsQ.where("deployment_id", "=", deployment);
+    modelsQ = modelsQ.where("deployment_id", "=", deployment);
+  }
+  const agents = await agentsQ.execute();
+  const models = await modelsQ.execute();
+  const kinds = await distinctSessionValues(conn, "kind", deployment);
+  const channels = await distinctSessionValues(conn, "channel", deployment);
+  return { agents: agents.map((a) => a.agent_id), models: models.map((m) => `${m.provider}/${m.model}`), kinds, channels };
 }

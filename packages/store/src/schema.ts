@@ -489,4 +489,17 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    version: 6,
+    name: "report-indexes",
+    // Sessions per agent and the filter choices (kinds, channels) from indexes instead of scanning sessions;
+    // time ranges on the coarser tool rollups.
+    sql: () => [
+      `CREATE INDEX sessions_agent_last ON sessions (agent_id, last_ts)`,
+      `CREATE INDEX sessions_kind ON sessions (kind, last_ts)`,
+      `CREATE INDEX sessions_channel ON sessions (channel, last_ts)`,
+      `CREATE INDEX tool_rollup_hour_bucket ON tool_rollup_hour (bucket)`,
+      `CREATE INDEX tool_rollup_day_bucket ON tool_rollup_day (bucket)`,
+    ],
+  },
 ];

@@ -111,7 +111,8 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
     live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: pricing.book, intervalMs, log, onChange: () => hub.feed.poke() });
   }
   if (!defaultWebDir()) log("note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
-  process.stdout.write(`Clawtower is serving ${o.demo ? "the demo" : importing ? home : "an empty store"} at ${hub.url}\n`);
+  const what = o.demo ? "the demo" : importing ? home : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
+  process.stdout.write(`Clawtower is serving ${what} at ${hub.url}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -15,7 +15,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
 
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 export type CorpusFormat = "legacy" | "sqlite";
 
@@ -154,8 +154,9 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ models: { providers: { local: { baseUrl: "http://127.0.0.1:11434/v1", models: [{ id: "qwen3-coder-30b", cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }] } } } }));
 
-  // Raw transcript bytes per session; SQLite stores compress large rows (~1.35x on this text), so they need more.
-  const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 1.35 : 1)) / spec.sessions;
+  // Raw transcript bytes per session; SQLite stores compress large rows, so they need a little more raw text
+  // for the same bytes on disk (factor measured on this generator's output).
+  const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 1.1 : 1)) / spec.sessions;
   const days = spec.days ?? 90;
   const t0 = (spec.endAt ?? Date.UTC(2026, 10, 22)) - days * 86_400_000;
   const dbs = new Map<string, DatabaseSync>();
@@ -169,8 +170,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
     const sessionKey =
       kind === "cron" ? `cron:job-${s % 37}` : kind === "subagent" ? `agent:${agent}:subagent:${sid}` : kind === "group" ? `agent:${agent}:telegram:group:${s % 91}` : s % 50 === 0 ? `agent:${agent}:main` : `agent:${agent}:explicit:${sid.slice(0, 8)}`;
     // Pareto-distributed length: most sessions are short, a few are huge.
-    // (A Pareto(1.5) draw has mean 3 and a turn is ~60 KB, so the mean session is about the budget.)
-    const turns = Math.max(1, Math.min(400, Math.floor(((1 / (1 - rand())) ** (1 / 1.5) * perSessionBudget) / 108_000)));
+    // (The divisor is calibrated so that the mean session is about the budget: 6,000 sessions ≈ 1 GB.)
+    const turns = Math.max(1, Math.min(400, Math.floor(((1 / (1 - rand())) ** (1 / 1.5) * perSessionBudget) / 128_000)));
     const w = new SessionWriter(sid);
     // Later sessions are more likely (activity grows), and none starts in the last hour before endAt.
     let t = t0 + Math.floor(rand() ** 0.7 * (days * 86_400_000 - 3_600_000));

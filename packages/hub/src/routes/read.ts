@@ -7,6 +7,7 @@ import { assertTimeZone, bucketBoundaries, buildTimeseries, parseTimeBound, type
 import {
   agentsReport,
   dataRange,
+  facets,
   modelsReport,
   periodReport,
   sessionReplay,
@@ -93,23 +94,10 @@ export function readRoutes(deps: ReadDeps): Hono {
   app.get("/api/v1/facets", async (c) => {
     const q = parseWith(FilterQuery.pick({ deployment: true }), query(c), "query");
     const deployments = await conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at"]).orderBy("name").execute();
-    let agentsQ = conn.db.selectFrom("agents").select(["deployment_id", "agent_id"]).orderBy("agent_id");
-    let modelsQ = conn.db.selectFrom("session_models").select(["provider", "model"]).distinct().orderBy("provider").orderBy("model");
-    let kindsQ = conn.db.selectFrom("sessions").select("kind").distinct().orderBy("kind");
-    let channelsQ = conn.db.selectFrom("sessions").select("channel").distinct().where("channel", "is not", null).orderBy("channel");
-    if (q.deployment) {
-      agentsQ = agentsQ.where("deployment_id", "=", q.deployment);
-      modelsQ = modelsQ.where("deployment_id", "=", q.deployment);
-      kindsQ = kindsQ.where("deployment_id", "=", q.deployment);
-      channelsQ = channelsQ.where("deployment_id", "=", q.deployment);
-    }
-    const [agents, models, kinds, channels] = await Promise.all([agentsQ.execute(), modelsQ.execute(), kindsQ.execute(), channelsQ.execute()]);
+    const found = await facets(conn, q.deployment ?? null);
     return c.json({
       deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: new Date(Number(d.last_seen_at)).toISOString() })),
-      agents: [...new Set(agents.map((a) => a.agent_id))],
-      models: models.map((m) => `${m.provider}/${m.model}`),
-      kinds: kinds.map((k) => k.kind),
-      channels: channels.map((k) => k.channel!),
+      ...found,
     });
   });
 

@@ -7,13 +7,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { createApiKey, openStore, syncHome, type OpenStoreOptions } from "@clawtower/store";
 import { HUB_DATASET_VERSION, generateHubDataset } from "./hub-dataset.ts";
+import { freePort } from "@clawtower/testkit/openclaw-host";
 
 const root = path.resolve(import.meta.dirname, "..");
 const BIN = path.join(root, "packages/cli/bin/clawtower.js");
@@ -21,14 +21,6 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 export type HubBenchRow = { store: string; metric: string; value: string };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function dbArg(o: OpenStoreOptions): string {
   if (o.kind === "sqlite") return o.path;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --size 1024 --sessions 6000 --only legacy|sqlite]`
+ * `npm run bench [-- --suite all|ledger|hub|plugin] [--size 1024 --sessions 6000 --only legacy|sqlite]`
  *
  * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically by
  * packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
@@ -148,7 +148,8 @@ function exact(run: CliRun, totals: CorpusTotals): string {
 
 const rows: string[] = [];
 for (const format of ["legacy", "sqlite"] as const) {
-  if (suite === "hub" || (only && only !== format)) continue;
+  if (suite !== "all" && suite !== "ledger") continue;
+  if (only && only !== format) continue;
   const { dir, totals } = ensureCorpus(format);
   const storeMiB = totals.storeBytes / MiB;
   const rawMiB = totals.rawBytes / MiB;
@@ -186,12 +187,26 @@ if (rows.length > 0) {
     ].join("\n"),
   );
 }
-if (suite !== "ledger") {
+if (suite === "all" || suite === "hub") {
   const legacy = path.join(root, "bench", ".corpus", `legacy-v${GENERATOR_VERSION}-${sizeMiB}m-${sessions}s`);
   const meta = path.join(legacy, "corpus.json");
   const corpusMiB = fs.existsSync(meta) ? (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals.storeBytes / MiB : null;
   const hubRows = await runHubBench({ legacyCorpus: corpusMiB ? legacy : null, corpusMiB });
   sections.push(["## Hub: dashboard API, ingest, import", "", "| store | measurement | result |", "|---|---|---|", ...hubRows.map((r) => `| ${r.store} | ${r.metric} | ${r.value} |`)].join("\n"));
+}
+if (suite === "all" || suite === "plugin") {
+  // The plugin's own bench (hook latency, upload cycles over the same corpora) prints its tables; they go in as is.
+  const r = spawnSync(process.execPath, [path.join(root, "bench", "plugin-hooks.ts"), "--size", String(sizeMiB), "--sessions", String(sessions)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 64 * MiB,
+  });
+  if (r.status !== 0) throw new Error(`bench/plugin-hooks.ts failed (exit ${r.status})`);
+  sections.push(["## OpenClaw plugin: hook latency and upload cycles", "", "```", r.stdout.trim(), "```"].join("\n"));
+  const rss = spawnSync(process.execPath, [path.join(root, "bench", "gateway-rss.ts")], { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  if (rss.status !== 0) throw new Error(`bench/gateway-rss.ts failed (exit ${rss.status})`);
+  sections.push(["## OpenClaw plugin: Gateway memory", "", rss.stdout.trim()].join("\n"));
 }
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);

@@ -8,30 +8,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startFakeLlm, type FakeLlmRequestLog, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
+import { recordedUsage, startFakeLlm, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
 import { createOpenClawHome, ensureOpenClaw, runAgentTurn, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
 import { tmpDir } from "@clawtower/testkit";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/clawtower.js");
 
-/** What OpenClaw 2026.9.6 records for one answered request (input excludes cached and cache-write tokens). */
-function recorded(requests: FakeLlmRequestLog[], cost: { input: number; output: number; cacheRead: number; cacheWrite: number }) {
-  const t = { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, usd: 0, toolCalls: 0 };
-  for (const r of requests) {
-    if (r.status !== 200 || !r.usage) continue;
-    const cached = r.usage.prompt_tokens_details.cached_tokens;
-    const write = r.usage.prompt_tokens_details.cache_write_tokens ?? 0;
-    const input = r.usage.prompt_tokens - cached - write;
-    t.calls++;
-    t.input += input;
-    t.output += r.usage.completion_tokens;
-    t.cacheRead += cached;
-    t.cacheWrite += write;
-    t.usd += (input * cost.input + r.usage.completion_tokens * cost.output + cached * cost.cacheRead + write * cost.cacheWrite) / 1e6;
-    if (typeof r.reply !== "string") t.toolCalls++;
-  }
-  return t;
-}
 
 function clawtower(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
@@ -61,7 +43,7 @@ describe("real OpenClaw 2026.9.6 → clawtower report", { timeout: 900_000 }, ()
     const tool = await runAgentTurn(home, 'show me the readme [[tool:read {"path":"README.md"}]]', { sessionKey: "agent:main:e2e-tools", timeoutMs: 240_000 });
     assert.equal(tool.code, 0, tool.stderr.slice(-2000));
 
-    const want = recorded(llm.requests, home.modelCost);
+    const want = recordedUsage(llm.requests, home.modelCost);
     assert.ok(want.calls >= 3 && want.toolCalls === 1, JSON.stringify(want));
     const s = clawtower(["report", "summary", "--json", "--openclaw-home", home.stateDir, "--db", db]);
     assert.equal(s.totals.llmCalls, want.calls);
@@ -80,7 +62,7 @@ describe("real OpenClaw 2026.9.6 → clawtower report", { timeout: 900_000 }, ()
     const d = clawtower(["doctor", "--json", "--openclaw-home", home.stateDir, "--db", db]);
     assert.equal(d.sync.parts.appended, 1, JSON.stringify(d.sync.parts));
     assert.equal(d.sync.parts.read + d.sync.parts.rewritten, 0);
-    const want = recorded(llm.requests, home.modelCost);
+    const want = recordedUsage(llm.requests, home.modelCost);
     const s = clawtower(["report", "summary", "--json", "--openclaw-home", home.stateDir, "--db", db]);
     assert.equal(s.totals.llmCalls, want.calls);
     assert.ok(Math.abs(s.totals.cost.recorded - want.usd) < 1e-9);

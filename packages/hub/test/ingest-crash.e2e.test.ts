@@ -5,25 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
 import { storeTargets, tmpDir } from "@clawtower/testkit";
+import { freePort } from "@clawtower/testkit/openclaw-host";
 
 const BIN = path.resolve(import.meta.dirname, "../../cli/bin/clawtower.js");
 const CLIENTS = 4;
 const BATCHES_PER_CLIENT = 40;
 const EVENTS_PER_BATCH = 50;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startHub(db: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

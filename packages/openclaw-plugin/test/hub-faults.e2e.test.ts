@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
@@ -13,6 +12,7 @@ import { tmpDir } from "@clawtower/testkit";
 import { runCycle } from "../src/ship/cycle.ts";
 import { startFaultProxy } from "./fault-proxy.ts";
 import { configFor, copyFixture, expectedOf, quietLogger, startTestHub } from "./helpers.ts";
+import { freePort } from "@clawtower/testkit/openclaw-host";
 
 const BIN = path.resolve(import.meta.dirname, "../../cli/bin/clawtower.js");
 const FIXTURE = "openclaw-2026.9.6";
@@ -21,14 +21,6 @@ after(() => {
   for (const c of children) c.kill("SIGKILL");
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startHubProcess(db: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

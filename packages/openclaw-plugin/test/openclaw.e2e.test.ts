@@ -16,7 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { startFakeLlm, type FakeLlmRequestLog, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
+import { recordedUsage, startFakeLlm, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
 import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, pathWithNode24, runAgentTurn, runOpenClaw, runProcess, startGateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
 import { tmpDir } from "@clawtower/testkit";
 import { startTestHub, type TestHub } from "./helpers.ts";
@@ -24,24 +24,6 @@ import { startTestHub, type TestHub } from "./helpers.ts";
 const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 const DEPLOYMENT = "gw-test";
 
-/** What OpenClaw 2026.9.6 records for the answered requests (input excludes cached and cache-write tokens). */
-function recorded(requests: FakeLlmRequestLog[], cost: { input: number; output: number; cacheRead: number; cacheWrite: number }) {
-  const t = { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, usd: 0, toolCalls: 0 };
-  for (const r of requests) {
-    if (r.status !== 200 || !r.usage) continue;
-    const cached = r.usage.prompt_tokens_details.cached_tokens;
-    const write = r.usage.prompt_tokens_details.cache_write_tokens ?? 0;
-    const input = r.usage.prompt_tokens - cached - write;
-    t.calls++;
-    t.input += input;
-    t.output += r.usage.completion_tokens;
-    t.cacheRead += cached;
-    t.cacheWrite += write;
-    t.usd += (input * cost.input + r.usage.completion_tokens * cost.output + cached * cost.cacheRead + write * cost.cacheWrite) / 1e6;
-    if (typeof r.reply !== "string") t.toolCalls++;
-  }
-  return t;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -136,7 +118,7 @@ describe("Clawtower plugin in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
       );
       gatewayTurnSeenLiveMs = Date.now() - sent;
       // The service's first cycle (10 s after start) ships the local turn as well.
-      const want = recorded(llm.requests, home.modelCost);
+      const want = recordedUsage(llm.requests, home.modelCost);
       await waitFor("the service's first cycle", async () => (await hub.summary()).totals.llmCalls === want.calls, 60_000);
     } finally {
       await gw.stop();
@@ -149,7 +131,7 @@ describe("Clawtower plugin in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
     const syncResult = parseJsonOutput(sync.stdout) as { ok: boolean; outcome: string; lines: { accepted: number } };
     assert.equal(syncResult.ok, true);
 
-    const want = recorded(llm.requests, home.modelCost);
+    const want = recordedUsage(llm.requests, home.modelCost);
     assert.ok(want.calls >= 3 && want.toolCalls === 1, JSON.stringify(want));
     const s = await hub.summary();
     assert.equal(s.totals.sessions, 2);

@@ -282,3 +282,26 @@ if (import.meta.main) {
   const srv = await startFakeLlm({ port });
   process.stdout.write(`${srv.baseUrl}\n`);
 }
+
+/**
+ * What OpenClaw 2026.9.6 records for the answered requests of a fake LLM's log (input excludes cached and
+ * cache-write tokens), priced at `cost` (USD per 1M tokens): the independent expectation real-host tests
+ * compare Clawtower's numbers with.
+ */
+export function recordedUsage(requests: FakeLlmRequestLog[], cost: { input: number; output: number; cacheRead: number; cacheWrite: number }) {
+  const t = { calls: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, usd: 0, toolCalls: 0 };
+  for (const r of requests) {
+    if (r.status !== 200 || !r.usage) continue;
+    const cached = r.usage.prompt_tokens_details.cached_tokens;
+    const write = r.usage.prompt_tokens_details.cache_write_tokens ?? 0;
+    const input = r.usage.prompt_tokens - cached - write;
+    t.calls++;
+    t.input += input;
+    t.output += r.usage.completion_tokens;
+    t.cacheRead += cached;
+    t.cacheWrite += write;
+    t.usd += (input * cost.input + r.usage.completion_tokens * cost.output + cached * cost.cacheRead + write * cost.cacheWrite) / 1e6;
+    if (typeof r.reply !== "string") t.toolCalls++;
+  }
+  return t;
+}

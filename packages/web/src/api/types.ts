@@ -1,8 +1,12 @@
 /**
- * The hub's read API as the dashboard sees it (JSON over HTTP). These mirror the report types in
- * @clawtower/core and @clawtower/store; they are restated here, not imported, because the browser bundle
- * must not pull in server code. Only the fields the dashboard reads are listed.
+ * The hub's read API as the dashboard sees it (JSON over HTTP). Session rows and replays are the core's own
+ * JSON types, imported type-only from its pure report modules (erased from the bundle); the rest restate
+ * only the fields the dashboard reads.
  */
+import type { SessionRow } from "../../../core/src/reports/session-report.ts";
+import type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn } from "../../../core/src/reports/replay.ts";
+
+export type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn, SessionRow };
 
 export type Tokens = { input: number; output: number; cacheRead: number; cacheWrite: number; total: number };
 export type Cost = { recorded: number; estimated: number; total: number };
@@ -78,75 +82,8 @@ export type ToolRow = {
 };
 export type ToolsReport = { tools: ToolRow[]; totals: { calls: number; errors: number; resultBytes: number } };
 
-export type SessionRow = Usage & {
-  deploymentId: string;
-  agentId: string;
-  sessionId: string;
-  sessionKey: string | null;
-  kind: string;
-  channel: string | null;
-  label: string | null;
-  parentSessionKey: string | null;
-  firstActivity: string | null;
-  lastActivity: string | null;
-  messages: { user: number; assistant: number; toolResult: number; other: number };
-  toolCalls: number;
-  toolErrors: number;
-  errors: number;
-  aborts: number;
-  compactions: number;
-  resets: number;
-  models: string[];
-  skills: string[] | null;
-  present: boolean;
-};
-
 export type SessionsPage = { sessions: SessionRow[]; total: number; page: { limit: number; offset: number } };
 
-export type ReplayText = { text: string; bytes: number; truncated: boolean };
-
-export type ReplayToolCall = {
-  id: string;
-  name: string;
-  via: string | null;
-  arguments: unknown;
-  result: (ReplayText & { isError: boolean; ts: string | null }) | null;
-};
-
-export type ReplayEntry =
-  | { kind: "user"; id: string; ts: string | null; content: ReplayText }
-  | {
-      kind: "assistant";
-      id: string;
-      ts: string | null;
-      content: ReplayText;
-      thinking: ReplayText | null;
-      toolCalls: ReplayToolCall[];
-      provider: string | null;
-      model: string | null;
-      stopReason: string | null;
-      errorMessage: string | null;
-      tokens: Tokens | null;
-      cost: { source: string; usd: number } | null;
-      latencyMs: number | null;
-    }
-  | { kind: "toolResult"; id: string; ts: string | null; toolCallId: string; toolName: string | null; isError: boolean; content: ReplayText }
-  | { kind: "event"; id: string; ts: string | null; type: string; summary: string };
-
-export type ReplayTurn = {
-  index: number;
-  firstEntry: number;
-  start: string | null;
-  end: string | null;
-  prompt: string;
-  llmCalls: number;
-  toolCalls: number;
-  errors: number;
-  tokens: Tokens;
-  costUsd: number;
-  unpricedCalls: number;
-  latencyMs: number;
-};
 
 export type SessionReplay = {
   session: SessionRow;

@@ -73,6 +73,12 @@ const USAGE_SUMS = sql.raw(`sum(calls), sum(input_tokens), sum(output_tokens), s
   sum(recorded_nanos), sum(estimated_nanos), sum(unpriced_calls), sum(unpriced_tokens)`);
 const TOOL_SUMS = sql.raw(`sum(calls), sum(with_result), sum(errors), sum(args_bytes), sum(result_bytes), max(max_result_bytes)`);
 
+/** The levels above 15-minute slots, each built from the one below (the factor is inlined: see SLOT_OF_TS). */
+const COARSER_LEVELS = [
+  { name: "hour", usage: "usage_rollup_hour", tools: "tool_rollup_hour", usageBelow: "usage_rollup", toolsBelow: "tool_rollup", belowColumn: "slot", factor: 4 },
+  { name: "day", usage: "usage_rollup_day", tools: "tool_rollup_day", usageBelow: "usage_rollup_hour", toolsBelow: "tool_rollup_hour", belowColumn: "bucket", factor: 24 },
+] as const;
+
 /**
  * Re-aggregates one deployment's rollups for slot runs [a, b] (or everything): slots from the rows, hours
  * from the slots, days from the hours — each level from the one below it.
@@ -97,22 +103,18 @@ async function refreshDeployment(db: Db, dep: string, ranges: [number, number][]
       WHERE deployment_id = ${dep} AND call_event_id IS NOT NULL AND ${slotTs}
       GROUP BY deployment_id, ${SLOT_OF_TS}, agent_id, coalesce(name, '(unknown)')`.execute(db);
     // Hours and days touched by the run are rebuilt whole, each from the level below.
-    const hours = within("bucket", run.hour);
-    const hourSlots = within("slot", run.hour, 4);
-    await sql`DELETE FROM usage_rollup_hour WHERE deployment_id = ${dep} AND ${hours}`.execute(db);
-    await sql`DELETE FROM tool_rollup_hour WHERE deployment_id = ${dep} AND ${hours}`.execute(db);
-    await sql`INSERT INTO usage_rollup_hour SELECT deployment_id, slot / 4, agent_id, provider, model, ${USAGE_SUMS} FROM usage_rollup
-      WHERE deployment_id = ${dep} AND ${hourSlots} GROUP BY deployment_id, slot / 4, agent_id, provider, model`.execute(db);
-    await sql`INSERT INTO tool_rollup_hour SELECT deployment_id, slot / 4, agent_id, name, ${TOOL_SUMS} FROM tool_rollup
-      WHERE deployment_id = ${dep} AND ${hourSlots} GROUP BY deployment_id, slot / 4, agent_id, name`.execute(db);
-    const days = within("bucket", run.day);
-    const dayHours = within("bucket", run.day, 24);
-    await sql`DELETE FROM usage_rollup_day WHERE deployment_id = ${dep} AND ${days}`.execute(db);
-    await sql`DELETE FROM tool_rollup_day WHERE deployment_id = ${dep} AND ${days}`.execute(db);
-    await sql`INSERT INTO usage_rollup_day SELECT deployment_id, bucket / 24, agent_id, provider, model, ${USAGE_SUMS} FROM usage_rollup_hour
-      WHERE deployment_id = ${dep} AND ${dayHours} GROUP BY deployment_id, bucket / 24, agent_id, provider, model`.execute(db);
-    await sql`INSERT INTO tool_rollup_day SELECT deployment_id, bucket / 24, agent_id, name, ${TOOL_SUMS} FROM tool_rollup_hour
-      WHERE deployment_id = ${dep} AND ${dayHours} GROUP BY deployment_id, bucket / 24, agent_id, name`.execute(db);
+    for (const level of COARSER_LEVELS) {
+      const range = run[level.name];
+      const mine = within("bucket", range);
+      const below = within(level.belowColumn, range, level.factor);
+      const key = sql.raw(`${level.belowColumn} / ${level.factor}`);
+      await sql`DELETE FROM ${sql.table(level.usage)} WHERE deployment_id = ${dep} AND ${mine}`.execute(db);
+      await sql`DELETE FROM ${sql.table(level.tools)} WHERE deployment_id = ${dep} AND ${mine}`.execute(db);
+      await sql`INSERT INTO ${sql.table(level.usage)} SELECT deployment_id, ${key}, agent_id, provider, model, ${USAGE_SUMS} FROM ${sql.table(level.usageBelow)}
+        WHERE deployment_id = ${dep} AND ${below} GROUP BY deployment_id, ${key}, agent_id, provider, model`.execute(db);
+      await sql`INSERT INTO ${sql.table(level.tools)} SELECT deployment_id, ${key}, agent_id, name, ${TOOL_SUMS} FROM ${sql.table(level.toolsBelow)}
+        WHERE deployment_id = ${dep} AND ${below} GROUP BY deployment_id, ${key}, agent_id, name`.execute(db);
+    }
   }
 }
 

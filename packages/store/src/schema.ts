@@ -161,13 +161,8 @@ export type ProblemsTable = {
   detail: string;
 };
 
-/** LLM usage per 15-minute slot, agent, provider and model: what dashboards at millions of calls read. */
-export type UsageRollupTable = {
-  deployment_id: string;
-  slot: number;
-  agent_id: string;
-  provider: string;
-  model: string;
+/** The usage measures every rollup keeps (integer tokens and nano-dollars, so sums stay exact). */
+export type UsageMeasures = {
   calls: number;
   input_tokens: number;
   output_tokens: number;
@@ -178,26 +173,15 @@ export type UsageRollupTable = {
   unpriced_calls: number;
   unpriced_tokens: number;
 };
+
+/** LLM usage per 15-minute slot, agent, provider and model: what dashboards at millions of calls read. */
+export type UsageRollupTable = { deployment_id: string; slot: number; agent_id: string; provider: string; model: string } & UsageMeasures;
 
 /** The same measures per UTC hour / UTC day (`bucket` = floor(ts / unit)): what long ranges read. */
 export type UsageRollupLevelTable = Omit<UsageRollupTable, "slot"> & { bucket: number };
 
 /** A session's usage per UTC hour: usage "within a range" per session, without scanning its calls. */
-export type SessionHourUsageTable = {
-  deployment_id: string;
-  hour: number;
-  agent_id: string;
-  session_id: string;
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  recorded_nanos: number;
-  estimated_nanos: number;
-  unpriced_calls: number;
-  unpriced_tokens: number;
-};
+export type SessionHourUsageTable = { deployment_id: string; hour: number; agent_id: string; session_id: string } & UsageMeasures;
 
 export type ToolRollupTable = {
   deployment_id: string;

@@ -4,7 +4,7 @@
 // installs as the `node` devDependency, or explains what to install.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import module, { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,6 +12,8 @@ const [major, minor] = process.versions.node.split(".").map(Number);
 const supported = major > 24 || (major === 24 && minor >= 16);
 
 if (supported) {
+  // Caches the compiled (type-stripped) modules on disk: start-up drops from ~0.7 s to ~0.45 s.
+  module.enableCompileCache?.();
   await import("../src/main.ts");
 } else {
   let node24 = null;

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices, type PriceBook } from "@clawtower/core";
 import { openStore, syncHome, type StoreConnection, type SyncReport } from "@clawtower/store";
 import type { LocalConfig } from "./config.ts";
+import { NoOpenClawHomeError } from "./errors.ts";
 import { createProgress } from "./progress.ts";
 
 export type PricingInfo = { book: PriceBook; configFiles: string[]; configErrors: { file: string; error: string }[]; tableSource: string; tableModels: number; configModels: number };
@@ -20,15 +21,6 @@ export function loadPricing(home: string): PricingInfo {
   };
 }
 
-export class NoOpenClawHomeError extends Error {
-  constructor(home: string, from: string) {
-    super(
-      `no OpenClaw home at ${home} (from ${from === "flag" ? "--openclaw-home" : from === "env" ? "OPENCLAW_STATE_DIR" : "the default ~/.openclaw"}).` +
-        ` Point --openclaw-home at the directory that holds agents/ and openclaw.json.`,
-    );
-    this.name = "NoOpenClawHomeError";
-  }
-}
 
 export type Synced = { conn: StoreConnection; sync: SyncReport; pricing: PricingInfo };
 

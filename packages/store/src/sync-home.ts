@@ -301,7 +301,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
 
   const repriced = await repriceCalls(conn, dep, opts.prices);
   if (repriced) touchedRows.everything(dep);
-  await recomputeSessions(db, conn.dialect, dep, repriced ? "all" : [...touched.values()], now());
+  await recomputeSessions(db, conn.dialect, dep, repriced || (await mostSessionsOf(conn, dep, touched.size)) ? "all" : [...touched.values()], now());
   // A first import of a whole home touches every slot: re-aggregate it in one pass.
   if (report.parts.read > 200) touchedRows.everything(dep);
   await refreshRollups(db, touchedRows);
@@ -330,6 +330,16 @@ function metaFields(meta: DbSessionMeta): Omit<SessionMeta, keyof SessionRef> {
     skills: meta.skills,
     forkSourceSessionId: meta.forkSourceSessionId,
   };
+}
+
+/**
+ * Whether `touched` sessions are most of the deployment's: then one pass over all of them (as after a first
+ * import) costs about half of looking each one up by key (measured: 0.32 s vs 0.66 s for 6,000 sessions).
+ */
+async function mostSessionsOf(conn: StoreConnection, dep: string, touched: number): Promise<boolean> {
+  if (touched < 500) return false;
+  const row = await conn.db.selectFrom("sessions").select((eb) => eb.fn.countAll<number>().as("n")).where("deployment_id", "=", dep).executeTakeFirst();
+  return touched * 2 >= Number(row?.n ?? 0);
 }
 
 /** A session whose every part is gone stays in the store, marked absent from the OpenClaw home. */

@@ -1,7 +1,7 @@
 /** `clawtower keys create|list|revoke`: API keys for the ingest APIs. The secret is printed once. */
 import { createApiKey, listApiKeys, openStore, revokeApiKey } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
-import { UsageError } from "./shared.ts";
+import { UsageError } from "../errors.ts";
 
 export type KeysOptions = { db?: string; name?: string; project?: string; deployment?: string; json?: boolean };
 

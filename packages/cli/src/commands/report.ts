@@ -14,10 +14,8 @@ import { formatLocation, PROBLEM_KINDS, type ProblemCounts, type ProblemKind, ty
 import { resolveLocalConfig } from "../config.ts";
 import { openAndSync } from "../local.ts";
 import { renderAgents, renderModels, renderPeriods, renderSessions, renderSummary, renderTools } from "../render/tables.ts";
-import { UsageError, parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
-
-export const REPORT_KINDS = ["summary", "daily", "weekly", "monthly", "sessions", "models", "agents", "tools"] as const;
-export type ReportKind = (typeof REPORT_KINDS)[number];
+import { REPORT_KINDS, UsageError, type ReportKind } from "../errors.ts";
+import { parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
 
 export type ReportOptions = CommonOptions & { limit?: string; sort?: string };
 

@@ -12,7 +12,8 @@ import { writeDemoHome } from "../demo/demo-home.ts";
 import { loadPricing } from "../local.ts";
 import { startLiveImport, type LiveImport } from "../live-import.ts";
 import { createProgress } from "../progress.ts";
-import { UsageError, parseWorkers } from "./shared.ts";
+import { UsageError } from "../errors.ts";
+import { parseWorkers } from "./shared.ts";
 
 export type ServeOptions = {
   openclawHome?: string;

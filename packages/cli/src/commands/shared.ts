@@ -1,5 +1,6 @@
 /** Options every report shares, and how they become ReportFilters. */
 import { assertTimeZone, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import { UsageError } from "../errors.ts";
 
 export type CommonOptions = {
   openclawHome?: string;
@@ -14,12 +15,6 @@ export type CommonOptions = {
   workers?: string;
 };
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 export function toFilters(o: CommonOptions, deploymentId: string, now: number): ReportFilters {
   const tz = o.tz ?? "UTC";

@@ -12,7 +12,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import zlib from "node:zlib";
 import { classifySessionKind, type SessionKind } from "./session-kind.ts";
 import type { DiscoveredPart } from "./parts.ts";
@@ -269,16 +269,29 @@ export function decodeRow(eventJson: unknown, eventZstd: unknown): { text: strin
   return { text: null, encoding: "utf16", error: "row has neither event_json nor event_zstd" };
 }
 
+/** One prepared row query per open database: preparing it for each of thousands of sessions cost ~0.3 s. */
+const rowStatements = new WeakMap<DatabaseSync, StatementSync>();
+
+function sessionRowsStatement(db: DatabaseSync): StatementSync {
+  let st = rowStatements.get(db);
+  if (!st) {
+    // event_json is fetched as a BLOB: its raw UTF-8 bytes decode to latin1 text twice as fast as SQLite's
+    // UTF-8 → JS string conversion (see json-scan.ts on latin1 scanning). Rows come back as arrays, which
+    // node:sqlite builds ~25 % faster than objects.
+    st = db.prepare(
+      `SELECT seq, CAST(event_json AS BLOB) AS event_json, event_zstd, created_at FROM transcript_events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq`,
+    );
+    st.setReturnArrays(true);
+    rowStatements.set(db, st);
+  }
+  return st;
+}
+
 /** Iterates a session's rows with `afterSeq < seq ≤ uptoSeq`, in order. */
 export function* iterateSessionRows(db: DatabaseSync, sessionId: string, afterSeq: number, uptoSeq: number): Generator<TranscriptRow> {
-  // event_json is fetched as a BLOB: its raw UTF-8 bytes decode to latin1 text twice as fast as SQLite's
-  // UTF-8 → JS string conversion (see json-scan.ts on latin1 scanning).
-  const st = db.prepare(
-    `SELECT seq, CAST(event_json AS BLOB) AS event_json, event_zstd, created_at FROM transcript_events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq`,
-  );
-  for (const r of st.iterate(sessionId, afterSeq, uptoSeq) as Iterable<Row>) {
-    const decoded = decodeRow(r["event_json"], r["event_zstd"]);
-    const row: TranscriptRow = { seq: num(r["seq"]), text: decoded.text, encoding: decoded.encoding, createdAt: typeof r["created_at"] === "number" ? r["created_at"] : undefined };
+  for (const [seq, eventJson, eventZstd, createdAt] of sessionRowsStatement(db).iterate(sessionId, afterSeq, uptoSeq) as Iterable<unknown[]>) {
+    const decoded = decodeRow(eventJson, eventZstd);
+    const row: TranscriptRow = { seq: num(seq), text: decoded.text, encoding: decoded.encoding, createdAt: typeof createdAt === "number" ? createdAt : undefined };
     if (decoded.error !== undefined) row.error = decoded.error;
     yield row;
   }

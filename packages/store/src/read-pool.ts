@@ -70,21 +70,28 @@ export async function runReads(tasks: ReadTask[], opts: RunReadsOptions): Promis
     for (let i = 0; i < count; i++) {
       // Bounded heaps: a worker's garbage is mostly big event strings, and an uncapped heap lets them pile up
       // to hundreds of MB before V8 bothers to collect them.
-      const w = new Worker(new URL("./read-worker.ts", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 8 } });
+      const w = new Worker(new URL("./read-worker-entry.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 8 } });
       pool.push(w);
       w.on("message", (msg: { type: "progress"; bytes: number } | { type: "outcome"; outcome: ReadOutcome; sizeHint: number }) => {
         if (msg.type === "progress") {
           progress(msg.bytes);
           return;
         }
-        inFlight--;
         const outcome = msg.outcome;
-        backlog.set(w, (backlog.get(w) ?? 0) - msg.sizeHint - 1);
-        writes = writes.then(() => opts.onOutcome(outcome)).catch((e: unknown) => {
-          failure ??= e;
-        });
-        feed(w);
-        if (inFlight === 0 && queue.length === 0) finish();
+        // The task leaves the worker's backlog only once its outcome is written: a worker is fed while this
+        // thread writes, but the outcomes waiting to be written stay bounded by the backlog (feeding on
+        // arrival let them pile up in this thread's heap whenever writing was the slower side).
+        writes = writes
+          .then(() => opts.onOutcome(outcome))
+          .catch((e: unknown) => {
+            failure ??= e;
+          })
+          .then(() => {
+            inFlight--;
+            backlog.set(w, (backlog.get(w) ?? 0) - msg.sizeHint - 1);
+            feed(w);
+            if (inFlight === 0 && queue.length === 0) finish();
+          });
       });
       w.on("error", (e) => {
         // A crashed worker loses its queued tasks: fail the whole read rather than report partial totals.

@@ -27,9 +27,9 @@ function dbArg(o: OpenStoreOptions): string {
   return o.schema ? `${o.url}${o.url.includes("?") ? "&" : "?"}options=-c%20search_path%3D${o.schema}` : o.url;
 }
 
-async function startHubProcess(o: OpenStoreOptions): Promise<{ child: ChildProcess; url: string }> {
+async function startHubProcess(o: OpenStoreOptions, bin = BIN): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "serve", "--no-import", "--no-progress", "--db", dbArg(o), "--port", String(port)], {
+  const child = spawn(process.execPath, [bin, "serve", "--no-import", "--no-progress", "--db", dbArg(o), "--port", String(port)], {
     env: { ...process.env, CLAWTOWER_HOME: fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-home-")) },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -104,6 +104,10 @@ function ingestBatch(client: number, b: number, size: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+const INGEST_CLIENTS = 4;
+const INGEST_BATCH = 500;
+const INGEST_EVENTS = 80_000;
+
 async function ingestThroughput(o: OpenStoreOptions): Promise<{ eventsPerSecond: number; rssRest: number; rssPeak: number }> {
   const conn = await openStore(o);
   const key = (await createApiKey(conn, { deploymentId: "bench-ingest" }, Date.now())).token;
@@ -113,11 +117,11 @@ async function ingestThroughput(o: OpenStoreOptions): Promise<{ eventsPerSecond:
   const rssRest = rssMiB(child.pid!);
   let peak = rssRest;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(child.pid!))), 100);
-  const size = 500;
-  const batchesPerClient = 40;
+  const size = INGEST_BATCH;
+  const batchesPerClient = INGEST_EVENTS / INGEST_CLIENTS / INGEST_BATCH;
   const t = performance.now();
   await Promise.all(
-    Array.from({ length: 4 }, async (_, c) => {
+    Array.from({ length: INGEST_CLIENTS }, async (_, c) => {
       for (let b = 0; b < batchesPerClient; b++) {
         const r = await fetch(`${url}/api/v1/ingest/events`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" }, body: ingestBatch(c, b, size) });
         const j = (await r.json()) as { accepted: number };
@@ -129,7 +133,7 @@ async function ingestThroughput(o: OpenStoreOptions): Promise<{ eventsPerSecond:
   clearInterval(sampler);
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
-  return { eventsPerSecond: (4 * batchesPerClient * size) / seconds, rssRest, rssPeak: peak };
+  return { eventsPerSecond: INGEST_EVENTS / seconds, rssRest, rssPeak: peak };
 }
 
 async function postgresUrl(): Promise<string | null> {
@@ -152,11 +156,12 @@ async function dropSchema(url: string, schema: string): Promise<void> {
   await c.end();
 }
 
-export async function runHubBench(opts: { legacyCorpus: string | null; corpusMiB: number | null }): Promise<HubBenchRow[]> {
-  const rows: HubBenchRow[] = [];
+type BenchStore = { name: string; options: OpenStoreOptions; fresh: () => Promise<OpenStoreOptions> };
+
+/** The stores to measure: SQLite always, PostgreSQL when reachable; `fresh` gives an empty one in `scratch`. */
+async function benchStores(scratch: string): Promise<BenchStore[]> {
   const pgUrl = await postgresUrl();
-  const stores: { name: string; options: OpenStoreOptions; fresh: () => Promise<OpenStoreOptions> }[] = [];
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-hub-"));
+  const stores: BenchStore[] = [];
   let n = 0;
   stores.push({
     name: "SQLite",
@@ -174,7 +179,95 @@ export async function runHubBench(opts: { legacyCorpus: string | null; corpusMiB
       },
     });
   }
+  return stores;
+}
 
+/** Ingest events/s into a fresh store, as two rows (throughput, RSS). */
+async function ingestRows(store: BenchStore): Promise<HubBenchRow[]> {
+  const ingestStore = await store.fresh();
+  const ing = await ingestThroughput(ingestStore);
+  if (ingestStore.kind === "postgres" && ingestStore.schema) await dropSchema(ingestStore.url, ingestStore.schema);
+  return [
+    { store: store.name, metric: `ingest, 4 concurrent clients (${INGEST_EVENTS.toLocaleString("en-US")} events, ${INGEST_BATCH} per batch)`, value: `${Math.round(ing.eventsPerSecond).toLocaleString("en-US")} events/s` },
+    { store: store.name, metric: "hub RSS at rest / peak under ingest", value: `${ing.rssRest.toFixed(0)} / ${ing.rssPeak.toFixed(0)} MiB` },
+  ];
+}
+
+/** Only the ingest measurement, on fresh stores (no 5 M-call datasets needed): `npm run bench -- --suite ingest`. */
+export async function runIngestBench(): Promise<HubBenchRow[]> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-hub-"));
+  const rows: HubBenchRow[] = [];
+  for (const store of await benchStores(scratch)) rows.push(...(await ingestRows(store)));
+  fs.rmSync(scratch, { recursive: true, force: true });
+  return rows;
+}
+
+export type DashboardBenchOptions = {
+  /** Substrings of endpoint names (see ENDPOINTS) to measure; empty: all. */
+  queries: string[];
+  /** "sqlite" / "postgres"; empty: both (PostgreSQL when reachable). */
+  stores: string[];
+  rounds: number;
+  /** Another checkout of the repository (its packages/cli/bin/clawtower.js) to measure on the same store, alternating with this one. */
+  baseline: string | null;
+};
+
+/** Times `rounds` requests to each URL, alternating between them (the order swapped every round), after 3 warm-up requests each. */
+async function latencies(urls: string[], rounds: number): Promise<{ p50: number; p95: number }[]> {
+  for (const url of urls) for (let i = 0; i < 3; i++) await (await fetch(url)).arrayBuffer();
+  const times: number[][] = urls.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    const order = urls.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) {
+      const t = performance.now();
+      const r = await fetch(urls[k]!);
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`${urls[k]}: ${r.status}`);
+      times[k]!.push(performance.now() - t);
+    }
+  }
+  return times.map((ts) => {
+    ts.sort((a, b) => a - b);
+    return { p50: percentile(ts, 50), p95: percentile(ts, 95) };
+  });
+}
+
+/**
+ * Only the dashboard latency on the 5 M-call datasets (generate them first: `node bench/gen-hub-datasets.ts`):
+ * `npm run bench -- --suite dashboard [--query "text search" …] [--store sqlite|postgres] [--rounds 30] [--baseline DIR]`.
+ * With a baseline checkout, both hubs serve the same store and each query is timed on both in alternation,
+ * so a before/after comparison sees the same machine load.
+ */
+export async function runDashboardBench(opts: DashboardBenchOptions): Promise<HubBenchRow[]> {
+  const rows: HubBenchRow[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-hub-"));
+  const endpoints = ENDPOINTS.filter(([name]) => opts.queries.length === 0 || opts.queries.some((q) => name.includes(q)));
+  for (const store of await benchStores(scratch)) {
+    if (opts.stores.length > 0 && !opts.stores.includes(store.options.kind)) continue;
+    const conn = await openStore(store.options);
+    const ready = await conn.db.selectFrom("meta").select("value").where("key", "=", "bench:hub-dataset").executeTakeFirst();
+    await conn.close();
+    if (!ready) throw new Error(`${store.name}: no 5 M-call dataset; run node bench/gen-hub-datasets.ts first`);
+    const hubs = [{ label: "", ...(await startHubProcess(store.options)) }];
+    if (opts.baseline) hubs.unshift({ label: "baseline: ", ...(await startHubProcess(store.options, path.join(path.resolve(opts.baseline), "packages/cli/bin/clawtower.js"))) });
+    for (const [name, pathAndQuery] of endpoints) {
+      const results = await latencies(hubs.map((h) => `${h.url}${pathAndQuery}`), opts.rounds);
+      hubs.forEach((h, k) => rows.push({ store: store.name, metric: `${h.label}${name}`, value: `p50 ${results[k]!.p50.toFixed(1)} ms · p95 ${results[k]!.p95.toFixed(1)} ms` }));
+    }
+    for (const h of hubs) {
+      h.child.kill("SIGTERM");
+      await new Promise((r) => h.child.once("exit", r));
+    }
+  }
+  fs.rmSync(scratch, { recursive: true, force: true });
+  return rows;
+}
+
+export async function runHubBench(opts: { legacyCorpus: string | null; corpusMiB: number | null }): Promise<HubBenchRow[]> {
+  const rows: HubBenchRow[] = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-hub-"));
+  const stores = await benchStores(scratch);
   for (const store of stores) {
     // ---- 5 M-call dataset and dashboard latency
     const conn = await openStore(store.options);
@@ -199,11 +292,7 @@ export async function runHubBench(opts: { legacyCorpus: string | null; corpusMiB
     await new Promise((r) => child.once("exit", r));
 
     // ---- ingest with 4 concurrent clients, into a fresh store
-    const ingestStore = await store.fresh();
-    const ing = await ingestThroughput(ingestStore);
-    rows.push({ store: store.name, metric: "ingest, 4 concurrent clients (80,000 events, 500 per batch)", value: `${Math.round(ing.eventsPerSecond).toLocaleString("en-US")} events/s` });
-    rows.push({ store: store.name, metric: "hub RSS at rest / peak under ingest", value: `${ing.rssRest.toFixed(0)} / ${ing.rssPeak.toFixed(0)} MiB` });
-    if (ingestStore.kind === "postgres" && ingestStore.schema) await dropSchema(ingestStore.url, ingestStore.schema);
+    rows.push(...(await ingestRows(store)));
 
     // ---- import of the legacy bench corpus
     if (opts.legacyCorpus && opts.corpusMiB) {

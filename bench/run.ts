@@ -1,5 +1,9 @@
 /**
- * `npm run bench [-- --suite all|ledger|hub|plugin] [--size 1024 --sessions 6000 --only legacy|sqlite]`
+ * `npm run bench [-- --suite all|ledger|hub|plugin|ingest] [--size 1024 --sessions 6000 --only legacy|sqlite]`
+ * (`--suite ingest`: only the hub's ingest throughput, on empty stores; printed, RESULTS.md left as it is)
+ * (`--suite dashboard [--query NAME …] [--store sqlite|postgres] [--rounds 30] [--baseline DIR]`: only the dashboard
+ *  latency on the 5 M-call datasets, optionally only the queries whose names contain NAME, optionally against a
+ *  baseline checkout served from the same store; printed, RESULTS.md left as it is)
  *
  * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically by
  * packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
@@ -19,7 +23,7 @@ import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from
 import { openStore, syncHome } from "@clawtower/store";
 import { AGENT_DB_DDL } from "@clawtower/testkit";
 import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
-import { runHubBench } from "./hub.ts";
+import { runDashboardBench, runHubBench, runIngestBench, type HubBenchRow } from "./hub.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -174,6 +178,10 @@ for (const format of ["legacy", "sqlite"] as const) {
   );
 }
 
+function hubTable(title: string, hubRows: HubBenchRow[]): string {
+  return [`## ${title}`, "", "| store | measurement | result |", "|---|---|---|", ...hubRows.map((r) => `| ${r.store} | ${r.metric} | ${r.value} |`)].join("\n");
+}
+
 const machine = `Measured ${new Date().toISOString().slice(0, 16)}Z on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.versions.node}.`;
 const sections: string[] = [machine];
 if (rows.length > 0) {
@@ -192,7 +200,15 @@ if (suite === "all" || suite === "hub") {
   const meta = path.join(legacy, "corpus.json");
   const corpusMiB = fs.existsSync(meta) ? (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals.storeBytes / MiB : null;
   const hubRows = await runHubBench({ legacyCorpus: corpusMiB ? legacy : null, corpusMiB });
-  sections.push(["## Hub: dashboard API, ingest, import", "", "| store | measurement | result |", "|---|---|---|", ...hubRows.map((r) => `| ${r.store} | ${r.metric} | ${r.value} |`)].join("\n"));
+  sections.push(hubTable("Hub: dashboard API, ingest, import", hubRows));
+}
+if (suite === "ingest") {
+  sections.push(hubTable("Hub: ingest", await runIngestBench()));
+}
+if (suite === "dashboard") {
+  const all = (name: string) => args.flatMap((a, i) => (a === `--${name}` && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+  const dashboard = await runDashboardBench({ queries: all("query"), stores: all("store"), rounds: Number(arg("rounds", "30")), baseline: arg("baseline", "") || null });
+  sections.push(hubTable("Hub: dashboard API", dashboard));
 }
 if (suite === "all" || suite === "plugin") {
   // The plugin's own bench (hook latency, upload cycles over the same corpora) prints its tables; they go in as is.
@@ -210,4 +226,5 @@ if (suite === "all" || suite === "plugin") {
 }
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
-fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);
+// A quick ingest-only run does not replace the full results.
+if (suite !== "ingest" && suite !== "dashboard") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { PriceBook } from "@clawtower/core";
-import type { StoreConnection } from "@clawtower/store";
+import { startBackgroundCheckpoints, type StoreConnection } from "@clawtower/store";
 import { createHubApp } from "./app.ts";
 import { isLoopbackHost } from "./auth.ts";
 import { createChangeFeed, type ChangeFeed } from "./live.ts";
@@ -56,17 +56,21 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
       reject(e.code === "EADDRINUSE" ? new HubConfigError(`port ${opts.port} on ${opts.host} is already in use (set --port or CLAWTOWER_PORT)`) : e),
     );
   });
+  // The main thread parses requests and writes; WAL checkpoints run beside it.
+  const stopCheckpoints = startBackgroundCheckpoints(opts.conn);
   const port = (server.address() as AddressInfo).port;
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     feed,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         feed.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+      await stopCheckpoints();
+    },
   };
 }

@@ -11,3 +11,4 @@ export * from "./api-keys.ts";
 export * from "./ingest.ts";
 export * from "./replay.ts";
 export * from "./rollups.ts";
+export { startBackgroundCheckpoints } from "./background-checkpoints.ts";

@@ -4,8 +4,8 @@
  * Each line carries one transcript event and names its deployment, agent and session. The event's identity
  * is (deployment, agent, session, event id) — or its sequence number when the event has no id — so a line
  * sent twice (a retry after a timeout, a client restarted mid-batch) is answered `duplicate` and counted
- * once. A request is one transaction: a line is acknowledged only after it is committed, so a hub killed
- * mid-request loses nothing a client will not resend.
+ * once. A line is acknowledged only after the transaction that wrote it committed (concurrent requests
+ * share one: see GroupCommit), so a hub killed mid-request loses nothing a client will not resend.
  */
 import { CompiledQuery } from "kysely";
 import {
@@ -21,7 +21,7 @@ import {
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
 import { prepared, savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
-import { recomputeSessions, upsertSessionMeta } from "./session-aggregates.ts";
+import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 
 /** What a sender may say about a session besides its events (the session's key, kind, lineage…). */
@@ -48,19 +48,30 @@ export type IngestSummary = { results: IngestLineResult[]; accepted: number; dup
 
 type Parsed = { line: IngestLine; facts: EventFacts; eventId: string; ts: number };
 
+/** One request, parsed: lines that cannot be stored are answered already; the others grouped by session. */
+type Request = { rejected: IngestLineResult[]; groups: Parsed[][]; prices: PriceBook; now: number };
+
 export async function ingestLines(conn: StoreConnection, lines: IngestLine[], prices: PriceBook, now: number): Promise<IngestSummary> {
-  const results: IngestLineResult[] = [];
+  const request = parseRequest(lines, prices, now);
+  const written = await groupCommit(conn).submit(request);
+  const results = [...request.rejected, ...written.results].sort((a, b) => a.index - b.index);
+  const count = (status: IngestLineResult["status"]) => results.filter((r) => r.status === status).length;
+  return { results, accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected"), deployments: written.deployments };
+}
+
+/** Parsing happens before any transaction: bad lines are answered without touching the store. */
+function parseRequest(lines: IngestLine[], prices: PriceBook, now: number): Request {
+  const rejected: IngestLineResult[] = [];
   const groups = new Map<string, Parsed[]>();
-  // Parsing happens before the transaction: bad lines are answered without touching the store.
   for (const line of lines) {
     const facts = extractEventFacts(line.event);
     if (isExtractFailure(facts)) {
-      results.push({ index: line.index, status: "rejected", reason: `${facts.failed}: ${facts.detail}` });
+      rejected.push({ index: line.index, status: "rejected", reason: `${facts.failed}: ${facts.detail}` });
       continue;
     }
     const eventId = facts.id ?? (line.seq !== null ? `~seq:${line.seq}` : line.idempotencyKey ? `~key:${line.idempotencyKey}` : null);
     if (eventId === null) {
-      results.push({ index: line.index, status: "rejected", reason: "event has no id: send its seq (line index) or an idempotencyKey so that retries can be recognised" });
+      rejected.push({ index: line.index, status: "rejected", reason: "event has no id: send its seq (line index) or an idempotencyKey so that retries can be recognised" });
       continue;
     }
     const ts = facts.timestamp ?? facts.message?.timestamp ?? now;
@@ -69,78 +80,155 @@ export async function ingestLines(conn: StoreConnection, lines: IngestLine[], pr
     list.push({ line, facts, eventId, ts });
     groups.set(key, list);
   }
+  for (const list of groups.values()) list.sort((a, b) => (a.line.seq ?? a.line.index) - (b.line.seq ?? b.line.index));
+  return { rejected, groups: [...groups.values()], prices, now };
+}
 
-  const touched = new Touched();
-  const sessions: SessionRef[] = [];
-  const deployments = new Set<string>();
-  await conn.db.transaction().execute(async (trx) => {
-    for (const list of groups.values()) {
-      list.sort((a, b) => (a.line.seq ?? a.line.index) - (b.line.seq ?? b.line.index));
-      const first = list[0]!.line;
-      const ref: SessionRef = { deploymentId: first.deploymentId, agentId: first.agentId, sessionId: first.sessionId };
-      deployments.add(ref.deploymentId);
-      sessions.push(ref);
-      await ensureDeploymentAndAgent(trx, ref, now);
-      const metaLine = list.find((p) => p.line.session)?.line.session;
-      await upsertSessionMeta(trx, sessionMeta(ref, metaLine), now, conn.sqlite);
+type Written = { results: IngestLineResult[]; deployments: string[] };
+type Pending = { request: Request; resolve: (w: Written) => void; reject: (e: unknown) => void };
 
-      const locator = `ingest:${ref.agentId}:${ref.sessionId}`;
-      const part = await trx
-        .selectFrom("parts")
-        .select(["part_id", "cursor"])
-        .where("deployment_id", "=", ref.deploymentId)
-        .where("locator", "=", locator)
-        .executeTakeFirst();
-      const cursor = part ? (JSON.parse(part.cursor) as { cursor?: PartCursor }).cursor ?? newPartCursor() : newPartCursor();
+/**
+ * Group commit: requests that arrive while a transaction is running wait, and the next transaction writes
+ * all of them. Each request is answered once the transaction that holds its lines has committed, so an
+ * acknowledged line is durable, as with one transaction per request — but the per-transaction work (commit,
+ * session aggregates, rollups) is shared by every request that came in meanwhile instead of repeated.
+ */
+class GroupCommit {
+  readonly #conn: StoreConnection;
+  #queue: Pending[] = [];
+  #running = false;
+  constructor(conn: StoreConnection) {
+    this.#conn = conn;
+  }
 
-      const fresh = await insertRawEvents(trx, conn, ref, list);
-      const acc = new PartAccumulator(`ingest:${ref.deploymentId}/${ref.agentId}/${ref.sessionId}`, ref.sessionId, cursor);
-      for (const p of list) {
-        if (!fresh.has(p.eventId)) {
-          results.push({ index: p.line.index, status: "duplicate", eventId: p.eventId });
-          continue;
-        }
-        fresh.delete(p.eventId); // a second copy of the same event inside one request is a duplicate
-        acc.add(p.facts, p.line.seq !== null ? { seq: p.line.seq, eventId: p.eventId } : { eventId: p.eventId });
-        results.push({ index: p.line.index, status: "accepted", eventId: p.eventId });
+  submit(request: Request): Promise<Written> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      if (this.#running) return;
+      this.#running = true;
+      // Starting on the next turn of the event loop lets requests that have already arrived join this transaction.
+      setImmediate(() => void this.#drain());
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = this.#queue.splice(0, this.#groupSize());
+      try {
+        const written = await writeRequests(this.#conn, group.map((p) => p.request));
+        group.forEach((p, i) => p.resolve(written[i]!));
+      } catch (e) {
+        // One request's failure must not fail the others: alone, each succeeds or fails on its own.
+        if (group.length === 1) group[0]!.reject(e);
+        else for (const p of group) await writeRequests(this.#conn, [p.request]).then(([w]) => p.resolve(w!), p.reject);
       }
-      const ledger = acc.result();
-      const partId = await savePart(
-        trx,
-        conn,
-        {
-          deploymentId: ref.deploymentId,
-          agentId: ref.agentId,
-          sessionId: ref.sessionId,
-          kind: "ingest",
-          locator,
-          fingerprint: "{}",
-          cursor: JSON.stringify({ position: { type: "whole" }, cursor: ledger.cursor }),
-          scannedAt: now,
-        },
-        part ? Number(part.part_id) : undefined,
-        false,
-      );
-      const forkSource = metaLine?.forkSourceSessionId ?? parentSessionId(ledger.header?.parentSession) ?? null;
-      if (forkSource) await upsertSessionMeta(trx, { ...ref, forkSourceSessionId: forkSource }, now, conn.sqlite);
-      await writePartLedger(trx, ref, partId, ledger, prices, conn, touched, null);
     }
-    for (const dep of deployments) {
-      const mine = sessions.filter((s) => s.deploymentId === dep);
-      await recomputeSessions(trx, conn.dialect, dep, mine, now);
-      await trx.insertInto("changes").values({ deployment_id: dep, at: now, kind: "ingest", detail: JSON.stringify({ sessions: mine.length }) }).execute();
+    this.#running = false;
+  }
+
+  /** How many queued requests the next transaction takes: at least one, and about GROUP_LINES lines. */
+  #groupSize(): number {
+    let n = 0;
+    let lines = 0;
+    while (n < this.#queue.length && (n === 0 || lines + lineCount(this.#queue[n]!.request) <= GROUP_LINES)) lines += lineCount(this.#queue[n++]!.request);
+    return n;
+  }
+}
+
+/** Lines per shared transaction, beyond which a request waits for the next one (bounds memory and latency). */
+const GROUP_LINES = 10_000;
+
+function lineCount(r: Request): number {
+  return r.groups.reduce((sum, g) => sum + g.length, 0);
+}
+
+const groupCommits = new WeakMap<StoreConnection, GroupCommit>();
+
+function groupCommit(conn: StoreConnection): GroupCommit {
+  let g = groupCommits.get(conn);
+  if (!g) {
+    g = new GroupCommit(conn);
+    groupCommits.set(conn, g);
+  }
+  return g;
+}
+
+/** Writes requests in one transaction, in order, as if one after the other; one answer list per request. */
+async function writeRequests(conn: StoreConnection, requests: Request[]): Promise<Written[]> {
+  return conn.db.transaction().execute(async (trx) => {
+    const touched = new Touched();
+    const sessions = new Map<string, Set<string>>();
+    const written: Written[] = [];
+    for (const request of requests) {
+      const results: IngestLineResult[] = [];
+      const deployments = new Set<string>();
+      for (const list of request.groups) {
+        const ref = await writeSession(trx, conn, list, request, touched, results);
+        deployments.add(ref.deploymentId);
+        sessions.set(ref.deploymentId, (sessions.get(ref.deploymentId) ?? new Set()).add(`${ref.agentId}\u0000${ref.sessionId}`));
+      }
+      written.push({ results, deployments: [...deployments] });
+    }
+    const now = Math.max(...requests.map((r) => r.now));
+    await applySessionTotals(trx, conn, touched, now);
+    for (const [dep, mine] of sessions) {
+      await trx.insertInto("changes").values({ deployment_id: dep, at: now, kind: "ingest", detail: JSON.stringify({ sessions: mine.size }) }).execute();
     }
     await refreshRollups(trx, touched);
+    return written;
   });
+}
 
-  results.sort((a, b) => a.index - b.index);
-  return {
-    results,
-    accepted: results.filter((r) => r.status === "accepted").length,
-    duplicates: results.filter((r) => r.status === "duplicate").length,
-    rejected: results.filter((r) => r.status === "rejected").length,
-    deployments: [...deployments],
-  };
+/** Writes one session's lines of one request (raw events, then what they add to the ledger); answers each line. */
+async function writeSession(trx: Db, conn: StoreConnection, list: Parsed[], request: Request, touched: Touched, results: IngestLineResult[]): Promise<SessionRef> {
+  const { now, prices } = request;
+  const first = list[0]!.line;
+  const ref: SessionRef = { deploymentId: first.deploymentId, agentId: first.agentId, sessionId: first.sessionId };
+  await ensureDeploymentAndAgent(trx, ref, now);
+  const metaLine = list.find((p) => p.line.session)?.line.session;
+  await upsertSessionMeta(trx, sessionMeta(ref, metaLine), now, conn.sqlite);
+
+  const locator = `ingest:${ref.agentId}:${ref.sessionId}`;
+  const part = await trx
+    .selectFrom("parts")
+    .select(["part_id", "cursor"])
+    .where("deployment_id", "=", ref.deploymentId)
+    .where("locator", "=", locator)
+    .executeTakeFirst();
+  const cursor = part ? (JSON.parse(part.cursor) as { cursor?: PartCursor }).cursor ?? newPartCursor() : newPartCursor();
+
+  const fresh = await insertRawEvents(trx, conn, ref, list);
+  const acc = new PartAccumulator(`ingest:${ref.deploymentId}/${ref.agentId}/${ref.sessionId}`, ref.sessionId, cursor);
+  for (const p of list) {
+    if (!fresh.has(p.eventId)) {
+      results.push({ index: p.line.index, status: "duplicate", eventId: p.eventId });
+      continue;
+    }
+    fresh.delete(p.eventId); // a second copy of the same event inside one request is a duplicate
+    acc.add(p.facts, p.line.seq !== null ? { seq: p.line.seq, eventId: p.eventId } : { eventId: p.eventId });
+    results.push({ index: p.line.index, status: "accepted", eventId: p.eventId });
+  }
+  const ledger = acc.result();
+  const partId = await savePart(
+    trx,
+    conn,
+    {
+      deploymentId: ref.deploymentId,
+      agentId: ref.agentId,
+      sessionId: ref.sessionId,
+      kind: "ingest",
+      locator,
+      fingerprint: "{}",
+      cursor: JSON.stringify({ position: { type: "whole" }, cursor: ledger.cursor }),
+      scannedAt: now,
+    },
+    part ? Number(part.part_id) : undefined,
+    false,
+  );
+  const forkSource = metaLine?.forkSourceSessionId ?? parentSessionId(ledger.header?.parentSession) ?? null;
+  if (forkSource) await upsertSessionMeta(trx, { ...ref, forkSourceSessionId: forkSource }, now, conn.sqlite);
+  await writePartLedger(trx, ref, partId, ledger, prices, conn, touched, null);
+  return ref;
 }
 
 function sessionMeta(ref: SessionRef, m: SessionMetaInput | undefined): SessionMeta {

@@ -5,14 +5,15 @@
  *   event found in two stores (migration copies, archives) counts once, and a re-read changes nothing;
  * - tool calls: the call half and the result half are upserted into one row by (session, tool call id);
  * - a rewritten part is replaced: its rows are deleted before the part is read again;
- * - session aggregates are recomputed from the rows, so they always equal the sum of what is stored.
+ * - what the new rows add to rollups and session aggregates is recorded in a Touched (see rollups.ts), so
+ *   that derived figures always equal the sum of what is stored without re-reading it.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { CompiledQuery, sql, type Kysely, type Transaction } from "kysely";
+import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
-import type { LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
+import type { EventRecord, LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
 import { dropForkCopies, type ForkIndex } from "./forks.ts";
-import { slotsOfParts, type Touched } from "./rollups.ts";
+import { slotsOfParts, type Touched, type ToolRow } from "./rollups.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 export type SessionRef = { deploymentId: string; agentId: string; sessionId: string };
@@ -79,6 +80,9 @@ export function llmCallRow(ref: SessionRef, partId: number, c: LlmCallRecord, pr
   };
 }
 
+/** The tool_calls columns that rollups and session aggregates count (see ToolRow), read before and returned after an upsert. */
+const TOOL_STATE = "call_id, call_event_id, ts, name, args_bytes, result_event_id, result_ts, result_bytes, is_error";
+
 /** SQL shared by both write paths: insert-or-ignore for events and calls, half-row upserts for tool calls. */
 const SQL = {
   event: `INSERT INTO events (deployment_id, agent_id, session_id, event_id, part_id, ts, type, role, flags, bytes)
@@ -104,25 +108,39 @@ const SQL = {
             is_error = CASE WHEN tool_calls.result_event_id IS NULL THEN excluded.is_error ELSE tool_calls.is_error END`,
 };
 
+/** The tool call upsert, answering the row as it is after the statement. */
+const TOOL_CALL_RETURNING = `${SQL.toolCall} RETURNING ${TOOL_STATE}`;
+
 type Param = string | number | null;
 
 /** Rows of one part read, as positional parameters for the statements above. */
 function ledgerRows(ref: SessionRef, partId: number, ledger: PartLedger, prices: PriceBook) {
   const { deploymentId: d, agentId: a, sessionId: s } = ref;
-  const events: Param[][] = ledger.events.map((e) => [d, a, s, e.eventId, partId, e.ts, e.type, e.role, e.flags, e.bytes]);
-  const llmCalls: Param[][] = ledger.llmCalls.map((c) => {
+  const events = ledger.events.map((e) => ({ row: e, params: [d, a, s, e.eventId, partId, e.ts, e.type, e.role, e.flags, e.bytes] as Param[] }));
+  const llmCalls = ledger.llmCalls.map((c) => {
     const r = llmCallRow(ref, partId, c, prices);
-    return [d, a, s, r.event_id, partId, r.ts, r.provider, r.model, r.api, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_source, r.cost_nanos, r.recorded_cost_usd, r.price_ref, r.stop_reason, r.run_id, r.response_id, r.latency_ms, r.tool_call_count];
+    const params: Param[] = [d, a, s, r.event_id, partId, r.ts, r.provider, r.model, r.api, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_source, r.cost_nanos, r.recorded_cost_usd, r.price_ref, r.stop_reason, r.run_id, r.response_id, r.latency_ms, r.tool_call_count];
+    return { row: r, params };
   });
-  const toolCalls: Param[][] = dedupeBy(
+  const toolRow = (row: StoredToolRow, via: string | null) => ({
+    row,
+    params: [d, a, s, row.call_id, partId, row.call_event_id, row.ts, row.name, via, row.args_bytes, row.result_event_id, row.result_ts, row.result_bytes, row.is_error] as Param[],
+  });
+  const toolCalls = dedupeBy(
     [
-      ...ledger.toolCalls.map((t, i): Param[] => {
+      ...ledger.toolCalls.map((t, i) => {
         const r = t.result;
-        return [d, a, s, toolCallId(t.callId, t.eventId, i), partId, t.eventId, t.ts, t.name, t.via, t.argsBytes, r?.eventId ?? null, r?.ts ?? null, r?.resultBytes ?? null, r ? (r.isError ? 1 : 0) : null];
+        const row = { call_id: toolCallId(t.callId, t.eventId, i), call_event_id: t.eventId, ts: t.ts, name: t.name, args_bytes: t.argsBytes };
+        return toolRow({ ...row, result_event_id: r?.eventId ?? null, result_ts: r?.ts ?? null, result_bytes: r?.resultBytes ?? null, is_error: r ? (r.isError ? 1 : 0) : null }, t.via);
       }),
-      ...ledger.toolResults.map((r, i): Param[] => [d, a, s, toolCallId(r.callId, r.eventId, i), partId, null, r.ts, r.toolName, null, null, r.eventId, r.ts, r.resultBytes, r.isError ? 1 : 0]),
+      ...ledger.toolResults.map((r, i) =>
+        toolRow(
+          { call_id: toolCallId(r.callId, r.eventId, i), call_event_id: null, ts: r.ts, name: r.toolName, args_bytes: null, result_event_id: r.eventId, result_ts: r.ts, result_bytes: r.resultBytes, is_error: r.isError ? 1 : 0 },
+          null,
+        ),
+      ),
     ],
-    (r) => r[3] as string,
+    (t) => t.row.call_id,
   );
   return { events, llmCalls, toolCalls };
 }
@@ -160,9 +178,75 @@ function multiRow(sqlText: string, rows: Param[][]): { text: string; values: Par
   return { text: `${head}VALUES ${tuples.join(", ")}${tail}`, values };
 }
 
+type LlmCallRow = ReturnType<typeof llmCallRow>;
+type StoredToolRow = ToolRow & { call_id: string };
+type LedgerRows = ReturnType<typeof ledgerRows>;
+
+/** What a write changed that rollups and session aggregates count: the events and calls that were new, and each tool row as it now is. */
+type Written = { events: EventRecord[]; calls: LlmCallRow[]; tools: StoredToolRow[] };
+
 /**
- * Writes what one read of a part contributed. On SQLite the rows go through cached prepared statements on
- * the connection's own handle (inside the caller's transaction); on PostgreSQL as multi-row statements.
+ * SQLite: cached prepared statements on the connection's own handle, one row at a time (inside the caller's
+ * transaction). A tool row that was not stored before is stored as given; only one that was needs the
+ * merged row back (RETURNING costs about a third of the insert).
+ */
+function writeSqlite(raw: DatabaseSync, rows: LedgerRows, before: Map<string, StoredToolRow>): Written {
+  const st = sqliteStatements(raw);
+  const events = rows.events.filter((e) => Number(st.event.run(...e.params).changes) > 0).map((e) => e.row);
+  const calls = rows.llmCalls.filter((c) => Number(st.llmCall.run(...c.params).changes) > 0).map((c) => c.row);
+  const merged = prepared(raw, TOOL_CALL_RETURNING);
+  const tools = rows.toolCalls.map((t) => {
+    if (before.has(t.row.call_id)) return merged.get(...t.params) as StoredToolRow;
+    st.toolCall.run(...t.params);
+    return t.row;
+  });
+  return { events, calls, tools };
+}
+
+/** PostgreSQL: multi-row statements, as large as the protocol's parameter limit allows. */
+async function writePostgres(db: Db, rows: LedgerRows): Promise<Written> {
+  const run = async <R>(text: string, list: Param[][]): Promise<R[]> => {
+    const out: R[] = [];
+    const size = Math.max(1, Math.floor(30_000 / (list[0]?.length ?? 1)));
+    for (const batch of chunks(list, size)) {
+      const q = multiRow(text, batch);
+      out.push(...(await db.executeQuery<R>(CompiledQuery.raw(q.text, q.values))).rows);
+    }
+    return out;
+  };
+  // RETURNING lists only the rows that were inserted: the others were already there.
+  const inserted = async <T extends { params: Param[] }>(text: string, list: T[], id: (r: T) => string): Promise<T[]> => {
+    const ids = new Set((await run<{ event_id: string }>(`${text} RETURNING event_id`, list.map((r) => r.params))).map((r) => r.event_id));
+    return list.filter((r) => ids.delete(id(r))); // once per id, as SQLite counts a repeated row once
+  };
+  const events = (await inserted(SQL.event, rows.events, (e) => e.row.eventId)).map((e) => e.row);
+  const calls = (await inserted(SQL.llmCall, rows.llmCalls, (c) => c.row.event_id)).map((c) => c.row);
+  const tools = await run<StoredToolRow>(TOOL_CALL_RETURNING, rows.toolCalls.map((t) => t.params));
+  return { events, calls, tools };
+}
+
+/** The stored state of the session's tool rows with these ids, before a write changes them. */
+async function toolRowsBefore(db: Db, sqlite: DatabaseSync | null, ref: SessionRef, callIds: string[]): Promise<Map<string, StoredToolRow>> {
+  const found = new Map<string, StoredToolRow>();
+  if (callIds.length === 0) return found;
+  if (sqlite) {
+    const st = prepared(sqlite, `SELECT ${TOOL_STATE} FROM tool_calls WHERE deployment_id = ? AND agent_id = ? AND session_id = ? AND call_id = ?`);
+    for (const id of callIds) {
+      const row = st.get(ref.deploymentId, ref.agentId, ref.sessionId, id) as StoredToolRow | undefined;
+      if (row) found.set(id, row);
+    }
+    return found;
+  }
+  const text = `SELECT ${TOOL_STATE} FROM tool_calls WHERE deployment_id = $1 AND agent_id = $2 AND session_id = $3 AND call_id = ANY($4)`;
+  const r = await db.executeQuery<StoredToolRow>(CompiledQuery.raw(text, [ref.deploymentId, ref.agentId, ref.sessionId, callIds]));
+  for (const row of r.rows) found.set(row.call_id, row);
+  return found;
+}
+
+/**
+ * Writes what one read of a part contributed, and records in `touched` what that adds to rollups and
+ * session aggregates: the events and calls that were new (a duplicate adds nothing), and every tool row's
+ * change from its stored state.
  */
 export async function writePartLedger(
   db: Db,
@@ -177,34 +261,11 @@ export async function writePartLedger(
 ): Promise<void> {
   ledger = await dropForkCopies(db, ref, ledger, forks, touched);
   const rows = ledgerRows(ref, partId, ledger, prices);
-  touched.session(ref);
-  for (const c of ledger.llmCalls) touched.slot(ref.deploymentId, c.ts);
-  for (const t of ledger.toolCalls) touched.slot(ref.deploymentId, t.ts);
-  if (conn.sqlite) {
-    const st = sqliteStatements(conn.sqlite);
-    for (const r of rows.events) st.event.run(...r);
-    for (const r of rows.llmCalls) st.llmCall.run(...r);
-    for (const r of rows.toolCalls) st.toolCall.run(...r);
-  } else {
-    const plan: [keyof typeof SQL, Param[][]][] = [
-      ["event", rows.events],
-      ["llmCall", rows.llmCalls],
-      ["toolCall", rows.toolCalls],
-    ];
-    for (const [key, list] of plan) {
-      const size = Math.max(1, Math.floor(30_000 / (list[0]?.length ?? 1)));
-      for (const batch of chunks(list, size)) {
-        const q = multiRow(SQL[key], batch);
-        await db.executeQuery(CompiledQuery.raw(q.text, q.values));
-      }
-    }
-  }
-  // A result whose call came in an earlier read changes the call's row: its slot is the call's.
-  for (const [i, r] of ledger.toolResults.entries()) {
-    const row = await sql<{ ts: number }>`SELECT ts FROM tool_calls WHERE deployment_id = ${ref.deploymentId} AND agent_id = ${ref.agentId}
-      AND session_id = ${ref.sessionId} AND call_id = ${toolCallId(r.callId, r.eventId, i)}`.execute(db);
-    for (const x of row.rows) touched.slot(ref.deploymentId, Number(x.ts));
-  }
+  const before = touched.recording(ref.deploymentId) ? await toolRowsBefore(db, conn.sqlite, ref, rows.toolCalls.map((t) => t.row.call_id)) : new Map<string, StoredToolRow>();
+  const written = conn.sqlite ? writeSqlite(conn.sqlite, rows, before) : await writePostgres(db, rows);
+  for (const e of written.events) touched.event(ref, e);
+  for (const c of written.calls) touched.call(ref, c);
+  for (const t of written.tools) touched.toolRow(ref, before.get(t.call_id) ?? null, t);
   await writeProblems(db, ref.deploymentId, partId, ledger.problems, conn.sqlite);
 }
 

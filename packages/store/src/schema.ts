@@ -486,4 +486,24 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX tool_rollup_day_bucket ON tool_rollup_day (bucket)`,
     ],
   },
+  {
+    version: 7,
+    name: "raw-events-rowid",
+    // SQLite: raw events as an ordinary (rowid) table with its key as a unique index. In a WITHOUT ROWID
+    // table a row longer than ~1 KiB spills into an overflow page of its own, mostly empty: tool results made
+    // raw_events 3× larger than its payloads, and ingest wrote (and checkpointed) ~4 pages per event.
+    sql: (d) =>
+      d === "sqlite"
+        ? [
+            `CREATE TABLE raw_events_rowid (
+              deployment_id TEXT NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL, event_id TEXT NOT NULL,
+              seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload TEXT NOT NULL,
+              PRIMARY KEY (deployment_id, agent_id, session_id, event_id))`,
+            `INSERT INTO raw_events_rowid (deployment_id, agent_id, session_id, event_id, seq, ts, payload)
+              SELECT deployment_id, agent_id, session_id, event_id, seq, ts, payload FROM raw_events`,
+            `DROP TABLE raw_events`,
+            `ALTER TABLE raw_events_rowid RENAME TO raw_events`,
+          ]
+        : [],
+  },
 ];

@@ -5,6 +5,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { CompiledQuery, sql } from "kysely";
 import { prepared, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { mergeSql, type CallRow, type EventRow, type Merge, type ToolRow, type Touched } from "./rollups.ts";
 import type { Dialect } from "./schema.ts";
 
 type Param = string | number | null;
@@ -81,20 +82,26 @@ export async function recomputeSessions(
   now: number,
 ): Promise<void> {
   if (sessions !== "all" && sessions.length === 0) return;
-  const models =
-    dialect === "postgres"
-      ? sql`(SELECT json_agg(DISTINCT c.provider || '/' || c.model)::text FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`
-      : sql`(SELECT json_group_array(DISTINCT c.provider || '/' || c.model) FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`;
-  let scope = sql`sessions.deployment_id = ${deploymentId}`;
-  if (sessions !== "all") {
-    // Bound the statement size; a long list goes through several statements.
-    for (let i = 0; i < sessions.length; i += 500) {
-      const slice = sessions.slice(i, i + 500);
-      await recomputeScope(db, sql`${scope} AND (sessions.agent_id, sessions.session_id) IN (${sessionPairs(slice)})`, models, now);
-    }
-    return;
+  const models = modelsOf(dialect);
+  for (const scope of scopes(deploymentId, sessions)) await recomputeScope(db, scope, models, now);
+}
+
+/** A session's models (`provider/model`, JSON), from its calls. */
+function modelsOf(dialect: Dialect): ReturnType<typeof sql> {
+  return dialect === "postgres"
+    ? sql`(SELECT json_agg(DISTINCT c.provider || '/' || c.model)::text FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`
+    : sql`(SELECT json_group_array(DISTINCT c.provider || '/' || c.model) FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`;
+}
+
+/** WHERE clauses over `sessions` for these sessions of a deployment (or all of them), 500 sessions per statement. */
+function scopes(deploymentId: string, sessions: SessionRef[] | "all"): ReturnType<typeof sql>[] {
+  const scope = sql`sessions.deployment_id = ${deploymentId}`;
+  if (sessions === "all") return [scope];
+  const out: ReturnType<typeof sql>[] = [];
+  for (let i = 0; i < sessions.length; i += 500) {
+    out.push(sql`${scope} AND (sessions.agent_id, sessions.session_id) IN (${sessionPairs(sessions.slice(i, i + 500))})`);
   }
-  await recomputeScope(db, scope, models, now);
+  return out;
 }
 
 async function recomputeScope(db: Db, scope: ReturnType<typeof sql>, models: ReturnType<typeof sql>, now: number): Promise<void> {
@@ -152,4 +159,135 @@ async function recomputeScope(db: Db, scope: ReturnType<typeof sql>, models: Ret
           UNION ALL SELECT t.ts FROM tool_calls t WHERE ${same("t")} AND t.call_event_id IS NOT NULL
           UNION ALL SELECT t.result_ts FROM tool_calls t WHERE ${same("t")} AND t.result_ts IS NOT NULL) x)
     WHERE ${scope}`.execute(db);
+}
+
+// ---- increments ------------------------------------------------------------------------------------------
+// Each new row adds to its session's figures what recomputeScope would count for it: the functions below are
+// recomputeScope's statements for a single row (keep them in step; a test checks the two agree).
+
+const SUMS = [
+  "events",
+  "messages_user",
+  "messages_assistant",
+  "messages_tool_result",
+  "messages_other",
+  "errors",
+  "aborts",
+  "compactions",
+  "resets",
+  "llm_calls",
+  "input_tokens",
+  "output_tokens",
+  "cache_read_tokens",
+  "cache_write_tokens",
+  "cost_recorded_nanos",
+  "cost_estimated_nanos",
+  "unpriced_calls",
+  "unpriced_tokens",
+  "tool_calls",
+  "tool_errors",
+] as const;
+
+/** The session columns kept by increments: the sums, then the first and last timestamps. */
+export const SESSION_TOTALS: readonly (readonly [string, Merge])[] = [...SUMS.map((c) => [c, "sum"] as const), ["first_ts", "min"], ["last_ts", "max"]];
+
+type Sums = Partial<Record<(typeof SUMS)[number], number | boolean>>;
+
+function totals(sums: Sums, times: (number | null)[]): (number | null)[] {
+  const known = times.filter((t): t is number => t !== null);
+  return [...SUMS.map((c) => Number(sums[c] ?? 0)), known.length > 0 ? Math.min(...known) : null, known.length > 0 ? Math.max(...known) : null];
+}
+
+const COUNTED_ROLES = new Set(["user", "assistant", "toolResult"]);
+
+export function eventTotals(e: EventRow): (number | null)[] {
+  return totals(
+    {
+      events: 1,
+      messages_user: e.role === "user",
+      messages_assistant: e.role === "assistant",
+      messages_other: e.type === "message" && (e.role === null || !COUNTED_ROLES.has(e.role)),
+      errors: (e.flags & 1) !== 0,
+      aborts: (e.flags & 2) !== 0,
+      compactions: e.type === "compaction",
+      resets: e.type === "reset",
+    },
+    [e.ts],
+  );
+}
+
+export function callTotals(c: CallRow): (number | null)[] {
+  const unknown = c.cost_source === "unknown";
+  return totals(
+    {
+      llm_calls: 1,
+      input_tokens: c.input_tokens,
+      output_tokens: c.output_tokens,
+      cache_read_tokens: c.cache_read_tokens,
+      cache_write_tokens: c.cache_write_tokens,
+      cost_recorded_nanos: c.cost_source === "recorded" ? c.cost_nanos : 0,
+      cost_estimated_nanos: c.cost_source === "estimated" ? c.cost_nanos : 0,
+      unpriced_calls: unknown,
+      unpriced_tokens: unknown ? c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens : 0,
+      events: 1,
+      messages_assistant: 1,
+      errors: c.stop_reason === "error",
+      aborts: c.stop_reason === "aborted",
+    },
+    [c.ts],
+  );
+}
+
+export function toolTotals(t: ToolRow): (number | null)[] {
+  return totals(
+    {
+      tool_calls: t.call_event_id !== null,
+      tool_errors: t.is_error === 1,
+      messages_tool_result: t.result_event_id !== null,
+      events: t.result_event_id !== null,
+    },
+    [t.call_event_id !== null ? t.ts : null, t.result_ts],
+  );
+}
+
+const ADD_TOTALS_SQL = `UPDATE sessions SET ${SESSION_TOTALS.map(([c, m]) => `${c} = ${mergeSql(c, "?", m).replaceAll("?", `CAST(? AS BIGINT)`)}`).join(", ")}, updated_at = ?
+  WHERE deployment_id = ? AND agent_id = ? AND session_id = ? RETURNING models`;
+
+/**
+ * Brings the sessions a write touched up to date: adds what new rows contributed (the increments `touched`
+ * recorded) instead of recomputing each session from all its rows, refreshes the models of sessions that
+ * used a model new to them, and recomputes from the rows the sessions whose rows changed otherwise.
+ */
+export async function applySessionTotals(db: Db, conn: { dialect: Dialect; sqlite: DatabaseSync | null }, touched: Touched, now: number): Promise<void> {
+  const newModels = new Map<string, Set<string>>();
+  for (const { key } of touched.sessionModels.rows.values()) {
+    const k = key.slice(0, 3).join("\u0000");
+    newModels.set(k, (newModels.get(k) ?? new Set()).add(`${key[3]}/${key[4]}`));
+  }
+  const refresh: SessionRef[] = [];
+  const rows = [...touched.sessionTotals.rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [k, { key, values }] of rows) {
+    const params = [...SESSION_TOTALS.flatMap(([, m], i) => (m === "sum" ? [values[i]!] : [values[i]!, values[i]!, values[i]!])), now, ...key];
+    const models = await addTotals(db, conn.sqlite, params);
+    const known = new Set<string>(models ? (JSON.parse(models) as string[]) : []);
+    if ([...(newModels.get(k) ?? [])].some((m) => !known.has(m))) refresh.push({ deploymentId: key[0] as string, agentId: key[1] as string, sessionId: key[2] as string });
+  }
+  for (const [dep, list] of byDeployment(refresh)) {
+    for (const scope of scopes(dep, list)) await sql`UPDATE sessions SET models = ${modelsOf(conn.dialect)} WHERE ${scope}`.execute(db);
+  }
+  for (const [dep, list] of byDeployment([...touched.sessions.values()])) await recomputeSessions(db, conn.dialect, dep, list, now);
+}
+
+/** Adds one session's increments; returns its models as stored. */
+async function addTotals(db: Db, sqlite: DatabaseSync | null, params: (string | number | null)[]): Promise<string | null | undefined> {
+  if (sqlite) return (prepared(sqlite, ADD_TOTALS_SQL).get(...params) as { models: string | null } | undefined)?.models;
+  let i = 0;
+  const r = await db.executeQuery<{ models: string | null }>(CompiledQuery.raw(ADD_TOTALS_SQL.replace(/\?/g, () => `$${++i}`), params));
+  return r.rows[0]?.models;
+}
+
+function byDeployment(sessions: SessionRef[]): Map<string, SessionRef[]> {
+  const out = new Map<string, SessionRef[]>();
+  for (const s of sessions) out.set(s.deploymentId, [...(out.get(s.deploymentId) ?? []), s]);
+  return out;
 }

@@ -253,6 +253,8 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const bulk = conn.sqlite !== null && firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
   if (bulk) conn.sqlite!.exec("PRAGMA wal_autocheckpoint = 0");
   report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
+  // A first import of a whole home touches every slot: its rollups are re-aggregated in one pass at the end.
+  if (firstRound.filter((p) => p.action === "read").length > 200) touchedRows.rebuildAll(dep);
   const escalated = await execute(firstRound);
   if (escalated.length > 0) {
     const keys = new Set(escalated.map((p) => sessionKey(p.part.agentId, p.part.sessionId)));
@@ -302,7 +304,6 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const repriced = await repriceCalls(conn, dep, opts.prices);
   if (repriced) touchedRows.everything(dep);
   await recomputeSessions(db, conn.dialect, dep, repriced || (await mostSessionsOf(conn, dep, touched.size)) ? "all" : [...touched.values()], now());
-  // A first import of a whole home touches every slot: re-aggregate it in one pass.
   if (report.parts.read > 200) touchedRows.everything(dep);
   await refreshRollups(db, touchedRows);
   if (gone.length > 0) await markAbsentSessions(conn, dep, gone);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
+import { sql } from "kysely";
 import { createPriceBook, loadBundledPrices, readConfigPrices, listAgents, type ReportFilters } from "@clawtower/core";
 import { appendRows, buildMixedHome, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
 import { openStore, summaryReport, syncHome, toolsReport, sessionsReport, type StoreConnection } from "../src/index.ts";
@@ -185,6 +186,80 @@ describe(`[${target.name}] rollups`, () => {
         .executeTakeFirstOrThrow();
       assert.deepEqual(got, [Number(want.n), Number(want.t ?? 0), Number(want.c ?? 0)], `range ${new Date(a).toISOString()} – ${new Date(b).toISOString()}`);
     }
+    await conn.close();
+  });
+});
+
+describe(`[${target.name}] first import of a large home`, () => {
+  /** 260 legacy sessions of 3 calls each, 7 hours apart per session, across models: known totals. */
+  function writeLargeHome(home: string) {
+    const dir = path.join(home, "agents", "main", "sessions");
+    fs.mkdirSync(dir, { recursive: true });
+    const models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"];
+    let calls = 0;
+    let tokens = 0;
+    let nanos = 0;
+    const perModel = new Map<string, number>();
+    const t0 = Date.UTC(2026, 9, 1);
+    for (let s = 0; s < 260; s++) {
+      const lines = [JSON.stringify({ type: "session", version: 3, id: `s${s}`, timestamp: new Date(t0).toISOString(), cwd: "/w" })];
+      for (let k = 0; k < 3; k++) {
+        const model = models[(s + k) % 3]!;
+        const usage = { input: 100 + s, output: 10 + k, cacheRead: 1000 * k, cacheWrite: s % 7, cost: { total: (s + 1) * 0.000123 + k * 0.01 } };
+        const ts = t0 + s * 7 * 3_600_000 + k * 61_000;
+        lines.push(JSON.stringify({ type: "message", id: `s${s}-e${k}`, timestamp: new Date(ts).toISOString(), message: { role: "assistant", provider: "anthropic", model, usage } }));
+        calls++;
+        tokens += usage.input + usage.output + usage.cacheRead + usage.cacheWrite;
+        nanos += Math.round(usage.cost.total * 1e9);
+        perModel.set(model, (perModel.get(model) ?? 0) + 1);
+      }
+      fs.writeFileSync(path.join(dir, `s${s}.jsonl`), `${lines.join("\n")}\n`);
+    }
+    return { calls, tokens, nanos, perModel, dir, t0 };
+  }
+
+  /** Rollups (every level) and session rollups must equal sums over the rows. */
+  async function assertDerivedMatchRows(conn: StoreConnection) {
+    const one = async (q: string) => Number(Object.values((await sql.raw<Record<string, unknown>>(q).execute(conn.db)).rows[0] ?? {})[0] ?? 0);
+    for (const table of ["usage_rollup", "usage_rollup_hour", "usage_rollup_day", "session_hour_usage"]) {
+      assert.equal(await one(`SELECT sum(calls) FROM ${table} WHERE deployment_id = 'dep-test'`), await one(`SELECT count(*) FROM llm_calls WHERE deployment_id = 'dep-test'`), `${table} calls`);
+      assert.equal(
+        await one(`SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FROM ${table} WHERE deployment_id = 'dep-test'`),
+        await one(`SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FROM llm_calls WHERE deployment_id = 'dep-test'`),
+        `${table} tokens`,
+      );
+    }
+    assert.equal(await one(`SELECT sum(calls) FROM session_models WHERE deployment_id = 'dep-test'`), await one(`SELECT count(*) FROM llm_calls WHERE deployment_id = 'dep-test'`), "session_models calls");
+  }
+
+  it("rebuilds rollups whole, then keeps them equal to the rows when a session grows", async () => {
+    const dir = tmpDir();
+    const home = path.join(dir, "openclaw");
+    const want = writeLargeHome(home);
+    const conn = await openStore(target.options());
+    const prices = createPriceBook([], loadBundledPrices().prices);
+    const sync = () => syncHome(conn, { home, deploymentId: "dep-test", deploymentName: "test", prices });
+    const first = await sync();
+    assert.equal(first.parts.read, 260);
+    let r = await summaryReport(conn, UTC, Date.now());
+    assert.equal(r.totals.sessions, 260);
+    assert.equal(r.totals.llmCalls, want.calls);
+    assert.equal(r.totals.tokens.total, want.tokens);
+    assert.equal(Math.round(r.totals.cost.recorded * 1e9), want.nanos);
+    for (const [model, n] of want.perModel) assert.equal(r.byModel.find((m) => m.model === model)?.llmCalls, n, model);
+    await assertDerivedMatchRows(conn);
+
+    // A grown session is read as a tail: its new call is added to the rollups by increments.
+    const extra = { input: 5, output: 6, cacheRead: 7, cacheWrite: 8, cost: { total: 0.5 } };
+    const line = { type: "message", id: "s3-e9", timestamp: new Date(want.t0 + 1_000).toISOString(), message: { role: "assistant", provider: "anthropic", model: "claude-opus-4-1", usage: extra } };
+    fs.appendFileSync(path.join(want.dir, "s3.jsonl"), `${JSON.stringify(line)}\n`);
+    const second = await sync();
+    assert.equal(second.parts.appended, 1);
+    r = await summaryReport(conn, UTC, Date.now());
+    assert.equal(r.totals.llmCalls, want.calls + 1);
+    assert.equal(r.totals.tokens.total, want.tokens + 26);
+    assert.equal(Math.round(r.totals.cost.recorded * 1e9), want.nanos + 500_000_000);
+    await assertDerivedMatchRows(conn);
     await conn.close();
   });
 });

@@ -10,7 +10,7 @@
 import { sql } from "kysely";
 import { SLOT_MS } from "@clawtower/core";
 import type { Db, SessionRef } from "./ledger-writer.ts";
-import type { UsageMeasures } from "./schema.ts";
+import type { EventsTable, LlmCallsTable, ToolCallsTable, UsageMeasures } from "./schema.ts";
 import { SESSION_TOTALS, callTotals, eventTotals, sessionPairs, toolTotals } from "./session-aggregates.ts";
 
 /**
@@ -106,38 +106,21 @@ const USAGE_MEASURES = [
 const TOOL_MEASURES = [...["calls", "with_result", "errors", "args_bytes", "result_bytes"].map((c) => [c, "sum"] as const), ["max_result_bytes", "max"] as const];
 
 /** The llm_calls columns a call's contribution to rollups and session aggregates depends on. */
-export type CallRow = {
-  ts: number;
-  provider: string;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_source: string;
-  cost_nanos: number;
-  stop_reason: string | null;
-};
+export type CallRow = Pick<
+  LlmCallsTable,
+  "ts" | "provider" | "model" | "input_tokens" | "output_tokens" | "cache_read_tokens" | "cache_write_tokens" | "cost_source" | "cost_nanos" | "stop_reason"
+>;
 
 /** The tool_calls columns a row's contribution depends on (as stored: nulls for halves not yet seen). */
-export type ToolRow = {
-  call_event_id: string | null;
-  ts: number;
-  name: string | null;
-  args_bytes: number | null;
-  result_event_id: string | null;
-  result_ts: number | null;
-  result_bytes: number | null;
-  is_error: number | null;
-};
+export type ToolRow = Pick<ToolCallsTable, "call_event_id" | "ts" | "name" | "args_bytes" | "result_event_id" | "result_ts" | "result_bytes" | "is_error">;
 
 /** The events columns an event's contribution to its session's aggregates depends on. */
-export type EventRow = { ts: number; type: string; role: string | null; flags: number };
+export type EventRow = Pick<EventsTable, "ts" | "type" | "role" | "flags">;
 
 /** What one call adds to a usage rollup row: USAGE_SELECT / SESSION_HOUR_SELECT for a single row (keep them in step). */
-function callUsage(c: CallRow): number[] {
+export function callMeasures(c: CallRow): UsageMeasures {
   const unknown = c.cost_source === "unknown";
-  const m: UsageMeasures = {
+  return {
     calls: 1,
     input_tokens: c.input_tokens,
     output_tokens: c.output_tokens,
@@ -148,6 +131,10 @@ function callUsage(c: CallRow): number[] {
     unpriced_calls: unknown ? 1 : 0,
     unpriced_tokens: unknown ? c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens : 0,
   };
+}
+
+function callUsage(c: CallRow): number[] {
+  const m = callMeasures(c);
   return USAGE_MEASURES.map(([col]) => m[col as keyof UsageMeasures]);
 }
 

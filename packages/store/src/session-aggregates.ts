@@ -5,7 +5,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { CompiledQuery, sql } from "kysely";
 import { prepared, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
-import { mergeSql, type CallRow, type EventRow, type Merge, type ToolRow, type Touched } from "./rollups.ts";
+import { callMeasures, mergeSql, type CallRow, type EventRow, type Merge, type ToolRow, type Touched } from "./rollups.ts";
 import type { Dialect } from "./schema.ts";
 
 type Param = string | number | null;
@@ -217,18 +217,18 @@ export function eventTotals(e: EventRow): (number | null)[] {
 }
 
 export function callTotals(c: CallRow): (number | null)[] {
-  const unknown = c.cost_source === "unknown";
+  const m = callMeasures(c);
   return totals(
     {
       llm_calls: 1,
-      input_tokens: c.input_tokens,
-      output_tokens: c.output_tokens,
-      cache_read_tokens: c.cache_read_tokens,
-      cache_write_tokens: c.cache_write_tokens,
-      cost_recorded_nanos: c.cost_source === "recorded" ? c.cost_nanos : 0,
-      cost_estimated_nanos: c.cost_source === "estimated" ? c.cost_nanos : 0,
-      unpriced_calls: unknown,
-      unpriced_tokens: unknown ? c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens : 0,
+      input_tokens: m.input_tokens,
+      output_tokens: m.output_tokens,
+      cache_read_tokens: m.cache_read_tokens,
+      cache_write_tokens: m.cache_write_tokens,
+      cost_recorded_nanos: m.recorded_nanos,
+      cost_estimated_nanos: m.estimated_nanos,
+      unpriced_calls: m.unpriced_calls,
+      unpriced_tokens: m.unpriced_tokens,
       events: 1,
       messages_assistant: 1,
       errors: c.stop_reason === "error",

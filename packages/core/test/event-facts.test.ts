@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { extractEventFacts, isExtractFailure } from "../src/parse/event-facts.ts";
+import { extractEventFacts, isExtractFailure, scanEventFactsAt } from "../src/parse/event-facts.ts";
+import { JsonScanError, mayBeLenient } from "../src/parse/json-scan.ts";
 import { referenceFacts } from "./reference-facts.ts";
 
 const assistant = {
@@ -213,6 +214,34 @@ describe("extractEventFacts agrees with the JSON.parse reference", () => {
         continue;
       }
       if (expected !== null) assert.deepEqual(withoutSizes(actual), withoutSizes(expected), mutated);
+    }
+  });
+});
+
+describe("scanEventFactsAt (an event read inside the line that wraps it)", () => {
+  it("gives the facts extractEventFacts gives for the event's own text, and where the event ends", () => {
+    for (const event of [JSON.stringify(assistant), '{ "type" : "session", "id": "s-1", "timestamp": "2026-11-22T18:35:04Z" }', '{"id":"no-type"}']) {
+      const line = `{"agentId":"main","event": ${event} ,"sessionId":"s"}`;
+      const start = line.indexOf(event);
+      const { facts, end } = scanEventFactsAt(line, start);
+      assert.equal(end, start + event.length);
+      assert.deepEqual(facts, extractEventFacts(event));
+    }
+  });
+  it("throws on malformed JSON, for the caller to decide", () => {
+    assert.throws(() => scanEventFactsAt('{"event":{"type":"message",}}', 9), JsonScanError);
+  });
+});
+
+describe("mayBeLenient (what the scanner accepts and JSON.parse does not)", () => {
+  it("flags NaN, Infinity, raw control characters and bad escapes, and nothing in plain or properly escaped JSON", () => {
+    for (const s of ['{"a":NaN}', '{"a":-Infinity}', '{"a":"x\ty"}', '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":"\\\\\\q"}']) {
+      assert.equal(mayBeLenient(s), true, s);
+      assert.throws(() => JSON.parse(s), SyntaxError, s);
+    }
+    for (const s of ['{"a":1}', JSON.stringify({ t: 'quote " backslash \\ newline \n tab \t nul \u0000 \u2028 é 🦀' }), '{"a":"\\\\n\\u00e9\\/"}']) {
+      assert.equal(mayBeLenient(s), false, s);
+      JSON.parse(s);
     }
   });
 });

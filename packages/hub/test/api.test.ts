@@ -198,6 +198,17 @@ for (const target of targets) {
       assert.equal(replay.entries.filter((e: { kind: string }) => e.kind === "assistant").length, 2);
     });
 
+    it("stores an NDJSON line's event as sent, byte for byte, and answers a re-sent one as a duplicate", async () => {
+      const sent = '{ "type": "message", "id": "verbatim-1", "timestamp": "2026-11-21T11:00:00Z", "message": {"role": "user", "content": "caf\\u00e9 \\"q\\""} }';
+      const body = `{"agentId":"main","sessionId":"verbatim","event": ${sent} }\n`;
+      const headers = { authorization: `Bearer ${boundKey}`, "content-type": "application/x-ndjson" };
+      assert.equal((await post("/api/v1/ingest/events", body, headers)).body.accepted, 1);
+      const row = await conn.db.selectFrom("raw_events").select("payload").where("session_id", "=", "verbatim").executeTakeFirstOrThrow();
+      assert.equal(row.payload, sent);
+      const again = (await post("/api/v1/ingest/events", body.replace('"message": {', '"message":{'), headers)).body;
+      assert.deepEqual([again.accepted, again.duplicates], [0, 1]);
+    });
+
     it("scopes keys: a bound key cannot write another deployment, an unbound one must name it, a revoked one is refused", async () => {
       const line = (dep?: string) => JSON.stringify({ ...(dep ? { deploymentId: dep } : {}), agentId: "a", sessionId: "s", seq: 0, event: { type: "session", id: "s" } });
       const wrong = await post("/api/v1/ingest/events", line("gw-2"), { authorization: `Bearer ${boundKey}`, "content-type": "application/x-ndjson" });

@@ -39,6 +39,8 @@ export type IngestLine = {
   idempotencyKey?: string | null;
   /** The transcript event's JSON text. */
   event: string;
+  /** `extractEventFacts(event)`, when the caller already has it (the hub reads it while checking the line). */
+  facts?: EventFacts | undefined;
   session?: SessionMetaInput | undefined;
 };
 
@@ -64,7 +66,7 @@ function parseRequest(lines: IngestLine[], prices: PriceBook, now: number): Requ
   const rejected: IngestLineResult[] = [];
   const groups = new Map<string, Parsed[]>();
   for (const line of lines) {
-    const facts = extractEventFacts(line.event);
+    const facts = line.facts ?? extractEventFacts(line.event);
     if (isExtractFailure(facts)) {
       rejected.push({ index: line.index, status: "rejected", reason: `${facts.failed}: ${facts.detail}` });
       continue;

@@ -37,7 +37,7 @@ function optString(s: string, i: number): { value: string | undefined; end: numb
 function parseTimestamp(s: string, i: number): { value: number | undefined; end: number } {
   const kind = valueKind(s, i);
   if (kind === "string") {
-    const { value, end } = readString(s, i);
+    const { value, end } = readString(s, i, true);
     const ms = Date.parse(value);
     return { value: Number.isFinite(ms) ? ms : undefined, end };
   }
@@ -241,6 +241,37 @@ export function extractEventFacts(text: string, encoding: TextEncoding = "utf16"
   setScanEncoding(encoding);
   const start = skipWhitespace(text, 0);
   if (start === text.length) return { failed: "blank-line", detail: "blank line" };
+  try {
+    if (text.charCodeAt(start) !== 0x7b) {
+      expectEnd(text, skipValue(text, start));
+      return { failed: "not-an-object", detail: `top-level value is ${valueKind(text, start)}` };
+    }
+    const { facts, end } = scanEvent(text, start);
+    expectEnd(text, end);
+    if (!isExtractFailure(facts)) facts.bytes = spanBytes(text, 0, text.length);
+    return facts;
+  } catch (e) {
+    if (e instanceof JsonScanError) return { failed: "invalid-json", detail: `${e.message} at column ${e.at + 1}` };
+    if (e instanceof RangeError) return { failed: "invalid-json", detail: "nesting too deep" };
+    throw e;
+  }
+}
+
+/**
+ * The facts of the event object that starts at `start` of a larger text — an ingest line that wraps the
+ * event — for a caller that scans the wrapper itself: the event is read in the same pass instead of being
+ * cut out and scanned again. `facts` equals `extractEventFacts(text.slice(start, end))`, except that
+ * malformed JSON throws (JsonScanError, or RangeError when nested too deep) for the caller to handle.
+ */
+export function scanEventFactsAt(text: string, start: number): { facts: EventFacts | ExtractFailure; end: number } {
+  setScanEncoding("utf16");
+  const r = scanEvent(text, start);
+  if (!isExtractFailure(r.facts)) r.facts.bytes = spanBytes(text, start, r.end);
+  return r;
+}
+
+/** Scans the event object at `start`; `bytes` is left to the caller, who knows what text the event is. */
+function scanEvent(text: string, start: number): { facts: EventFacts | ExtractFailure; end: number } {
   const facts: EventFacts = {
     type: "",
     id: undefined,
@@ -255,52 +286,40 @@ export function extractEventFacts(text: string, encoding: TextEncoding = "utf16"
     bytes: 0,
   };
   let hasType = false;
-  try {
-    if (text.charCodeAt(start) !== 0x7b) {
-      expectEnd(text, skipValue(text, start));
-      return { failed: "not-an-object", detail: `top-level value is ${valueKind(text, start)}` };
-    }
-    const end = scanObject(text, start, (key, v) => {
-      switch (key) {
-        case "type": {
-          const r = optString(text, v);
-          facts.type = r.value ?? "";
-          hasType = r.value !== undefined;
-          return r.end;
-        }
-        case "id":
-        case "parentId":
-        case "provider":
-        case "modelId":
-        case "customType":
-        case "cwd":
-        case "parentSession": {
-          const r = optString(text, v);
-          facts[key] = r.value;
-          return r.end;
-        }
-        case "timestamp": {
-          const r = parseTimestamp(text, v);
-          facts.timestamp = r.value;
-          return r.end;
-        }
-        case "message": {
-          if (valueKind(text, v) !== "object") return -1;
-          const m = newMessage();
-          facts.message = m;
-          return scanMessage(text, v, m);
-        }
-        default:
-          return -1;
+  const end = scanObject(text, start, (key, v) => {
+    switch (key) {
+      case "type": {
+        const r = optString(text, v);
+        facts.type = r.value ?? "";
+        hasType = r.value !== undefined;
+        return r.end;
       }
-    });
-    expectEnd(text, end);
-  } catch (e) {
-    if (e instanceof JsonScanError) return { failed: "invalid-json", detail: `${e.message} at column ${e.at + 1}` };
-    if (e instanceof RangeError) return { failed: "invalid-json", detail: "nesting too deep" };
-    throw e;
-  }
-  if (!hasType) return { failed: "missing-event-type", detail: "event has no string `type`" };
-  facts.bytes = spanBytes(text, 0, text.length);
-  return facts;
+      case "id":
+      case "parentId":
+      case "provider":
+      case "modelId":
+      case "customType":
+      case "cwd":
+      case "parentSession": {
+        const r = optString(text, v);
+        facts[key] = r.value;
+        return r.end;
+      }
+      case "timestamp": {
+        const r = parseTimestamp(text, v);
+        facts.timestamp = r.value;
+        return r.end;
+      }
+      case "message": {
+        if (valueKind(text, v) !== "object") return -1;
+        const m = newMessage();
+        facts.message = m;
+        return scanMessage(text, v, m);
+      }
+      default:
+        return -1;
+    }
+  });
+  if (!hasType) return { facts: { failed: "missing-event-type", detail: "event has no string `type`" }, end };
+  return { facts, end };
 }

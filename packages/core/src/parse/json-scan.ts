@@ -225,9 +225,29 @@ export function valueKind(s: string, i: number): "string" | "object" | "array" |
   return "number";
 }
 
-/** Decodes the string value at `i` (must be a string). */
-export function readString(s: string, i: number): { value: string; end: number } {
+/** V8 copies a substring shorter than this; a longer one is a view that keeps the whole scanned text alive. */
+const SLICE_COPY_MAX = 12;
+
+/** No escape and no control character: the string's body is its value as is. */
+function isPlainBody(body: string): boolean {
+  for (let k = 0; k < body.length; k++) {
+    const c = body.charCodeAt(k);
+    if (c < 0x20 || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
+/**
+ * Decodes the string value at `i` (must be a string). `transient`: the caller does not keep the value (a
+ * timestamp it only parses), so it may be a view of `s`.
+ */
+export function readString(s: string, i: number, transient = false): { value: string; end: number } {
   const end = skipString(s, i);
+  // Short or transient plain strings (types, roles, tool names, timestamps) are sliced: cheaper than JSON.parse.
+  if (transient || end - i - 2 <= SLICE_COPY_MAX) {
+    const body = s.slice(i + 1, end - 1);
+    if (isPlainBody(body)) return { value: fromBytes(body), end };
+  }
   // JSON.parse validates escapes and control characters, and returns a fresh string: a plain slice would
   // be a V8 "sliced string" that keeps the whole (up to MB-sized) event text alive as long as we keep the id.
   try {
@@ -253,6 +273,32 @@ export function readBoolean(s: string, i: number): { value: boolean | undefined;
   const end = skipValue(s, i);
   const c = s.charCodeAt(i);
   return { value: c === 0x74 ? true : c === 0x66 ? false : undefined, end };
+}
+
+/** What the scanner lets through and JSON.parse does not, outside escapes: raw control characters, NaN, Infinity. */
+const LENIENT_TOKEN = /[\u0000-\u001f]|NaN|Infinity/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * Whether `s` may hold something the scanner accepts but JSON.parse rejects (see the top of this file).
+ * `false` guarantees that a successful scan of `s` means `s` is valid JSON, so that a caller may keep a
+ * scanned slice as JSON text; `true` may be a false alarm (the word NaN inside a string, a tab between
+ * tokens): the caller then falls back to JSON.parse.
+ */
+export function mayBeLenient(s: string): boolean {
+  if (LENIENT_TOKEN.test(s)) return true;
+  // Outside strings a backslash fails the scan anyway; inside, the first one starts an escape, and so does
+  // each one after the escape before it.
+  for (let i = s.indexOf("\\"); i >= 0; i = s.indexOf("\\", i)) {
+    const c = s.charCodeAt(i + 1);
+    if (c === 0x75 /* u */) {
+      if (!HEX4.test(s.slice(i + 2, i + 6))) return true;
+      i += 6;
+    } else if (c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74) {
+      i += 2; // \" \\ \/ \b \f \n \r \t
+    } else return true;
+  }
+  return false;
 }
 
 /** Checks that only whitespace follows `end` in `s`. */

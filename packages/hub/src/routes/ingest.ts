@@ -14,33 +14,9 @@ import { ingestLines, ingestSkills, type IngestLine, type IngestSummary, type Sk
 import type { Principal } from "../auth.ts";
 import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
+import { SessionMeta, checkEventItem, readNdjsonLine, type LineReading } from "./event-line.ts";
 
 export type IngestDeps = { conn: StoreConnection; prices: PriceBook; now: () => number; onChange: () => void };
-
-const SessionMeta = z
-  .object({
-    sessionKey: z.string().max(500).nullish(),
-    kind: z.string().max(40).nullish(),
-    channel: z.string().max(200).nullish(),
-    chatType: z.string().max(40).nullish(),
-    label: z.string().max(500).nullish(),
-    parentSessionKey: z.string().max(500).nullish(),
-    spawnedBy: z.string().max(500).nullish(),
-    createdVia: z.string().max(40).nullish(),
-    skills: z.array(z.string().max(200)).max(1000).nullish(),
-  })
-  .passthrough();
-
-const EventLine = z.object({
-  deploymentId: z.string().min(1).max(200).optional(),
-  agentId: z.string().min(1).max(200),
-  sessionId: z.string().min(1).max(300),
-  seq: z.number().int().min(0).optional(),
-  lineIndex: z.number().int().min(0).optional(),
-  idempotencyKey: z.string().min(1).max(500).optional(),
-  event: z.union([z.record(z.string(), z.unknown()), z.string().min(2)]),
-  session: SessionMeta.optional(),
-});
 
 const InfluxionLine = z.object({
   deploymentId: z.string().min(1).max(200).optional(),
@@ -123,6 +99,27 @@ async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+const MAX_EVENTS = 50_000;
+
+/** The lines of an events request, NDJSON or a JSON batch, each read or answered with why not. */
+async function eventLines(c: Context): Promise<LineReading[]> {
+  const type = c.req.header("content-type") ?? "";
+  const tooMany = (n: number) => new HubError("payload_too_large", `at most ${MAX_EVENTS.toLocaleString("en-US")} events per request (got ${n})`);
+  if (type.includes("ndjson") || type.includes("jsonl")) {
+    const lines = (await c.req.text()).split("\n").map((text, i) => ({ text, number: i + 1 })).filter((l) => l.text.trim() !== "");
+    if (lines.length > MAX_EVENTS) throw tooMany(lines.length);
+    return lines.map((l) => readNdjsonLine(l.text, l.number));
+  }
+  if (type.includes("json") || type === "") {
+    const body = await readJson(c);
+    const items = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
+    if (!Array.isArray(items)) throw new HubError("invalid_body", 'expected NDJSON, a JSON array, or {"events": [...]}');
+    if (items.length > MAX_EVENTS) throw tooMany(items.length);
+    return items.map(checkEventItem);
+  }
+  throw new HubError("unsupported_media_type", `content-type "${type}" is not accepted: send application/x-ndjson or application/json`);
+}
+
 async function recordBatch(deps: IngestDeps, c: Context, format: string, lines: number, summary: Pick<IngestSummary, "accepted" | "rejected" | "duplicates">, deploymentId: string | null): Promise<string> {
   const batchId = crypto.randomUUID();
   await deps.conn.db
@@ -146,65 +143,25 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   const app = new Hono();
 
   app.post("/api/v1/ingest/events", async (c) => {
-    const type = c.req.header("content-type") ?? "";
-    let items: unknown[];
-    if (type.includes("ndjson") || type.includes("jsonl")) {
-      const text = await c.req.text();
-      items = [];
-      text.split("\n").forEach((l, i) => {
-        if (l.trim() === "") return;
-        try {
-          items.push(JSON.parse(l));
-        } catch (e) {
-          items.push({ __invalid: `line ${i + 1} is not valid JSON: ${(e as Error).message}` });
-        }
-      });
-    } else if (type.includes("json") || type === "") {
-      const body = await readJson(c);
-      items = Array.isArray(body) ? body : Array.isArray((body as { events?: unknown[] })?.events) ? (body as { events: unknown[] }).events : [];
-      if (!Array.isArray(body) && !Array.isArray((body as { events?: unknown })?.events)) {
-        throw new HubError("invalid_body", 'expected NDJSON, a JSON array, or {"events": [...]}');
-      }
-    } else {
-      throw new HubError("unsupported_media_type", `content-type "${type}" is not accepted: send application/x-ndjson or application/json`);
-    }
-    if (items.length > 50_000) throw new HubError("payload_too_large", `at most 50,000 events per request (got ${items.length})`);
+    const readings = await eventLines(c);
     const lines: IngestLine[] = [];
     const early: { index: number; status: "rejected"; reason: string }[] = [];
-    items.forEach((item, index) => {
-      if (item && typeof item === "object" && "__invalid" in item) {
-        early.push({ index, status: "rejected", reason: String((item as { __invalid: string }).__invalid) });
+    readings.forEach((r, index) => {
+      if (!r.ok) {
+        early.push({ index, status: "rejected", reason: r.reason });
         return;
       }
-      const r = EventLine.safeParse(item);
-      if (!r.success) {
-        const issue = r.error.issues[0]!;
-        early.push({ index, status: "rejected", reason: `${issue.path.join(".") || "line"}: ${issue.message}` });
-        return;
-      }
-      const l = r.data;
-      let deploymentId: string;
+      const { deploymentId: lineDeployment, ...line } = r.line;
       try {
-        deploymentId = deploymentFor(c, l.deploymentId);
+        lines.push({ index, deploymentId: deploymentFor(c, lineDeployment), ...line });
       } catch (e) {
         early.push({ index, status: "rejected", reason: (e as Error).message });
-        return;
       }
-      lines.push({
-        index,
-        deploymentId,
-        agentId: l.agentId,
-        sessionId: l.sessionId,
-        seq: l.seq ?? l.lineIndex ?? null,
-        idempotencyKey: l.idempotencyKey ?? null,
-        event: typeof l.event === "string" ? l.event : JSON.stringify(l.event),
-        session: l.session,
-      });
     });
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const results = [...summary.results, ...early].sort((a, b) => a.index - b.index).map(({ index, ...rest }) => ({ line: index, ...rest }));
     const counts = { accepted: summary.accepted, duplicates: summary.duplicates, rejected: summary.rejected + early.length };
-    const batchId = await recordBatch(deps, c, "clawtower", items.length, counts, summary.deployments[0] ?? null);
+    const batchId = await recordBatch(deps, c, "clawtower", readings.length, counts, summary.deployments[0] ?? null);
     if (summary.accepted > 0) deps.onChange();
     return c.json({ batchId, ...counts, results });
   });

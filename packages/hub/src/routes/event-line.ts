@@ -1,0 +1,198 @@
+/**
+ * One line of POST /api/v1/ingest/events, `{deploymentId?, agentId, sessionId, seq?, lineIndex?,
+ * idempotencyKey?, event, session?}`, checked and turned into what ingest needs.
+ *
+ * The zod schema is the contract and words every rejection. NDJSON lines first go through a fast path
+ * that scans the line once with core's JSON scanner: it checks the envelope fields by hand, reads the
+ * event's facts in the same pass, and keeps the event's exact JSON text as a slice of the line — instead
+ * of JSON.parse, zod, JSON.stringify of the event and a second scan of that text (about 3× the work).
+ * The fast path only ever accepts what the schema accepts, with the same values; whenever it is not sure
+ * (a field it does not check itself, a value out of range, malformed JSON…) the line takes the zod path.
+ */
+import {
+  JsonScanError,
+  expectEnd,
+  isExtractFailure,
+  mayBeLenient,
+  readNumber,
+  readString,
+  scanEventFactsAt,
+  scanObject,
+  setScanEncoding,
+  skipValue,
+  skipWhitespace,
+  valueKind,
+  type EventFacts,
+} from "@clawtower/core";
+import type { SessionMetaInput } from "@clawtower/store";
+import { z } from "../validation.ts";
+
+export const SessionMeta = z
+  .object({
+    sessionKey: z.string().max(500).nullish(),
+    kind: z.string().max(40).nullish(),
+    channel: z.string().max(200).nullish(),
+    chatType: z.string().max(40).nullish(),
+    label: z.string().max(500).nullish(),
+    parentSessionKey: z.string().max(500).nullish(),
+    spawnedBy: z.string().max(500).nullish(),
+    createdVia: z.string().max(40).nullish(),
+    skills: z.array(z.string().max(200)).max(1000).nullish(),
+  })
+  .passthrough();
+
+/** Length limits of the envelope's strings, shared by the schema and the fast path. */
+const LIMITS = { deploymentId: 200, agentId: 200, sessionId: 300, idempotencyKey: 500 } as const;
+
+const EventLine = z.object({
+  deploymentId: z.string().min(1).max(LIMITS.deploymentId).optional(),
+  agentId: z.string().min(1).max(LIMITS.agentId),
+  sessionId: z.string().min(1).max(LIMITS.sessionId),
+  seq: z.number().int().min(0).optional(),
+  lineIndex: z.number().int().min(0).optional(),
+  idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
+  event: z.union([z.record(z.string(), z.unknown()), z.string().min(2)]),
+  session: SessionMeta.optional(),
+});
+
+/** A valid line, as ingest takes it (less the deployment, which the route checks against the key). */
+export type EventLineFields = {
+  deploymentId: string | undefined;
+  agentId: string;
+  sessionId: string;
+  seq: number | null;
+  idempotencyKey: string | null;
+  /** The event's JSON text. */
+  event: string;
+  /** The event's facts, when the fast path read them in passing. */
+  facts?: EventFacts;
+  session: SessionMetaInput | undefined;
+};
+
+export type LineReading = { ok: true; line: EventLineFields } | { ok: false; reason: string };
+
+/** One NDJSON line (`lineNumber` counts from 1, for the error message). */
+export function readNdjsonLine(text: string, lineNumber: number): LineReading {
+  const fast = scanLine(text);
+  if (fast) return { ok: true, line: fast };
+  let item: unknown;
+  try {
+    item = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, reason: `line ${lineNumber} is not valid JSON: ${(e as Error).message}` };
+  }
+  return checkEventItem(item);
+}
+
+/** One item of a JSON batch (or an NDJSON line the fast path left to the schema). */
+export function checkEventItem(item: unknown): LineReading {
+  const r = EventLine.safeParse(item);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    return { ok: false, reason: `${issue.path.join(".") || "line"}: ${issue.message}` };
+  }
+  const l = r.data;
+  return {
+    ok: true,
+    line: {
+      deploymentId: l.deploymentId,
+      agentId: l.agentId,
+      sessionId: l.sessionId,
+      seq: l.seq ?? l.lineIndex ?? null,
+      idempotencyKey: l.idempotencyKey ?? null,
+      event: typeof l.event === "string" ? l.event : JSON.stringify(l.event),
+      session: l.session,
+    },
+  };
+}
+
+/** The fast path: the line's fields when it is surely valid, else undefined (the schema decides). */
+function scanLine(text: string): EventLineFields | undefined {
+  // Only text free of what the scanner tolerates and JSON.parse does not may be kept as the event's JSON.
+  if (mayBeLenient(text)) return undefined;
+  setScanEncoding("utf16");
+  const f: Partial<EventLineFields> & { seq?: number; lineIndex?: number } = {};
+  let sure = true;
+  /** The end of a value the fast path took, or -1 (skip it) after marking the line as one for the schema. */
+  const took = (end: number | undefined): number => {
+    if (end === undefined) sure = false;
+    return end ?? -1;
+  };
+  try {
+    const end = scanObject(text, skipWhitespace(text, 0), (key, v) => {
+      switch (key) {
+        case "deploymentId":
+        case "agentId":
+        case "sessionId":
+        case "idempotencyKey": {
+          const r = boundedString(text, v, LIMITS[key]);
+          if (r) f[key] = r.value;
+          return took(r?.end);
+        }
+        case "seq":
+        case "lineIndex": {
+          const r = readNumber(text, v);
+          const ok = r.value !== undefined && Number.isSafeInteger(r.value) && r.value >= 0;
+          if (ok) f[key] = r.value;
+          return took(ok ? r.end : undefined);
+        }
+        case "event":
+          return took(readEvent(text, v, f));
+        case "session":
+          return took(readSession(text, v, f));
+        default:
+          return -1; // the schema drops unknown keys
+      }
+    });
+    expectEnd(text, end);
+  } catch (e) {
+    if (e instanceof JsonScanError || e instanceof RangeError) return undefined;
+    throw e;
+  }
+  if (!sure || f.agentId === undefined || f.sessionId === undefined || f.event === undefined) return undefined;
+  return {
+    deploymentId: f.deploymentId,
+    agentId: f.agentId,
+    sessionId: f.sessionId,
+    seq: f.seq ?? f.lineIndex ?? null,
+    idempotencyKey: f.idempotencyKey ?? null,
+    event: f.event,
+    ...(f.facts ? { facts: f.facts } : {}),
+    session: f.session,
+  };
+}
+
+/** A string of 1 to `max` UTF-16 units (zod's measure), else undefined. */
+function boundedString(text: string, v: number, max: number): { value: string; end: number } | undefined {
+  if (valueKind(text, v) !== "string") return undefined;
+  const r = readString(text, v);
+  return r.value.length >= 1 && r.value.length <= max ? r : undefined;
+}
+
+/** `event`: an object, kept as its exact text with its facts, or a string (≥ 2 chars) holding the event's JSON. */
+function readEvent(text: string, v: number, f: Partial<EventLineFields>): number | undefined {
+  const kind = valueKind(text, v);
+  if (kind === "object") {
+    const { facts, end } = scanEventFactsAt(text, v);
+    f.event = text.slice(v, end);
+    // An event that is not one (no type…) is rejected by ingest, which words the reason from the text.
+    f.facts = isExtractFailure(facts) ? undefined : facts;
+    return end;
+  }
+  if (kind !== "string") return undefined;
+  const r = readString(text, v);
+  if (r.value.length < 2) return undefined;
+  f.event = r.value;
+  f.facts = undefined;
+  return r.end;
+}
+
+/** `session`: small and sent once per session and request, so parsed and checked by the schema itself. */
+function readSession(text: string, v: number, f: Partial<EventLineFields>): number | undefined {
+  if (valueKind(text, v) !== "object") return undefined;
+  const end = skipValue(text, v);
+  const r = SessionMeta.safeParse(JSON.parse(text.slice(v, end)));
+  if (!r.success) return undefined;
+  f.session = r.data;
+  return end;
+}

@@ -354,7 +354,8 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
     );
   }
   if (q.q !== undefined && q.q.trim() !== "") {
-    const like = `%${q.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const text = q.q.trim().toLowerCase();
+    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const op = conn.dialect === "postgres" ? "ilike" : "like";
     base = base.where((eb) =>
       eb.or([
@@ -365,10 +366,20 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
         eb("s.label", op, sql<string>`${like} ESCAPE '\\'`),
       ]),
     );
+    // SQLite: narrow the candidates with the trigram index first (PostgreSQL's planner does that by itself
+    // with the pg_trgm indexes, see schema.ts). The LIKEs above still decide, so results are the same.
+    const match = conn.dialect === "sqlite" ? await sessionSearchMatch(conn, text) : null;
+    if (match !== null) {
+      base = base.where(
+        sql<boolean>`(s.deployment_id, s.agent_id, s.session_id) IN (SELECT k.deployment_id, k.agent_id, k.session_id
+          FROM session_search f JOIN session_search_keys k ON k.id = f.rowid WHERE session_search MATCH ${match})`,
+      );
+    }
   }
   // Counting: with only a model filter, session_models alone answers (an index range instead of a probe per session).
   const onlyModel = modelFilter !== null && q.sessionId === undefined && q.kind === undefined && q.channel === undefined && (q.q === undefined || q.q.trim() === "");
-  // A text search reads every session anyway: the page query counts its matches in the same pass.
+  // A text search counts its matches in the page query's pass: a scan reads every session anyway, and the
+  // trigram index (SQLite, when it narrows the search down) hands over few candidates.
   const searching = q.q !== undefined && q.q.trim() !== "";
   const countAll = async () => onlyModel
     ? n(
@@ -445,6 +456,47 @@ export async function sessionAggregates(conn: StoreConnection, f: ReportFilters,
       .orderBy("s.session_id"),
   ).execute();
   return { total: await totalOf(rows), rows: rows.map((r) => sessionFromRow(r, r as unknown as UsageCols)) };
+}
+
+/** Trigram: the unit of the SQLite session search index. Shorter texts are searched by a scan. */
+const TRIGRAM = 3;
+
+/**
+ * The FTS5 query that finds the sessions whose session_id, session_key or label may contain `text`
+ * (lower-cased) — every session that does, perhaps a few more — or null when a scan of the sessions is the
+ * better plan: a text shorter than a trigram, or one whose every trigram is common, so that the index would
+ * not narrow the search down much (fetching many candidates one by one costs more than reading every session).
+ *
+ * Each trigram of the text is counted in the index, up to a cap (an FTS5 term query stops at its LIMIT, so a
+ * common trigram costs no more than a rare one), and the query is the rarest few, ANDed: a session holding
+ * the text holds all of its trigrams. FTS5 folds the case of each character of the query as it did of the
+ * indexed text, and at least as much as LIKE does (ASCII only), so the index never misses a session that
+ * LIKE matches; the caller keeps the LIKEs, which decide.
+ */
+async function sessionSearchMatch(conn: StoreConnection, text: string): Promise<string | null> {
+  const chars = [...text];
+  if (chars.length < TRIGRAM) return null;
+  const trigrams = [...new Set(chars.slice(0, chars.length - TRIGRAM + 1).map((_, i) => chars.slice(i, i + TRIGRAM).join("")))];
+  // A long text: a sample of its trigrams narrows the search down as well.
+  const step = Math.ceil(trigrams.length / 16);
+  const sample = trigrams.filter((_, i) => i % step === 0).map((t) => `"${t.replaceAll('"', '""')}"`);
+  // Sessions are about as many as the key ids handed out (max(id): one index seek). Past a tenth of them,
+  // or 5,000, candidates cost more than a scan.
+  const ids = n((await sql<{ m: number | null }>`SELECT max(id) AS m FROM session_search_keys`.execute(conn.db)).rows[0]?.m);
+  const cap = Math.max(100, Math.min(5000, Math.floor(ids / 10)));
+  const counts = await sql<Record<string, number>>`SELECT ${sql.join(
+    sample.map((t, i) => sql`(SELECT count(*) FROM (SELECT rowid FROM session_search WHERE session_search MATCH ${t} LIMIT ${cap + 1})) AS ${sql.ref(`c${i}`)}`),
+  )}`.execute(conn.db);
+  const row = counts.rows[0]!;
+  const rare = sample
+    .map((t, i) => ({ t, count: n(row[`c${i}`]) }))
+    .filter((x) => x.count <= cap)
+    .sort((a, b) => a.count - b.count);
+  if (rare.length === 0) return null;
+  return rare
+    .slice(0, 3)
+    .map((x) => x.t)
+    .join(" AND ");
 }
 
 const HOUR_MS = LEVEL_MS.hour;

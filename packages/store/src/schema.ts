@@ -299,6 +299,79 @@ const identity = (d: Dialect) => (d === "postgres" ? "BIGINT GENERATED ALWAYS AS
 const withoutRowid = (d: Dialect) => (d === "sqlite" ? " WITHOUT ROWID" : "");
 const real = (d: Dialect) => (d === "postgres" ? "DOUBLE PRECISION" : "REAL");
 
+/** The session search columns' key, as SQL over a sessions row called `r` (for the SQLite triggers). */
+const searchKey = (r: string) => `deployment_id = ${r}.deployment_id AND agent_id = ${r}.agent_id AND session_id = ${r}.session_id`;
+
+/**
+ * Trigram indexes for the session search (report-queries.ts, `q`), which matches a case-insensitive
+ * substring of session_id, session_key or label:
+ *   - SQLite: an FTS5 trigram table over the three columns, contentless (the text stays in sessions only),
+ *     its rowids mapped to session keys by session_search_keys (sessions is WITHOUT ROWID), kept in step by
+ *     triggers on sessions whatever writes them;
+ *   - PostgreSQL: pg_trgm GIN indexes on the three columns, which ILIKE uses as they are (the planner picks
+ *     them when the pattern is selective). pg_trgm is a trusted extension, but creating it can still be
+ *     refused (no CREATE privilege on the database or on schema public, extension not installed on the
+ *     server): then the migration goes on without it and searches scan sessions, as before. To add the
+ *     indexes later, once an administrator has run `CREATE EXTENSION pg_trgm`, run the CREATE INDEX
+ *     statements below in the store's schema. The extension goes into schema public, not the store's own
+ *     schema: it is one per database, and dropping a store's schema must not drop it under other stores.
+ */
+const SESSION_SEARCH_SQL: Record<Dialect, string[]> = {
+  sqlite: [
+    `CREATE TABLE session_search_keys (id INTEGER PRIMARY KEY, deployment_id TEXT NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL,
+      UNIQUE (deployment_id, agent_id, session_id))`,
+    `CREATE VIRTUAL TABLE session_search USING fts5(session_id, session_key, label, content='', contentless_delete=1, tokenize='trigram')`,
+    `INSERT INTO session_search_keys (deployment_id, agent_id, session_id) SELECT deployment_id, agent_id, session_id FROM sessions`,
+    `INSERT INTO session_search (rowid, session_id, session_key, label)
+      SELECT k.id, s.session_id, s.session_key, s.label FROM session_search_keys k
+      JOIN sessions s ON s.deployment_id = k.deployment_id AND s.agent_id = k.agent_id AND s.session_id = k.session_id`,
+    // Delete, then insert: no conflict clause here, which an outer INSERT OR … would override.
+    `CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions BEGIN
+      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
+      DELETE FROM session_search_keys WHERE ${searchKey("new")};
+      INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
+      INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
+    END`,
+    // Ingest updates sessions all the time; the index only when the searched text (or the key) changes.
+    `CREATE TRIGGER sessions_search_update AFTER UPDATE OF deployment_id, agent_id, session_id, session_key, label ON sessions
+    WHEN old.session_key IS NOT new.session_key OR old.label IS NOT new.label OR old.session_id IS NOT new.session_id
+      OR old.agent_id IS NOT new.agent_id OR old.deployment_id IS NOT new.deployment_id
+    BEGIN
+      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("old")});
+      DELETE FROM session_search_keys WHERE ${searchKey("old")};
+      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
+      DELETE FROM session_search_keys WHERE ${searchKey("new")};
+      INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
+      INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
+    END`,
+    `CREATE TRIGGER sessions_search_delete AFTER DELETE ON sessions BEGIN
+      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("old")});
+      DELETE FROM session_search_keys WHERE ${searchKey("old")};
+    END`,
+  ],
+  postgres: [
+    // In a subtransaction (the migration runs in one transaction): a refusal is a notice, not a failure.
+    `DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        BEGIN
+          CREATE EXTENSION pg_trgm SCHEMA public;
+        EXCEPTION WHEN OTHERS THEN
+          RAISE NOTICE 'clawtower: pg_trgm unavailable (%): session search will scan the sessions table', SQLERRM;
+        END;
+      END IF;
+    END $$`,
+    // Wherever the extension lives, its operator class by its qualified name.
+    `DO $$ DECLARE ext TEXT; BEGIN
+      SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+      IF ext IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX sessions_search_id ON sessions USING gin (session_id %I.gin_trgm_ops)', ext);
+        EXECUTE format('CREATE INDEX sessions_search_key ON sessions USING gin (session_key %I.gin_trgm_ops)', ext);
+        EXECUTE format('CREATE INDEX sessions_search_label ON sessions USING gin (label %I.gin_trgm_ops)', ext);
+      END IF;
+    END $$`,
+  ],
+};
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -505,5 +578,12 @@ export const MIGRATIONS: Migration[] = [
             `ALTER TABLE raw_events_rowid RENAME TO raw_events`,
           ]
         : [],
+  },
+  {
+    version: 8,
+    name: "session-search",
+    // The dashboard's session search (a case-insensitive substring of session id, key or label) from a
+    // trigram index instead of a scan of every session; see SESSION_SEARCH_SQL.
+    sql: (d) => SESSION_SEARCH_SQL[d],
   },
 ];

@@ -139,7 +139,7 @@ export async function usageAggregates(
       const runs = unitRuns(sorted, src.unit);
       const rows = await sql<Record<string, unknown>>`SELECT ${col} AS u, ${keys}, ${src.sums} FROM ${sql.table(src.table)} r
         WHERE (${sql.join(runs.map(([lo, hi]) => sql`(${col} >= ${lo} AND ${col} < ${hi})`), sql` OR `)}) AND ${scopeOf("r", f)}
-        GROUP BY ${col}${groupKeys ? sql`, ${groupKeys}` : sql``}`.execute(conn.db);
+        GROUP BY r.deployment_id, ${col}${groupKeys ? sql`, ${groupKeys}` : sql``}`.execute(conn.db);
       const merged = new Map<string, UsageAggregate>();
       for (const r of rows.rows) {
         const piece = pieceAt(sorted, n(r["u"]) * src.unit);

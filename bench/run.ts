@@ -120,7 +120,8 @@ async function rescan(home: string, db: string): Promise<{ ms: number; bytesRead
   return { ms, bytesRead: report.bytesRead };
 }
 
-function appendOne(format: CorpusFormat, dir: string): void {
+/** Appends one call to one session; returns how to take it back, so that the cached corpus keeps its tally. */
+function appendOne(format: CorpusFormat, dir: string): () => void {
   const event = JSON.stringify({
     type: "message",
     id: `bench-append-${Date.now()}`,
@@ -129,14 +130,20 @@ function appendOne(format: CorpusFormat, dir: string): void {
   });
   if (format === "legacy") {
     const file = walk(path.join(dir, "agents")).find((f) => f.endsWith(".jsonl"))!;
+    const size = fs.statSync(file).size;
     fs.appendFileSync(file, `${event}\n`);
-    return;
+    return () => fs.truncateSync(file, size);
   }
   const file = walk(path.join(dir, "agents")).find((f) => f.endsWith("openclaw-agent.sqlite"))!;
   const db = new DatabaseSync(file);
   const s = db.prepare("SELECT session_id, max(seq) AS m FROM transcript_events GROUP BY session_id LIMIT 1").get() as { session_id: string; m: number };
   db.prepare("INSERT INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?, ?, ?, ?)").run(s.session_id, s.m + 1, event, Date.now());
   db.close();
+  return () => {
+    const undo = new DatabaseSync(file);
+    undo.prepare("DELETE FROM transcript_events WHERE session_id = ? AND seq = ?").run(s.session_id, s.m + 1);
+    undo.close();
+  };
 }
 
 function exact(run: CliRun, totals: CorpusTotals): string {
@@ -163,10 +170,12 @@ for (const format of ["legacy", "sqlite"] as const) {
   const cold = runCli(dir, db);
   const warm = runCli(dir, db);
   const warmScan = await rescan(dir, db);
-  appendOne(format, dir);
+  const undoFirst = appendOne(format, dir);
   const appendScan = await rescan(dir, db);
-  appendOne(format, dir);
+  const undoSecond = appendOne(format, dir);
   const appendCli = runCli(dir, db);
+  undoSecond();
+  undoFirst();
   fs.rmSync(work, { recursive: true, force: true });
   rows.push(
     `| ${format} | ${storeMiB.toFixed(0)} MiB on disk (${rawMiB.toFixed(0)} MiB of event JSON), ${totals.sessions.toLocaleString("en-US")} sessions, ${totals.llmCalls.toLocaleString("en-US")} calls ` +

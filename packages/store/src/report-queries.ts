@@ -290,12 +290,40 @@ async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "mo
     if (f.until !== null) q = q.where("first_ts", "<", f.until);
     return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
   }
-  let q = conn.db.selectFrom("session_models").select(["provider", "model", sql<number>`count(*)`.as("n")]).groupBy(["provider", "model"]);
-  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-  if (f.since !== null) q = q.where("last_ts", ">=", f.since);
-  if (f.until !== null) q = q.where("first_ts", "<", f.until);
-  return new Map((await q.execute()).map((r) => [`${r.provider}\u0000${r.model}`, n(r.n)]));
+  // The models first, skipping from one to the next in session_models_model (there are a handful), then one
+  // count per model over that model's slice of the same index, which holds every column filtered on: a few
+  // index-only ranges instead of a pass over every session and model.
+  const models = await sessionModelKeys(conn);
+  const counts = await Promise.all(
+    models.map(async ({ provider, model }) => {
+      let q = conn.db.selectFrom("session_models").select(sql<number>`count(*)`.as("n")).where("provider", "=", provider).where("model", "=", model);
+      if (f.since !== null) q = q.where("last_ts", ">=", f.since);
+      if (f.until !== null) q = q.where("first_ts", "<", f.until);
+      if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
+      if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+      return [`${provider}\u0000${model}`, n((await q.executeTakeFirstOrThrow()).n)] as const;
+    }),
+  );
+  return new Map(counts.filter(([, c]) => c > 0));
+}
+
+/**
+ * Every (provider, model) in session_models, by seeking from one to the next in session_models_model: the next
+ * model of the same provider, else the first model of the next provider (two seeks per model; SQLite cannot
+ * seek on a row-value comparison, so (provider, model) > (?, ?) would scan the provider's rows).
+ */
+async function sessionModelKeys(conn: StoreConnection): Promise<{ provider: string; model: string }[]> {
+  const first = () => conn.db.selectFrom("session_models").select(["provider", "model"]).orderBy("provider").orderBy("model").limit(1);
+  const out: { provider: string; model: string }[] = [];
+  let key = await first().executeTakeFirst();
+  while (key) {
+    out.push(key);
+    const { provider, model } = key;
+    key =
+      (await first().where("provider", "=", provider).where("model", ">", model).executeTakeFirst()) ??
+      (await first().where("provider", ">", provider).executeTakeFirst());
+  }
+  return out;
 }
 
 export type SessionQuery = {

@@ -586,4 +586,15 @@ export const MIGRATIONS: Migration[] = [
     // trigram index instead of a scan of every session; see SESSION_SEARCH_SQL.
     sql: (d) => SESSION_SEARCH_SQL[d],
   },
+  {
+    version: 9,
+    name: "session-models-covering",
+    // Sessions per model in a range are counted one model at a time from this index alone (an index-only
+    // range per model instead of reading every session_models row): it carries every column the count
+    // filters on. PostgreSQL had scanned the whole table, ~150 ms at 5 M calls.
+    sql: () => [
+      `DROP INDEX session_models_model`,
+      `CREATE INDEX session_models_model ON session_models (provider, model, last_ts, first_ts, deployment_id, agent_id)`,
+    ],
+  },
 ];

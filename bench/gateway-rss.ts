@@ -3,8 +3,12 @@
  *
  * Two fresh OpenClaw 2026.9.6 homes against the fake LLM, identical but for the Clawtower plugin (installed from
  * `npm pack`, shipping to a hub on loopback with live forwarding on). Each runs `openclaw gateway run`, answers
- * --turns `chat.send` turns, settles, and the resident memory of the Gateway's whole process group is read from
- * /proc. Prints one Markdown table: RSS without the plugin, with it, and the difference.
+ * --turns `chat.send` turns and settles. Then every Node process of the Gateway (it runs with
+ * `NODE_OPTIONS=--inspect=127.0.0.1:0`, so each one opens an inspector) is made to collect garbage twice through
+ * the DevTools protocol, and two figures are read: the V8 heap in use after that GC (Runtime.getHeapUsage; stable
+ * to a few hundred KiB run to run) and the resident memory of the whole process group from /proc (what the
+ * operator pays, but glibc keeps freed pages, so it moves by tens of MiB between identical runs). The two homes
+ * are measured alternately --rounds times; the table gives medians and the spread.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -14,7 +18,9 @@ import { startFakeLlm } from "@clawtower/testkit/fake-llm";
 import { startTestHub } from "../packages/openclaw-plugin/test/helpers.ts";
 
 const args = process.argv.slice(2);
-const TURNS = Number(args[args.indexOf("--turns") + 1] ?? 5) || 5;
+const flag = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) || fallback : fallback);
+const TURNS = flag("--turns", 5);
+const ROUNDS = flag("--rounds", 3);
 const PLUGIN_DIR = path.resolve(import.meta.dirname, "..", "packages", "openclaw-plugin");
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -41,31 +47,83 @@ async function pack(): Promise<string> {
   return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
 }
 
-async function measure(home: OpenClawHome, label: string, requests: () => number): Promise<number> {
-  const gw = await startGateway(home, { readyTimeoutMs: 180_000 });
+/** One DevTools-protocol session over the inspector's WebSocket: send a method, await its result. */
+async function inspect<T>(wsUrl: string, methods: string[]): Promise<T> {
+  const ws = new WebSocket(wsUrl);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error(`inspector ${wsUrl} refused the connection`)), { once: true });
+  });
+  try {
+    let last: unknown;
+    for (const [i, method] of methods.entries()) {
+      last = await new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`inspector: ${method} timed out`)), 60_000);
+        const onMessage = (e: MessageEvent) => {
+          const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message: string } };
+          if (msg.id !== i + 1) return;
+          clearTimeout(t);
+          ws.removeEventListener("message", onMessage);
+          if (msg.error) reject(new Error(`inspector: ${method}: ${msg.error.message}`));
+          else resolve(msg.result);
+        };
+        ws.addEventListener("message", onMessage);
+        ws.send(JSON.stringify({ id: i + 1, method }));
+      });
+    }
+    return last as T;
+  } finally {
+    ws.close();
+  }
+}
+
+type Sample = { heapMiB: number; rssMiB: number; processes: number };
+
+async function measure(home: OpenClawHome, label: string, requests: () => number): Promise<Sample> {
+  const gw = await startGateway(home, { readyTimeoutMs: 180_000, env: { NODE_OPTIONS: [home.env.NODE_OPTIONS, "--inspect=127.0.0.1:0"].filter(Boolean).join(" ") } });
   try {
     for (let i = 0; i < TURNS; i++) {
       const before = requests();
-      await gw.call("chat.send", { sessionKey: `agent:main:rss-${i}`, message: `turn ${i}`, idempotencyKey: `rss-${label}-${i}` });
+      await gw.call("chat.send", { sessionKey: `agent:main:rss-${i}`, message: `turn ${i}`, idempotencyKey: `rss-${label}-${i}-${Date.now()}` });
       const deadline = Date.now() + 120_000;
       while (requests() === before) {
         if (Date.now() > deadline) throw new Error(`${label}: turn ${i} got no LLM call`);
         await new Promise((r) => setTimeout(r, 250));
       }
     }
-    await new Promise((r) => setTimeout(r, 8_000)); // let forwarding, flushes and GC settle
-    const samples: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      samples.push(groupRssMiB(gw.pid));
-      await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, 8_000)); // let forwarding and flushes settle
+    // Every Node process of the group printed its inspector address; short-lived ones (CLI probes) are gone by now.
+    const urls = [...new Set([...gw.output().matchAll(/Debugger listening on (ws:\/\/\S+)/g)].map((m) => m[1]!))];
+    let heap = 0;
+    let processes = 0;
+    for (const url of urls) {
+      try {
+        const usage = await inspect<{ usedSize: number }>(url, ["HeapProfiler.collectGarbage", "HeapProfiler.collectGarbage", "Runtime.getHeapUsage"]);
+        heap += usage.usedSize;
+        processes++;
+      } catch {
+        // that process has exited
+      }
     }
-    samples.sort((a, b) => a - b);
-    const median = samples[2]!;
-    log(`${label}: gateway RSS ${median.toFixed(0)} MiB (samples ${samples.map((s) => s.toFixed(0)).join(", ")})`);
-    return median;
+    if (processes === 0) throw new Error(`${label}: no inspector answered (${urls.length} announced)`);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const rss: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      rss.push(groupRssMiB(gw.pid));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const sample = { heapMiB: heap / 2 ** 20, rssMiB: median(rss), processes };
+    log(`${label}: heap after GC ${sample.heapMiB.toFixed(1)} MiB in ${processes} process(es), group RSS ${sample.rssMiB.toFixed(0)} MiB`);
+    return sample;
   } finally {
     await gw.stop();
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const [install, tarball] = await Promise.all([ensureOpenClaw("2026.9.6"), pack()]);
@@ -82,19 +140,24 @@ try {
 
   const requests = () => llm.requests.length;
   // Alternate, so that whatever warms up (disk cache, the fake LLM) favours neither side.
-  const a1 = await measure(plain, "without plugin", requests);
-  const b1 = await measure(withPlugin, "with plugin", requests);
-  const a2 = await measure(plain, "without plugin", requests);
-  const b2 = await measure(withPlugin, "with plugin", requests);
-  const without = (a1 + a2) / 2;
-  const withP = (b1 + b2) / 2;
+  const plainRuns: Sample[] = [];
+  const pluginRuns: Sample[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    plainRuns.push(await measure(plain, `round ${r + 1} without plugin`, requests));
+    pluginRuns.push(await measure(withPlugin, `round ${r + 1} with plugin`, requests));
+  }
+  const fmt = (runs: Sample[], key: "heapMiB" | "rssMiB", digits: number) => {
+    const xs = runs.map((s) => s[key]);
+    return `${median(xs).toFixed(digits)} MiB (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  };
+  const diff = (key: "heapMiB" | "rssMiB", digits: number) => (median(pluginRuns.map((s) => s[key])) - median(plainRuns.map((s) => s[key]))).toFixed(digits);
   process.stdout.write(
     [
-      `| Gateway (openclaw 2026.9.6, ${TURNS} chat.send turns, process group RSS, mean of 2 runs) | RSS |`,
-      "|---|---|",
-      `| without the plugin | ${without.toFixed(0)} MiB |`,
-      `| with the plugin (shipping + live forwarding on) | ${withP.toFixed(0)} MiB |`,
-      `| added by the plugin | ${(withP - without).toFixed(1)} MiB |`,
+      `| Gateway (openclaw 2026.9.6, ${TURNS} chat.send turns, median of ${ROUNDS} alternating runs, range in brackets) | V8 heap in use after GC | process group RSS |`,
+      "|---|---|---|",
+      `| without the plugin | ${fmt(plainRuns, "heapMiB", 1)} | ${fmt(plainRuns, "rssMiB", 0)} |`,
+      `| with the plugin (shipping + live forwarding on) | ${fmt(pluginRuns, "heapMiB", 1)} | ${fmt(pluginRuns, "rssMiB", 0)} |`,
+      `| added by the plugin | ${diff("heapMiB", 1)} MiB | ${diff("rssMiB", 0)} MiB |`,
       "",
     ].join("\n"),
   );

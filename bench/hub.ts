@@ -5,7 +5,6 @@
  *   - import throughput of the legacy bench corpus into each store.
  * Each measurement talks to a real hub process over loopback HTTP.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,10 +12,9 @@ import pg from "pg";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { createApiKey, openStore, syncHome, type OpenStoreOptions } from "@clawtower/store";
 import { HUB_DATASET_VERSION, generateHubDataset } from "./hub-dataset.ts";
-import { freePort } from "@clawtower/testkit/openclaw-host";
+import { startHubProcess, type HubProcess } from "@clawtower/testkit/hub-process";
 
 const root = path.resolve(import.meta.dirname, "..");
-const BIN = path.join(root, "packages/cli/bin/clawtower.js");
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 export type HubBenchRow = { store: string; metric: string; value: string };
@@ -27,22 +25,8 @@ function dbArg(o: OpenStoreOptions): string {
   return o.schema ? `${o.url}${o.url.includes("?") ? "&" : "?"}options=-c%20search_path%3D${o.schema}` : o.url;
 }
 
-async function startHubProcess(o: OpenStoreOptions, bin = BIN): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [bin, "serve", "--no-import", "--no-progress", "--db", dbArg(o), "--port", String(port)], {
-    env: { ...process.env, CLAWTOWER_HOME: fs.mkdtempSync(path.join(os.tmpdir(), "ct-bench-home-")) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("is serving")) resolve();
-    });
-    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => reject(new Error(`hub exited (${code}): ${out}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
+function startHub(o: OpenStoreOptions, bin?: string): Promise<HubProcess> {
+  return startHubProcess({ db: dbArg(o), ...(bin ? { bin } : {}) });
 }
 
 function rssMiB(pid: number): number {
@@ -112,7 +96,7 @@ async function ingestThroughput(o: OpenStoreOptions): Promise<{ eventsPerSecond:
   const conn = await openStore(o);
   const key = (await createApiKey(conn, { deploymentId: "bench-ingest" }, Date.now())).token;
   await conn.close();
-  const { child, url } = await startHubProcess(o);
+  const { child, url } = await startHub(o);
   await new Promise((r) => setTimeout(r, 1500));
   const rssRest = rssMiB(child.pid!);
   let peak = rssRest;
@@ -249,8 +233,8 @@ export async function runDashboardBench(opts: DashboardBenchOptions): Promise<Hu
     const ready = await conn.db.selectFrom("meta").select("value").where("key", "=", "bench:hub-dataset").executeTakeFirst();
     await conn.close();
     if (!ready) throw new Error(`${store.name}: no 5 M-call dataset; run node bench/gen-hub-datasets.ts first`);
-    const hubs = [{ label: "", ...(await startHubProcess(store.options)) }];
-    if (opts.baseline) hubs.unshift({ label: "baseline: ", ...(await startHubProcess(store.options, path.join(path.resolve(opts.baseline), "packages/cli/bin/clawtower.js"))) });
+    const hubs = [{ label: "", ...(await startHub(store.options)) }];
+    if (opts.baseline) hubs.unshift({ label: "baseline: ", ...(await startHub(store.options, path.join(path.resolve(opts.baseline), "packages/cli/bin/clawtower.js"))) });
     for (const [name, pathAndQuery] of endpoints) {
       const results = await latencies(hubs.map((h) => `${h.url}${pathAndQuery}`), opts.rounds);
       hubs.forEach((h, k) => rows.push({ store: store.name, metric: `${h.label}${name}`, value: `p50 ${results[k]!.p50.toFixed(1)} ms · p95 ${results[k]!.p95.toFixed(1)} ms` }));
@@ -278,7 +262,7 @@ export async function runHubBench(opts: { legacyCorpus: string | null; corpusMiB
     }
     const calls = await conn.db.selectFrom("llm_calls").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     await conn.close();
-    const { child, url } = await startHubProcess(store.options);
+    const { child, url } = await startHub(store.options);
     await new Promise((r) => setTimeout(r, 1500));
     rows.push({ store: store.name, metric: "hub RSS at rest (5 M-call store)", value: `${rssMiB(child.pid!).toFixed(0)} MiB` });
     let worst = 0;

@@ -4,33 +4,21 @@
  * store must hold every event exactly once: nothing lost, nothing duplicated.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
 import { storeTargets, tmpDir } from "@clawtower/testkit";
 import { freePort } from "@clawtower/testkit/openclaw-host";
+import { startHubProcess } from "@clawtower/testkit/hub-process";
 
-const BIN = path.resolve(import.meta.dirname, "../../cli/bin/clawtower.js");
 const CLIENTS = 4;
 const BATCHES_PER_CLIENT = 40;
 const EVENTS_PER_BATCH = 50;
 
 
-function startHub(db: string, port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--no-import", "--no-progress", "--db", db, "--port", String(port)], {
-      env: { ...process.env, CLAWTOWER_HOME: tmpDir() },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("is serving")) resolve(child);
-    });
-    child.stderr!.on("data", () => {});
-    child.once("exit", (code) => reject(new Error(`hub exited early (${code}): ${out}`)));
-  });
+async function startHub(db: string, port: number): Promise<ChildProcess> {
+  return (await startHubProcess({ db, port })).child;
 }
 
 function batch(client: number, b: number): string {

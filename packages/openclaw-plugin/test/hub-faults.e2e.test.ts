@@ -4,7 +4,7 @@
  * whose answer never reached the plugin (the next cycle resends it; nothing is stored twice).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
@@ -13,8 +13,8 @@ import { runCycle } from "../src/ship/cycle.ts";
 import { startFaultProxy } from "./fault-proxy.ts";
 import { configFor, copyFixture, expectedOf, quietLogger, startTestHub } from "./helpers.ts";
 import { freePort } from "@clawtower/testkit/openclaw-host";
+import { killHubProcess, startHubProcess } from "@clawtower/testkit/hub-process";
 
-const BIN = path.resolve(import.meta.dirname, "../../cli/bin/clawtower.js");
 const FIXTURE = "openclaw-2026.9.6";
 const children = new Set<ChildProcess>();
 after(() => {
@@ -22,29 +22,12 @@ after(() => {
 });
 
 
-function startHubProcess(db: string, port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--no-import", "--no-progress", "--db", db, "--port", String(port)], {
-      env: { ...process.env, CLAWTOWER_HOME: tmpDir() },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("is serving")) resolve(child);
-    });
-    child.stderr!.on("data", () => {});
-    child.once("exit", (code) => reject(new Error(`hub exited early (${code}): ${out}`)));
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
+/** A hub on `db`, remembered so that `after` kills whatever a failed test left running. */
+async function startHub(db: string, port: number): Promise<ChildProcess> {
+  const { child } = await startHubProcess({ db, port });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
 }
 
 async function hubStore(): Promise<{ db: string; key: string }> {
@@ -81,16 +64,16 @@ describe("real hub processes that die", { timeout: 120_000 }, () => {
     const want = await reference();
     const { db, key } = await hubStore();
     const port = await freePort();
-    let hub = await startHubProcess(db, port);
+    let hub = await startHub(db, port);
     let restarting: Promise<void> | null = null;
     const proxy = await startFaultProxy(
       () => `http://127.0.0.1:${port}`,
       (n) => {
         if (n === 3) {
           restarting = (async () => {
-            await kill(hub);
+            await killHubProcess(hub);
             await new Promise((r) => setTimeout(r, 400));
-            hub = await startHubProcess(db, port);
+            hub = await startHub(db, port);
           })();
         }
         return { kind: "forward" };
@@ -109,12 +92,12 @@ describe("real hub processes that die", { timeout: 120_000 }, () => {
       await restarting;
       assert.equal(r.outcome, "ok", JSON.stringify(r));
       assert.ok(r.retries >= 1, "the dead hub was retried");
-      await kill(hub);
+      await killHubProcess(hub);
       assert.deepEqual(await counts(db), want);
       assert.equal(want.calls, expectedOf(FIXTURE).transcriptTotals.llmCallsWithUsage);
     } finally {
       await proxy.close();
-      await kill(hub);
+      await killHubProcess(hub);
     }
   });
 
@@ -122,13 +105,13 @@ describe("real hub processes that die", { timeout: 120_000 }, () => {
     const want = await reference();
     const { db, key } = await hubStore();
     const port = await freePort();
-    let hub = await startHubProcess(db, port);
+    let hub = await startHub(db, port);
     const home = copyFixture(FIXTURE);
     const proxy = await startFaultProxy(
       () => `http://127.0.0.1:${port}`,
       (n) => {
         // The hub commits this batch; then it dies before the answer gets out.
-        if (n === 4) return { kind: "forward-then-drop", after: () => kill(hub) };
+        if (n === 4) return { kind: "forward-then-drop", after: () => killHubProcess(hub) };
         return { kind: "forward" };
       },
     );
@@ -138,15 +121,15 @@ describe("real hub processes that die", { timeout: 120_000 }, () => {
       const first = await runCycle(opts);
       assert.equal(first.outcome, "failed", JSON.stringify(first));
       assert.ok(first.pending.sessions > 0);
-      hub = await startHubProcess(db, port);
+      hub = await startHub(db, port);
       const second = await runCycle(opts);
       assert.equal(second.outcome, "ok", JSON.stringify(second));
       assert.ok(second.lines.duplicates > 0, "the unanswered batch came back as duplicates");
-      await kill(hub);
+      await killHubProcess(hub);
       assert.deepEqual(await counts(db), want);
     } finally {
       await proxy.close();
-      await kill(hub);
+      await killHubProcess(hub);
     }
   });
 });

@@ -12,7 +12,7 @@ import pg from "pg";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { createApiKey, openStore, syncHome, type OpenStoreOptions } from "@clawtower/store";
 import { HUB_DATASET_VERSION, generateHubDataset } from "./hub-dataset.ts";
-import { startHubProcess, type HubProcess } from "@clawtower/testkit/hub-process";
+import { dbArgOf, startHubProcess, type HubProcess } from "@clawtower/testkit/hub-process";
 
 const root = path.resolve(import.meta.dirname, "..");
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -20,13 +20,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 export type HubBenchRow = { store: string; metric: string; value: string };
 
 
-function dbArg(o: OpenStoreOptions): string {
-  if (o.kind === "sqlite") return o.path;
-  return o.schema ? `${o.url}${o.url.includes("?") ? "&" : "?"}options=-c%20search_path%3D${o.schema}` : o.url;
-}
-
 function startHub(o: OpenStoreOptions, bin?: string): Promise<HubProcess> {
-  return startHubProcess({ db: dbArg(o), ...(bin ? { bin } : {}) });
+  return startHubProcess({ db: dbArgOf(o), ...(bin ? { bin } : {}) });
 }
 
 function rssMiB(pid: number): number {

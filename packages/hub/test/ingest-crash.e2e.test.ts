@@ -5,12 +5,11 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
 import { storeTargets, tmpDir } from "@clawtower/testkit";
 import { freePort } from "@clawtower/testkit/openclaw-host";
-import { startHubProcess } from "@clawtower/testkit/hub-process";
+import { dbArgOf, startHubProcess } from "@clawtower/testkit/hub-process";
 
 const CLIENTS = 4;
 const BATCHES_PER_CLIENT = 40;
@@ -48,7 +47,7 @@ for (const target of targets) {
   describe(`[${target.name}] hub killed with SIGKILL mid-ingest`, () => {
     it("loses no event and duplicates none once clients retry", { timeout: 120_000 }, async () => {
       const options = target.options();
-      const dbArg = options.kind === "sqlite" ? options.path : `${options.url}${options.url.includes("?") ? "&" : "?"}options=-c%20search_path%3D${options.schema}`;
+      const dbArg = dbArgOf(options);
       const conn = await openStore(options);
       const key = (await createApiKey(conn, { deploymentId: "crash-test" }, Date.now())).token;
       await conn.close();

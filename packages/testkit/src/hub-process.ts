@@ -9,6 +9,12 @@ import { tmpDir } from "./tmp.ts";
 
 export const CLAWTOWER_BIN = path.resolve(import.meta.dirname, "../../cli/bin/clawtower.js");
 
+/** The `--db` argument for a store: its SQLite path, or its PostgreSQL URL with the schema as search_path. */
+export function dbArgOf(o: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string; schema?: string | undefined }): string {
+  if (o.kind === "sqlite") return o.path;
+  return o.schema ? `${o.url}${o.url.includes("?") ? "&" : "?"}options=-c%20search_path%3D${o.schema}` : o.url;
+}
+
 export type HubProcess = { child: ChildProcess; port: number; url: string; output(): string };
 
 export type HubProcessOptions = {

@@ -96,7 +96,7 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   // whenever their cost estimate crosses its threshold, a multiple of their run time.
   // No parallel workers either: starting them costs ~30 ms a query on a small machine (a 0.6 ms model-filtered
   // session page took 45 ms with two), the planner picks them on misestimates, and a dashboard already runs its
-  // queries side by side on several connections (at 5 M calls: worst p95 102 → 72 ms, agents 98 → 31 ms).
+  // queries side by side on several connections (at 5 M calls: worst p95 102 → 59 ms, agents 98 → 29 ms).
   // Writes are unaffected: PostgreSQL does not parallelise data-modifying statements.
   // (A client runs its queries in order, so this SET precedes the first real query.)
   pool.on("connect", (client) => {

@@ -5,10 +5,11 @@
  * `npm pack`, shipping to a hub on loopback with live forwarding on). Each runs `openclaw gateway run`, answers
  * --turns `chat.send` turns and settles. Then every Node process of the Gateway (it runs with
  * `NODE_OPTIONS=--inspect=127.0.0.1:0`, so each one opens an inspector) is made to collect garbage twice through
- * the DevTools protocol, and two figures are read: the V8 heap in use after that GC (Runtime.getHeapUsage; stable
- * to a few hundred KiB run to run) and the resident memory of the whole process group from /proc (what the
- * operator pays, but glibc keeps freed pages, so it moves by tens of MiB between identical runs). The two homes
- * are measured alternately --rounds times; the table gives medians and the spread.
+ * the DevTools protocol, and two figures are read: the V8 heap in use after that GC (Runtime.getHeapUsage; within
+ * ~2 MiB run to run, except the plugin's first run, which also makes the first upload: ~12 MiB more) and the
+ * resident memory of the whole process group from /proc (what the operator pays, but glibc keeps freed pages, so
+ * it moves by tens of MiB between identical runs). The two homes are measured alternately --rounds times; the
+ * table gives medians and ranges.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -84,7 +85,7 @@ async function measure(home: OpenClawHome, label: string, requests: () => number
   try {
     for (let i = 0; i < TURNS; i++) {
       const before = requests();
-      await gw.call("chat.send", { sessionKey: `agent:main:rss-${i}`, message: `turn ${i}`, idempotencyKey: `rss-${label}-${i}-${Date.now()}` });
+      await gw.call("chat.send", { sessionKey: `agent:main:rss-${i}`, message: `turn ${i}`, idempotencyKey: `rss-${label}-${i}` });
       const deadline = Date.now() + 120_000;
       while (requests() === before) {
         if (Date.now() > deadline) throw new Error(`${label}: turn ${i} got no LLM call`);

@@ -1,5 +1,5 @@
 /**
- * `node bench/gateway-rss.ts [--turns 5]`: what the plugin adds to a real Gateway's memory.
+ * `node bench/gateway-rss.ts [--turns 5] [--rounds 3]`: what the plugin adds to a real Gateway's memory.
  *
  * Two fresh OpenClaw 2026.9.6 homes against the fake LLM, identical but for the Clawtower plugin (installed from
  * `npm pack`, shipping to a hub on loopback with live forwarding on). Each runs `openclaw gateway run`, answers

@@ -6,11 +6,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import type { PriceBook } from "@clawtower/core";
 import type { StoreConnection } from "@clawtower/store";
+import { bodyLimit, readJsonBody } from "./body.ts";
 import { authenticate, hostGuard, requireApiKey, requireReader, TOKEN_COOKIE, type AuthConfig } from "./auth.ts";
 import { HubError, errorBody } from "./errors.ts";
 import type { ChangeFeed } from "./live.ts";
@@ -64,16 +64,13 @@ export function createHubApp(opts: HubAppOptions): Hono {
     return c.json({ ok: true, store: opts.conn.dialect });
   });
 
-  const tooLarge = () => {
-    throw new HubError("payload_too_large", `request body is larger than ${limit} bytes`);
-  };
-  app.use("/api/v1/ingest/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
-  app.use("/v1/openclaw/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
-  app.use("/api/events/*", bodyLimit({ maxSize: limit, onError: tooLarge }), requireApiKey(opts.conn, now));
+  app.use("/api/v1/ingest/*", bodyLimit(limit), requireApiKey(opts.conn, now));
+  app.use("/v1/openclaw/*", bodyLimit(limit), requireApiKey(opts.conn, now));
+  app.use("/api/events/*", bodyLimit(limit), requireApiKey(opts.conn, now));
   app.route("/", ingestRoutes({ conn: opts.conn, prices: opts.prices, now, onChange: () => opts.feed.poke() }));
 
-  app.post("/api/v1/auth/login", bodyLimit({ maxSize: 16 * 1024, onError: tooLarge }), async (c) => {
-    const body = parseWith(z.object({ token: z.string().min(1).max(500) }), await c.req.json().catch(() => null), "body");
+  app.post("/api/v1/auth/login", bodyLimit(16 * 1024), async (c) => {
+    const body = parseWith(z.object({ token: z.string().min(1).max(500) }), await readJsonBody(c), "body");
     const who = await authenticate(opts.conn, body.token, opts.auth, now());
     if (!who || who.kind === "open") throw new HubError("unauthorized", "invalid or revoked token");
     setCookie(c, TOKEN_COOKIE, body.token, { httpOnly: true, sameSite: "Strict", path: "/", secure: c.req.url.startsWith("https:") });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
@@ -323,5 +324,52 @@ describe("startHub", () => {
     assert.equal(r.status, 200);
     await hub.close();
     await conn.close();
+  });
+});
+
+describe("request bodies over a real socket", () => {
+  /** POSTs `chunks` one write each: without a content-length header Node sends them chunked. */
+  const rawPost = (url: string, chunks: (string | Buffer)[], headers: Record<string, string>) =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = http.request(url, { method: "POST", headers }, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (d: string) => (text += d)).on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on("error", reject);
+      for (const c of chunks) req.write(c);
+      req.end();
+    });
+
+  it("reads NDJSON line by line (BOM, CRLF, blank lines), and limits chunked and declared bodies", async () => {
+    const conn = await openStore({ kind: "sqlite", path: path.join(tmpDir(), "bodies.db") });
+    const key = (await createApiKey(conn, { deploymentId: "gw-body" }, Date.now())).token;
+    const hub = await startHub({ conn, prices: createPriceBook([], []), host: "127.0.0.1", port: 0, adminToken: null, webDir: null, bodyLimitBytes: 64 * 1024 });
+    try {
+      const url = `${hub.url}/api/v1/ingest/events`;
+      const headers = { authorization: `Bearer ${key}`, "content-type": "application/x-ndjson" };
+      const line = (id: string, text: string) => JSON.stringify({ agentId: "main", sessionId: "s-body", event: ev(id, "2026-11-20T10:00:00Z", { role: "user", content: [{ type: "text", text }] }) });
+      // "é" and "€" split across two writes: bytes, not chunks, are decoded.
+      const second = Buffer.from(`${line("e2", "café € ok")}\r\n`);
+      const cut = second.indexOf(Buffer.from("€")) + 1;
+      const r = await rawPost(url, [`\uFEFF${line("e1", "hello")}\r\n\r\n`, second.subarray(0, cut), second.subarray(cut), "{not json\n", `\n${line("e3", "x")}`], headers);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual([r.body.accepted, r.body.rejected], [3, 1]);
+      assert.deepEqual(r.body.results.map((x: { line: number; status: string }) => [x.line, x.status]), [[0, "accepted"], [1, "accepted"], [2, "rejected"], [3, "accepted"]]);
+      assert.match(r.body.results[2].reason, /^line 4 is not valid JSON/);
+      const stored = (await conn.db.selectFrom("raw_events").select("payload").where("event_id", "=", "e2").executeTakeFirstOrThrow()).payload;
+      assert.equal(JSON.parse(stored).message.content[0].text, "café € ok");
+
+      const filler = `${line("big", "y".repeat(8 * 1024))}\n`;
+      const chunked = await rawPost(url, Array.from({ length: 12 }, () => filler), headers);
+      assert.equal(chunked.status, 413);
+      assert.equal(chunked.body.error.code, "payload_too_large");
+      const declared = await rawPost(url, ["x".repeat(70 * 1024)], { ...headers, "content-length": String(70 * 1024) });
+      assert.equal(declared.status, 413);
+      assert.equal((await conn.db.selectFrom("raw_events").select("event_id").where("event_id", "=", "big").execute()).length, 0);
+      assert.equal((await fetch(`${hub.url}/healthz`)).status, 200);
+    } finally {
+      await hub.close();
+      await conn.close();
+    }
   });
 });

@@ -12,6 +12,7 @@ import { sql } from "kysely";
 import type { PriceBook } from "@clawtower/core";
 import { ingestLines, ingestSkills, type IngestLine, type IngestSummary, type SkillInput, type StoreConnection } from "@clawtower/store";
 import type { Principal } from "../auth.ts";
+import { ndjsonLines, readBody, readJsonBody } from "../body.ts";
 import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
 import { SessionMeta, checkEventItem, readNdjsonLine, type LineReading } from "./event-line.ts";
@@ -90,15 +91,6 @@ function deploymentFor(c: Context, lineDeployment: string | undefined): string {
   return lineDeployment;
 }
 
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new HubError("invalid_body", `body is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 const MAX_EVENTS = 50_000;
 
 /** The lines of an events request, NDJSON or a JSON batch, each read or answered with why not. */
@@ -106,12 +98,12 @@ async function eventLines(c: Context): Promise<LineReading[]> {
   const type = c.req.header("content-type") ?? "";
   const tooMany = (n: number) => new HubError("payload_too_large", `at most ${MAX_EVENTS.toLocaleString("en-US")} events per request (got ${n})`);
   if (type.includes("ndjson") || type.includes("jsonl")) {
-    const lines = (await c.req.text()).split("\n").map((text, i) => ({ text, number: i + 1 })).filter((l) => l.text.trim() !== "");
+    const lines = ndjsonLines(await readBody(c));
     if (lines.length > MAX_EVENTS) throw tooMany(lines.length);
     return lines.map((l) => readNdjsonLine(l.text, l.number));
   }
   if (type.includes("json") || type === "") {
-    const body = await readJson(c);
+    const body = await readJsonBody(c);
     const items = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
     if (!Array.isArray(items)) throw new HubError("invalid_body", 'expected NDJSON, a JSON array, or {"events": [...]}');
     if (items.length > MAX_EVENTS) throw tooMany(items.length);
@@ -167,7 +159,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   app.post("/v1/openclaw/ingest/sessions", async (c) => {
-    const body = parseWith(z.object({ lines: z.array(z.unknown()).max(50_000) }), await readJson(c), "body");
+    const body = parseWith(z.object({ lines: z.array(z.unknown()).max(50_000) }), await readJsonBody(c), "body");
     const lines: IngestLine[] = [];
     const errors: { lineIndex: number | null; reason: string }[] = [];
     body.lines.forEach((item, index) => {
@@ -209,7 +201,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   app.post("/v1/openclaw/ingest/skills", async (c) => {
-    const body = parseWith(SkillsBody, await readJson(c), "body");
+    const body = parseWith(SkillsBody, await readJsonBody(c), "body");
     const deploymentId = deploymentFor(c, body.deploymentId);
     const byAgent = new Map<string, SkillInput[]>();
     for (const s of body.skills) {
@@ -236,7 +228,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   app.post("/api/events/bulk", async (c) => {
-    const body = await readJson(c);
+    const body = await readJsonBody(c);
     const items = Array.isArray(body) ? body : Array.isArray((body as { events?: unknown[] })?.events) ? (body as { events: unknown[] }).events : null;
     if (!items) throw new HubError("invalid_body", 'expected a JSON array of events or {"events": [...]}');
     const errors: { index: number; reason: string }[] = [];

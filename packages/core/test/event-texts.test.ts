@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { DbHandles, listHome, planResume, readEventTexts, type DiscoveredPart, type ResumePosition } from "../src/index.ts";
+import { DbHandles, listHome, planResume, readEventTexts, textOf, type DiscoveredPart, type ResumePosition } from "../src/index.ts";
 
 const ev = (id: string, text = "x") => JSON.stringify({ type: "message", id, message: { role: "user", content: text } });
 
@@ -20,18 +20,20 @@ describe("readEventTexts", () => {
     fs.writeFileSync(file, `${ev("e1")}\n${ev("e2", "é")}\n${ev("e3")}\n`);
     const dbs = new DbHandles();
     const a = readEventTexts(filePart(file), null, { maxBytes: 60, maxEvents: 10 }, dbs);
-    assert.deepEqual(a.events.map((e) => JSON.parse(e.text).id), ["e1"]);
+    assert.deepEqual(a.events.map((e) => JSON.parse(textOf(e)).id), ["e1"]);
     assert.equal(a.done, false);
     const b = readEventTexts(filePart(file), a.resume, { maxBytes: 1e6, maxEvents: 10 }, dbs);
-    assert.deepEqual(b.events.map((e) => [JSON.parse(e.text).id, e.order]), [["e2", 2], ["e3", 3]]);
-    assert.equal(JSON.parse(b.events[0]!.text).message.content, "é");
+    assert.deepEqual(b.events.map((e) => [JSON.parse(textOf(e)).id, e.order]), [["e2", 2], ["e3", 3]]);
+    assert.equal(JSON.parse(textOf(b.events[0]!)).message.content, "é");
+    // Carried as read: the UTF-8 bytes one per char, for a sender to put back on the wire undecoded.
+    assert.deepEqual([b.events[0]!.encoding, Buffer.from(b.events[0]!.text, "latin1").toString("utf8")], ["latin1", ev("e2", "é")]);
     assert.equal(b.done, true);
     fs.appendFileSync(file, ev("e4")); // no newline yet: a complete event is taken, its newline expected
     const c = readEventTexts(filePart(file), b.resume, { maxBytes: 1e6, maxEvents: 10 }, dbs);
-    assert.deepEqual(c.events.map((e) => JSON.parse(e.text).id), ["e4"]);
+    assert.deepEqual(c.events.map((e) => JSON.parse(textOf(e)).id), ["e4"]);
     fs.appendFileSync(file, `\n${ev("e5")}\n`);
     const d = readEventTexts(filePart(file), c.resume, { maxBytes: 1e6, maxEvents: 10 }, dbs);
-    assert.deepEqual(d.events.map((e) => JSON.parse(e.text).id), ["e5"]);
+    assert.deepEqual(d.events.map((e) => JSON.parse(textOf(e)).id), ["e5"]);
     fs.writeFileSync(file, `${ev("z1")}\n${ev("z2")}\n${ev("z3")}\n${ev("z4")}\n${ev("z5")}\n${ev("z6")}\n`);
     assert.equal(readEventTexts(filePart(file), d.resume, { maxBytes: 1e6, maxEvents: 10 }, dbs).rewriteDetected, true);
   });

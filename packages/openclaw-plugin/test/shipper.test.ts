@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import zlib from "node:zlib";
 import { after, describe, it } from "node:test";
 import { runCycle, type CycleOptions } from "../src/ship/cycle.ts";
 import { statePaths } from "../src/state/files.ts";
@@ -154,6 +155,35 @@ describe("filters", () => {
 });
 
 describe("privacy", () => {
+  it("full: every event arrives byte for byte, non-ASCII text included, from both stores", async () => {
+    const text = "café € 日本 😀 \u2028 naïve";
+    // Legacy JSONL: an appended event with text in several scripts.
+    const legacy = copyFixture(LEGACY);
+    const dir = path.join(legacy, "agents", "main", "sessions");
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".jsonl") && !f.includes("trajectory"))!);
+    fs.appendFileSync(file, `${JSON.stringify({ type: "message", id: "utf8-legacy", parentId: null, timestamp: new Date().toISOString(), message: { role: "user", content: text } })}\n`);
+    const h1 = await hub();
+    assert.equal((await cycle(legacy, h1, { privacy: "full" })).outcome, "ok");
+    const sent = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
+    const stored1 = (await h1.conn.db.selectFrom("raw_events").select(["event_id", "payload"]).execute()).map((r) => r.payload);
+    for (const line of sent) assert.ok(stored1.includes(line), `stored verbatim: ${line.slice(0, 80)}`);
+    assert.equal(JSON.parse(stored1.find((p) => p.includes("utf8-legacy"))!).message.content, text);
+
+    // SQLite store: every row, event_json or zstd, compared with what the hub stored.
+    const current = copyFixture(CURRENT);
+    const dbFile = path.join(current, "agents", "main", "agent", "openclaw-agent.sqlite");
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const rows = db.prepare("SELECT event_json, event_zstd FROM transcript_events").all() as { event_json: string | null; event_zstd: Uint8Array | null }[];
+    db.close();
+    const texts = rows.map((r) => r.event_json ?? zlib.zstdDecompressSync(r.event_zstd!).toString("utf8"));
+    assert.ok(rows.some((r) => r.event_zstd !== null) && rows.some((r) => r.event_json !== null), "the fixture has both kinds of rows");
+    const h2 = await hub();
+    assert.equal((await cycle(current, h2, { privacy: "full", filter: { includeSkills: false } })).outcome, "ok");
+    const stored2 = new Set((await h2.conn.db.selectFrom("raw_events").select("payload").execute()).map((r) => r.payload));
+    for (const t of texts) assert.ok(stored2.has(t), `stored verbatim: ${t.slice(0, 80)}`);
+    await assertTotals(h2, CURRENT);
+  });
+
   it("metadata: the hub gets every figure and no text", async () => {
     const h = await hub();
     const home = copyFixture(CURRENT);

@@ -10,12 +10,15 @@
  *   compressed file, archive blob, cold archive     IndexPosition: how many events of the (immutable) part
  *                                                   were taken; the part is decoded whole on every read
  *
- * Texts are JavaScript strings (UTF-8 decoded). `order` is the event's place in its part: the row's seq, or
- * the 1-based line number.
+ * Texts are returned as read: mostly `latin1` (one char per byte of UTF-8, as the accounting reads do, see
+ * json-scan.ts), so that a sender passing events through verbatim can put the bytes back on the wire without
+ * ever decoding them; `utf16` where the source gave a JavaScript string. textOf() decodes when the text itself
+ * is needed. `order` is the event's place in its part: the row's seq, or the 1-based line number.
  */
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
+import type { TextEncoding } from "../parse/json-scan.ts";
 import { decodeBlob, iterateSessionRows, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
 import type { DiscoveredPart, FilePosition, RowsPosition } from "./parts.ts";
@@ -26,7 +29,7 @@ import { readLinesFromFile, readLinesFromText } from "./read-lines.ts";
 export type IndexPosition = { type: "index"; taken: number };
 export type ResumePosition = FilePosition | RowsPosition | IndexPosition;
 
-export type RawEvent = { text: string; order: number; bytes: number };
+export type RawEvent = { text: string; encoding: TextEncoding; order: number; bytes: number };
 
 export type EventTextBatch = {
   events: RawEvent[];
@@ -51,7 +54,10 @@ export type EventTextLimits = {
   maxLineBytes?: number;
 };
 
-const latin1ToUtf8 = (s: string): string => Buffer.from(s, "latin1").toString("utf8");
+/** The event's text as a JavaScript string (decodes latin1-carried UTF-8). */
+export function textOf(ev: { text: string; encoding: TextEncoding }): string {
+  return ev.encoding === "latin1" ? Buffer.from(ev.text, "latin1").toString("utf8") : ev.text;
+}
 
 /** Reads the next batch of event texts of `part`, continuing after `from` (null: from the start). */
 export function readEventTexts(part: DiscoveredPart, from: ResumePosition | null, limits: EventTextLimits, dbs: DbHandles): EventTextBatch {
@@ -85,11 +91,11 @@ function failed(from: ResumePosition | null, message: string): EventTextBatch {
 /** Every event text of a decoded archive (latin1 text): plain JSONL, or a cold archive's restore records. */
 function wholeTexts(latin1: string): RawEvent[] {
   if (isRestoreFormat(latin1)) {
-    return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, order: e.seq ?? e.line, bytes: Buffer.byteLength(e.text) }));
+    return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, encoding: "utf16" as const, order: e.seq ?? e.line, bytes: Buffer.byteLength(e.text) }));
   }
   const out: RawEvent[] = [];
   readLinesFromText(latin1, (line, lineNo) => {
-    if (line.trim() !== "") out.push({ text: latin1ToUtf8(line), order: lineNo, bytes: line.length });
+    if (line.trim() !== "") out.push({ text: line, encoding: "latin1", order: lineNo, bytes: line.length });
   });
   return out;
 }
@@ -133,9 +139,8 @@ function readRowTexts(
     count++;
     // An undecodable row is passed over: it can never be sent, and must not hold back the rows after it.
     if (row.text === null) continue;
-    const text = row.encoding === "latin1" ? latin1ToUtf8(row.text) : row.text;
-    const size = row.encoding === "latin1" ? row.text.length : Buffer.byteLength(text);
-    events.push({ text, order: row.seq, bytes: size });
+    const size = row.encoding === "latin1" ? row.text.length : Buffer.byteLength(row.text);
+    events.push({ text: row.text, encoding: row.encoding, order: row.seq, bytes: size });
     bytes += size;
   }
   // At the end of the rows, the count must equal the listing's: rows that vanished or appeared below the
@@ -167,7 +172,7 @@ function readFileTexts(path: string, from: FilePosition | null, limits: EventTex
       if (complete) {
         // The newline that completes a line taken earlier without one is not a new event.
         if (!(text === "" && lineStart === start && from?.open === true) && text.trim() !== "") {
-          events.push({ text: latin1ToUtf8(text), order: lineNo, bytes: text.length });
+          events.push({ text, encoding: "latin1", order: lineNo, bytes: text.length });
           bytes += text.length;
         }
         offset = lineEnd;
@@ -177,7 +182,7 @@ function readFileTexts(path: string, from: FilePosition | null, limits: EventTex
       // A last line without its newline is taken only at the real end of the file and only when it is a
       // whole event (a writer may be in the middle of it); its newline is then expected, not a new line.
       if (end === size && text.trim() !== "" && !isExtractFailure(extractEventFacts(text, "latin1"))) {
-        events.push({ text: latin1ToUtf8(text), order: lineNo, bytes: text.length });
+        events.push({ text, encoding: "latin1", order: lineNo, bytes: text.length });
         bytes += text.length;
         offset = lineEnd;
         line = lineNo;

@@ -7,12 +7,16 @@
  *             arguments or results, thinking, summaries, prompts, or working directories
  * Events that are not valid JSON are never sent (they are counted locally as bad lines).
  */
+import type { TextEncoding } from "@clawtower/core";
 import { redactValue, type Redactor } from "./redact.ts";
 
 export type Privacy = "metadata" | "redacted" | "full";
 
-/** A prepared event: JSON text ready to embed in a request body. */
-export type PreparedEvent = { json: string };
+/**
+ * A prepared event: JSON text ready to embed in a request body. `latin1`: the text holds the event's UTF-8
+ * bytes one per char (as read from the store), and goes on the wire as those bytes, never decoded.
+ */
+export type PreparedEvent = { json: string; encoding: TextEncoding };
 
 type Obj = Record<string, unknown>;
 
@@ -64,18 +68,18 @@ export function metadataOf(event: Obj): Obj {
 }
 
 /** Transforms a valid event's JSON text (the caller validated it with extractEventFacts). */
-export type EventTransform = (text: string) => PreparedEvent | null;
+export type EventTransform = (text: string, encoding?: TextEncoding) => PreparedEvent | null;
 
 export function createEventTransform(privacy: Privacy, redactor: Redactor): EventTransform {
-  return (text) => {
-    if (privacy === "full") return { json: text };
+  return (text, encoding = "utf16") => {
+    if (privacy === "full") return { json: text, encoding };
     let event: unknown;
     try {
-      event = JSON.parse(text);
+      event = JSON.parse(encoding === "latin1" ? Buffer.from(text, "latin1").toString("utf8") : text);
     } catch {
       return null;
     }
     if (!isObj(event)) return null;
-    return { json: JSON.stringify(privacy === "metadata" ? metadataOf(event) : redactValue(event, redactor)) };
+    return { json: JSON.stringify(privacy === "metadata" ? metadataOf(event) : redactValue(event, redactor)), encoding: "utf16" };
   };
 }

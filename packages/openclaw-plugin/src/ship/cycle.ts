@@ -354,7 +354,7 @@ function qualifies(work: SessionWork, cfg: ResolvedConfig, dbs: DbHandles, summa
       const batch = readEventTexts(part, from, { maxBytes: 256 * 1024, maxEvents: 500 }, dbs);
       summary.bytesRead += batch.bytes;
       for (const ev of batch.events) {
-        const f = extractEventFacts(ev.text);
+        const f = extractEventFacts(ev.text, ev.encoding);
         if (!isExtractFailure(f) && f.type === "message" && f.message && f.message.role !== "") messages++;
         if (messages >= need) return true;
       }
@@ -421,12 +421,12 @@ async function shipPart(
     const lines: WireLine[] = [];
     const calls: LlmCallRow[] = [];
     for (const ev of batch.events) {
-      const facts = extractEventFacts(ev.text);
+      const facts = extractEventFacts(ev.text, ev.encoding);
       if (isExtractFailure(facts)) {
         summary.lines.bad++;
         continue;
       }
-      const prepared = transform(ev.text);
+      const prepared = transform(ev.text, ev.encoding);
       if (!prepared) {
         summary.lines.bad++;
         continue;

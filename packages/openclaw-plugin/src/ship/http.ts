@@ -56,8 +56,10 @@ function errorMessage(body: string, status: number): string {
   return `${status} ${body.slice(0, 200).trim()}`.trim();
 }
 
-export async function postWithRetry(url: string, body: string, contentType: string, opts: HttpOptions): Promise<HttpResult> {
+export async function postWithRetry(url: string, body: Buffer | string, contentType: string, opts: HttpOptions): Promise<HttpResult> {
   const random = opts.random ?? Math.random;
+  // Encoded once: handed a string, fetch checks it for lone surrogates and encodes it on every attempt.
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   let last = "";
   for (let attempt = 0; attempt <= opts.retryAttempts; attempt++) {
     if (opts.signal.aborted) return { kind: "aborted" };
@@ -67,7 +69,7 @@ export async function postWithRetry(url: string, body: string, contentType: stri
       const res = await fetch(url, {
         method: "POST",
         headers: { authorization: `Bearer ${opts.apiKey}`, "content-type": contentType },
-        body,
+        body: bytes,
         signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
       });
       text = await res.text();

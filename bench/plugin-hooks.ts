@@ -5,16 +5,18 @@
  *   hooks   added latency per hook call: every handler the plugin registers (and the transcript-update
  *           listener) called --calls times with realistic events, each call timed alone → p50 / p99 / max
  *   cycles  over a --sessions-session home (packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
- *           first upload to an in-process hub (read rate of the shipper, and end to end with the hub's
- *           ingest), then a no-change cycle (nothing to send: time to find that out)
+ *           first upload to a hub process (`clawtower serve`, end to end with the hub's ingest), then a
+ *           no-change cycle (nothing to send: time to find that out), then the shipper's own read rate per
+ *           privacy mode against a stub hub process that accepts every line. Both run in processes of their
+ *           own, as a hub does: in the bench's process they took the shipper's CPU.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createPriceBook } from "@clawtower/core";
-import { startHub } from "@clawtower/hub";
+import { fork } from "node:child_process";
 import { createApiKey, openStore } from "@clawtower/store";
 import { AGENT_DB_DDL } from "@clawtower/testkit";
+import { killHubProcess, startHubProcess } from "@clawtower/testkit/hub-process";
 import { GENERATOR_VERSION, generateCorpus, type CorpusFormat } from "../packages/cli/src/demo/corpus.ts";
 import { loadConfig } from "../packages/openclaw-plugin/src/config/load.ts";
 import { HookQueue } from "../packages/openclaw-plugin/src/live/hook-queue.ts";
@@ -118,9 +120,11 @@ async function cycleBench(format: CorpusFormat): Promise<void> {
   const home = corpus(format);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "ct-plugin-bench-"));
   try {
-    const conn = await openStore({ kind: "sqlite", path: path.join(work, "hub.db") });
+    const dbPath = path.join(work, "hub.db");
+    const conn = await openStore({ kind: "sqlite", path: dbPath });
     const key = (await createApiKey(conn, { deploymentId: "bench" }, Date.now())).token;
-    const hub = await startHub({ conn, prices: createPriceBook([], []), host: "127.0.0.1", port: 0, adminToken: null, webDir: null });
+    await conn.close();
+    const hub = await startHubProcess({ db: dbPath });
     const loaded = loadConfig({
       apiKey: key,
       deploymentId: "bench",
@@ -144,22 +148,37 @@ async function cycleBench(format: CorpusFormat): Promise<void> {
       if (r.requests !== 0) throw new Error(`no-change cycle sent ${r.requests} requests`);
     }
     noChange.sort((a, b) => a - b);
-    await hub.close();
-    await conn.close();
+    await killHubProcess(hub.child);
     const mib = first.bytesRead / MiB;
     process.stdout.write(
       `\n${format} home, ${SESSIONS} sessions, ${mib.toFixed(0)} MiB of events (${first.lines.sent.toLocaleString()} lines, ${first.requests} requests):\n` +
-        `  first upload, end to end with the hub's ingest: ${firstS.toFixed(1)} s = ${(mib / firstS).toFixed(1)} MiB/s (outcome ${first.outcome})\n` +
+        `  first upload, end to end with a hub process (SQLite): ${firstS.toFixed(1)} s = ${(mib / firstS).toFixed(1)} MiB/s (outcome ${first.outcome})\n` +
         `  no-change cycle: median ${noChange[2]!.toFixed(0)} ms (min ${noChange[0]!.toFixed(0)}, max ${noChange[4]!.toFixed(0)})\n`,
     );
-    await shipperOnly(home, work, format);
+    await shipperOnly(home, work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** The shipper's own read rate: a stub hub that answers every line accepted without storing anything. */
-async function shipperOnly(home: string, work: string, format: CorpusFormat): Promise<void> {
+/** The shipper's own read rate: a stub hub (its own process) that answers every line accepted without storing anything. */
+async function shipperOnly(home: string, work: string): Promise<void> {
+  const stub = fork(import.meta.filename, ["--stub-hub"], { execArgv: [], stdio: "inherit" });
+  const port = await new Promise<number>((resolve) => stub.once("message", (m) => resolve(m as number)));
+  const url = `http://127.0.0.1:${port}`;
+  const loaded = loadConfig({ apiKey: "bench-key-000000", deploymentId: "bench", apiUrl: url, privacy: "full", upload: { maxFilesPerRun: 1_000_000, maxBytesPerRun: 2 ** 40 }, filter: { minMessages: 0, minBytes: 0, includeSkills: false } });
+  if (loaded.status !== "ok") throw new Error("config");
+  for (const privacy of ["full", "redacted", "metadata"] as const) {
+    const t = performance.now();
+    const r = await runCycle({ stateDir: home, filesDir: path.join(work, `stub-${privacy}`), config: { ...loaded.config, privacy }, openclawRedactPatterns: [], logger: { info() {}, warn() {}, error() {} }, signal: new AbortController().signal, trigger: "test" });
+    const s = (performance.now() - t) / 1000;
+    if (r.outcome !== "ok") throw new Error(`stub cycle: ${r.outcome}`);
+    process.stdout.write(`  shipper read + ${privacy.padEnd(8)} + send (stub hub process): ${(r.bytesRead / MiB / s).toFixed(1)} MiB/s (${s.toFixed(1)} s)\n`);
+  }
+  stub.kill();
+}
+
+async function serveStubHub(): Promise<void> {
   const http = await import("node:http");
   const server = http.createServer((req, res) => {
     let lines = 0;
@@ -171,21 +190,14 @@ async function shipperOnly(home: string, work: string, format: CorpusFormat): Pr
       res.end(JSON.stringify({ results: Array.from({ length: lines }, (_, line) => ({ line, status: "accepted" })) }));
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
-  const loaded = loadConfig({ apiKey: "bench-key-000000", deploymentId: "bench", apiUrl: url, privacy: "full", upload: { maxFilesPerRun: 1_000_000, maxBytesPerRun: 2 ** 40 }, filter: { minMessages: 0, minBytes: 0, includeSkills: false } });
-  if (loaded.status !== "ok") throw new Error("config");
-  for (const privacy of ["full", "redacted", "metadata"] as const) {
-    const t = performance.now();
-    const r = await runCycle({ stateDir: home, filesDir: path.join(work, `stub-${privacy}`), config: { ...loaded.config, privacy }, openclawRedactPatterns: [], logger: { info() {}, warn() {}, error() {} }, signal: new AbortController().signal, trigger: "test" });
-    const s = (performance.now() - t) / 1000;
-    process.stdout.write(`  shipper read + ${privacy.padEnd(8)} + send (stub hub): ${(r.bytesRead / MiB / s).toFixed(1)} MiB/s (${s.toFixed(1)} s)\n`);
-  }
-  server.close();
-  void format;
+  server.listen(0, "127.0.0.1", () => process.send!((server.address() as import("node:net").AddressInfo).port));
 }
 
-hookBench();
-if (!args.includes("--skip-cycles")) {
-  for (const format of ["sqlite", "legacy"] as const) if (!only || only === format) await cycleBench(format);
+if (args.includes("--stub-hub")) {
+  await serveStubHub();
+} else {
+  hookBench();
+  if (!args.includes("--skip-cycles")) {
+    for (const format of ["sqlite", "legacy"] as const) if (!only || only === format) await cycleBench(format);
+  }
 }

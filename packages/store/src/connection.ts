@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import pg from "pg";
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
@@ -35,18 +35,39 @@ function toSqliteValue(v: unknown): SQLInputValue {
   return v as SQLInputValue;
 }
 
-/** Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. */
+/** Prepared statements kept per connection (most recently used; a query text with inlined lists is one of many). */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. Kysely prepares every query it runs;
+ * preparing the same few texts again for each ingested session was ~2 % of the hub's CPU under ingest, so
+ * statements are cached by text. `all` and `run` complete before they return, so one statement can serve
+ * every call; `iterate` (a stream still open while other queries run) gets a statement of its own.
+ */
 class NodeSqliteAdapter implements SqliteDatabase {
   readonly raw: DatabaseSync;
+  readonly #cache = new Map<string, { st: StatementSync; reader: boolean }>();
   constructor(raw: DatabaseSync) {
     this.raw = raw;
   }
   close(): void {
+    this.#cache.clear();
     this.raw.close();
   }
+  #statement(text: string): { st: StatementSync; reader: boolean } {
+    let entry = this.#cache.get(text);
+    if (entry) {
+      this.#cache.delete(text);
+    } else {
+      const st = this.raw.prepare(text);
+      entry = { st, reader: st.columns().length > 0 };
+      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    this.#cache.set(text, entry);
+    return entry;
+  }
   prepare(text: string): SqliteStatement {
-    const st = this.raw.prepare(text);
-    const reader = st.columns().length > 0;
+    const { st, reader } = this.#statement(text);
     return {
       reader,
       all: (params) => st.all(...params.map(toSqliteValue)),
@@ -54,7 +75,7 @@ class NodeSqliteAdapter implements SqliteDatabase {
         const r = st.run(...params.map(toSqliteValue));
         return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
       },
-      iterate: (params) => st.iterate(...params.map(toSqliteValue)),
+      iterate: (params) => this.raw.prepare(text).iterate(...params.map(toSqliteValue)),
     };
   }
 }

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import zlib from "node:zlib";
 import { decodeBlob, iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
+import { textOf } from "./event-texts.ts";
 import { readLinesFromText } from "./read-lines.ts";
 
 export type PartText = { text: string; order: number };
@@ -14,7 +15,7 @@ function linesOf(latin1: string): PartText[] {
   if (isRestoreFormat(latin1)) return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, order: e.seq ?? e.line }));
   const out: PartText[] = [];
   readLinesFromText(latin1, (line, lineNo) => {
-    if (line.trim() !== "") out.push({ text: Buffer.from(line, "latin1").toString("utf8"), order: lineNo });
+    if (line.trim() !== "") out.push({ text: textOf({ text: line, encoding: "latin1" }), order: lineNo });
   });
   return out;
 }
@@ -38,7 +39,7 @@ export function readPartTexts(kind: string, locator: string): PartText[] {
       const out: PartText[] = [];
       for (const row of iterateSessionRows(db, ref, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
         if (row.text === null) continue;
-        out.push({ text: row.encoding === "latin1" ? Buffer.from(row.text, "latin1").toString("utf8") : row.text, order: row.seq });
+        out.push({ text: textOf({ text: row.text, encoding: row.encoding }), order: row.seq });
       }
       return out;
     } finally {

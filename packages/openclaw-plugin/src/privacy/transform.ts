@@ -7,7 +7,7 @@
  *             arguments or results, thinking, summaries, prompts, or working directories
  * Events that are not valid JSON are never sent (they are counted locally as bad lines).
  */
-import type { TextEncoding } from "@clawtower/core";
+import { textOf, type TextEncoding } from "@clawtower/core";
 import { redactValue, type Redactor } from "./redact.ts";
 
 export type Privacy = "metadata" | "redacted" | "full";
@@ -75,7 +75,7 @@ export function createEventTransform(privacy: Privacy, redactor: Redactor): Even
     if (privacy === "full") return { json: text, encoding };
     let event: unknown;
     try {
-      event = JSON.parse(encoding === "latin1" ? Buffer.from(text, "latin1").toString("utf8") : text);
+      event = JSON.parse(textOf({ text, encoding }));
     } catch {
       return null;
     }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { sql } from "kysely";
 import { createPriceBook, loadBundledPrices, readConfigPrices, listAgents, type ReportFilters } from "@clawtower/core";
-import { appendRows, buildMixedHome, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
+import { appendRows, buildMixedHome, FixtureHome, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
 import { openStore, summaryReport, syncHome, toolsReport, sessionsReport, type StoreConnection } from "../src/index.ts";
 
 const UTC: ReportFilters = { since: null, until: null, tz: "UTC", agent: null, deployment: "dep-test" };
@@ -264,3 +264,33 @@ describe(`[${target.name}] first import of a large home`, () => {
   });
 });
 }
+
+describe("syncHome on worker threads, whose heaps are capped (read-pool.ts)", () => {
+  it("reads events of tens of MB (legacy JSONL) and of OpenClaw's 4 MiB row limit (SQLite) exactly", async () => {
+    const dir = tmpDir();
+    const fixture = new FixtureHome();
+    const huge = (n: number, seed: string) => `${seed} "quoted" é → `.repeat(Math.ceil(n / 20)).slice(0, n);
+    for (const [store, mib] of [["legacy", 40], ["sqlite", 2.5]] as const) {
+      for (let i = 0; i < (store === "sqlite" ? 12 : 1); i++) {
+        const s = fixture.agent(`big-${store}`).session({ store });
+        // An assistant message carrying usage (read for its usage and tool calls), a tool result of 3/4 its size.
+        const [call] = s.assistant({ text: huge(mib * 2 ** 20, "answer"), input: 1_000, output: 2_000, cacheRead: 3_000, cost: 0.75, toolCalls: [{ name: "exec", args: { command: huge(2 ** 18, "ls") } }] });
+        s.toolResult(call!, "exec", { text: huge((mib * 3 * 2 ** 20) / 4, "output") });
+        s.assistant({ input: 10, output: 20, cost: 0.01 });
+      }
+    }
+    const home = path.join(dir, "openclaw");
+    fixture.write(home);
+    const conn = await openStore({ kind: "sqlite", path: path.join(dir, "store.db") });
+    const prices = createPriceBook([], loadBundledPrices().prices);
+    const report = await syncHome(conn, { home, deploymentId: "dep-test", deploymentName: "test", prices, workers: 2 });
+    assert.equal(report.parts.failed, 0);
+    const e = fixture.expected;
+    const r = await summaryReport(conn, UTC, Date.now());
+    assert.equal(r.totals.llmCalls, e.llmCalls);
+    assert.equal(r.totals.toolCalls, 13);
+    assert.deepEqual(r.totals.tokens, e.tokens);
+    closeTo(r.totals.cost.recorded, e.recordedCost, "recorded cost");
+    await conn.close();
+  });
+});

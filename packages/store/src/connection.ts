@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import pg from "pg";
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
+import { catchUpSessionSearch, sessionSearchDeferred } from "./session-search-bulk.ts";
 
 export type StoreConnection = {
   db: Kysely<Database>;
@@ -98,6 +99,8 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
     const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };
     await migrate(conn);
+    // A bulk import that did not finish left session search deferred: index what it inserted.
+    if (sessionSearchDeferred(raw)) catchUpSessionSearch(raw);
     return conn;
   }
   const schema = options.schema;

@@ -597,4 +597,23 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX session_models_model ON session_models (provider, model, last_ts, first_ts, deployment_id, agent_id)`,
     ],
   },
+  {
+    version: 10,
+    name: "session-search-deferrable",
+    // SQLite: a bulk import defers indexing inserted sessions one by one and indexes them at the end in one
+    // statement (session-search-bulk.ts): the insert trigger skips while the flag row exists.
+    sql: (d) =>
+      d === "sqlite"
+        ? [
+            `CREATE TABLE session_search_deferred (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL)`,
+            `DROP TRIGGER sessions_search_insert`,
+            `CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions WHEN NOT EXISTS (SELECT 1 FROM session_search_deferred) BEGIN
+              DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
+              DELETE FROM session_search_keys WHERE ${searchKey("new")};
+              INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
+              INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
+            END`,
+          ]
+        : [],
+  },
 ];

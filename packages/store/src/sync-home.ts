@@ -38,6 +38,7 @@ import { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 import { runReads } from "./read-pool.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
+import { catchUpSessionSearch, deferSessionSearch } from "./session-search-bulk.ts";
 
 export type SyncOptions = {
   home: string;
@@ -155,7 +156,13 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     return plan.action === "append" && state ? { part: plan.part, from: state.position, cursor: state.cursor } : { part: plan.part, from: null, cursor: null };
   };
 
-  async function execute(batch: Plan[]): Promise<Plan[]> {
+  /**
+   * Reads and writes a batch of parts. `beforeWrites` runs once before the first write, while the workers
+   * start and parse their first (largest) parts: the main thread would otherwise wait idle for them.
+   */
+  async function execute(batch: Plan[], beforeWrites: () => Promise<void>): Promise<Plan[]> {
+    let ready: Promise<void> | null = null;
+    const prepared = () => (ready ??= beforeWrites());
     const tasks = batch.map(toTask);
     const planned = batch.reduce((sum, p) => sum + (p.action === "append" ? 0 : p.part.sizeHint), 0);
     report.bytesPlanned += planned;
@@ -167,6 +174,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       const outcomes = pending;
       pending = [];
       pendingRows = 0;
+      await prepared();
       await db.transaction().execute(async (trx) => {
         for (const outcome of outcomes) {
           const plan = byLocator.get(outcome.locator)!;
@@ -187,7 +195,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
         plan.action !== "append",
       );
       await noteHeaderFork(trx, ref, outcome);
-      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn, touchedRows, forks);
+      await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn, touchedRows, forksOf());
       countProblems(outcome.ledger.problems, report.problems);
       touch(part.agentId, part.sessionId);
     };
@@ -214,7 +222,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       if (pendingRows >= 8_000 || pending.length >= 200) await flush();
     };
 
-    await runReads(tasks, {
+    const reading = runReads(tasks, {
       workers: opts.workers,
       maxLineBytes: opts.maxLineBytes ?? 64 * 1024 * 1024,
       plannedBytes: planned,
@@ -222,27 +230,37 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       onProgress: (done) => opts.onProgress?.(done, report.bytesPlanned),
       onOutcome,
     });
+    await Promise.all([reading, prepared()]);
     if (pending.length > 0) await flush();
     return escalate;
   }
 
   const firstRound = plans.filter((p) => p.action !== "unchanged");
-  // Session metadata first: a fork's source must be known before either of them is written (forks.ts).
-  await db.transaction().execute(async (trx) => {
-    const seenSessions = new Set<string>();
-    for (const p of firstRound) {
-      const k = sessionKey(p.part.agentId, p.part.sessionId);
-      if (seenSessions.has(k)) continue;
-      seenSessions.add(k);
-      const meta = sessionMeta.get(k);
-      if (meta) await upsertSessionMeta(trx, { deploymentId: dep, agentId: p.part.agentId, sessionId: p.part.sessionId, ...metaFields(meta) }, now(), conn.sqlite);
-    }
-  });
-
-  const forks = await ForkIndex.load(db, dep);
+  /** Sessions whose store metadata is written before their events: bookkeeping need not write it again. */
+  const metaWritten = new Set<string>();
+  let forkIndex: ForkIndex | null = null;
+  const forksOf = (): ForkIndex => {
+    if (!forkIndex) throw new Error("fork index used before the session metadata was written");
+    return forkIndex;
+  };
+  // Session metadata before any event: a fork's source must be known before either of them is written (forks.ts).
+  async function writeSessionMeta(): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      for (const p of firstRound) {
+        const k = sessionKey(p.part.agentId, p.part.sessionId);
+        if (metaWritten.has(k)) continue;
+        const meta = sessionMeta.get(k);
+        if (!meta) continue;
+        metaWritten.add(k);
+        await upsertSessionMeta(trx, { deploymentId: dep, agentId: p.part.agentId, sessionId: p.part.sessionId, ...metaFields(meta) }, now(), conn.sqlite);
+      }
+    });
+    forkIndex = await ForkIndex.load(db, dep);
+  }
 
   /** A transcript header naming a parent (older stores) makes the session a fork even without store metadata. */
   async function noteHeaderFork(trx: Db, ref: SessionRef, outcome: ReadOutcome): Promise<void> {
+    const forks = forksOf();
     if (forks.sourceOf(ref.agentId, ref.sessionId)) return;
     const parent = parentSessionId(outcome.ledger.header?.parentSession);
     if (!parent || parent === ref.sessionId) return;
@@ -255,20 +273,32 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const bulk = conn.sqlite !== null && firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
   const releaseCheckpoints = bulk ? startBackgroundCheckpoints(conn) : null;
   report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
-  // A first import of a whole home touches every slot: its rollups are re-aggregated in one pass at the end.
-  if (firstRound.filter((p) => p.action === "read").length > 200) touchedRows.rebuildAll(dep);
+  // A first import of a whole home touches every slot: its rollups are re-aggregated in one pass at the end,
+  // and its sessions are indexed for search in one statement (session-search-bulk.ts).
+  const bulkRead = firstRound.filter((p) => p.action === "read").length > 200;
+  if (bulkRead) touchedRows.rebuildAll(dep);
+  const deferredSearch = bulkRead && conn.sqlite !== null ? conn.sqlite : null;
+  if (deferredSearch) deferSessionSearch(deferredSearch, now());
   try {
-    const escalated = await execute(firstRound);
+    const escalated = await execute(firstRound, writeSessionMeta);
     if (escalated.length > 0) {
       const keys = new Set(escalated.map((p) => sessionKey(p.part.agentId, p.part.sessionId)));
       await prepareRewrite(keys);
       const again = [...keys].flatMap((k) => partsBySession.get(k) ?? []);
-      const leftover = await execute(again);
+      const leftover = await execute(again, async () => {});
       for (const p of leftover) {
         report.parts.failed++;
         syncProblems.push({ kind: "unreadable-file", at: { source: p.part.locator }, detail: "part kept changing while being read; will retry next sync" });
       }
     }
+  } catch (e) {
+    // Index what was inserted before the failure (a failure here too is healed by the next openStore).
+    if (deferredSearch) {
+      try {
+        catchUpSessionSearch(deferredSearch);
+      } catch {}
+    }
+    throw e;
   } finally {
     dbs.closeAll();
     await releaseCheckpoints?.();
@@ -276,8 +306,10 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
 
   // ---- bookkeeping --------------------------------------------------------------------------------------
   await db.transaction().execute(async (trx) => {
-    for (const s of touched.values()) {
-      const meta = sessionMeta.get(sessionKey(s.agentId, s.sessionId));
+    for (const [k, s] of touched) {
+      // Written before its events, and unchanged since (a header fork only adds its source, which this keeps).
+      if (metaWritten.has(k)) continue;
+      const meta = sessionMeta.get(k);
       const row: SessionMeta = meta ? { ...s, ...metaFields(meta) } : { ...s };
       await upsertSessionMeta(trx, row, now(), conn.sqlite);
     }
@@ -303,6 +335,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     // Sync-level problems (unreadable databases and files) are replaced on every sync.
     await trx.deleteFrom("problems").where("deployment_id", "=", dep).where("part_id", "is", null).execute();
     await writeProblems(trx, dep, null, syncProblems);
+    if (deferredSearch) catchUpSessionSearch(deferredSearch);
   });
   countProblems(syncProblems, report.problems);
 

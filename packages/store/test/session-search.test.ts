@@ -4,11 +4,13 @@
  * with LIKE / ILIKE gives: the same sessions, in the same order, and the same total.
  */
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
-import type { ReportFilters } from "@clawtower/core";
-import { storeTargets } from "@clawtower/testkit";
-import { openStore, sessionAggregates, upsertSessionMeta, type StoreConnection } from "../src/index.ts";
+import { createPriceBook, loadBundledPrices, type ReportFilters } from "@clawtower/core";
+import { FixtureHome, storeTargets, tmpDir } from "@clawtower/testkit";
+import { openStore, sessionAggregates, syncHome, upsertSessionMeta, type StoreConnection } from "../src/index.ts";
+import { catchUpSessionSearch, deferSessionSearch, sessionSearchDeferred } from "../src/session-search-bulk.ts";
 
 const targets = storeTargets();
 after(() => Promise.all(targets.map((t) => t.cleanup())));
@@ -162,3 +164,85 @@ for (const target of targets) {
     }
   });
 }
+
+describe("[sqlite] session search deferred during a bulk import (session-search-bulk.ts)", () => {
+  const fresh = async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, "store.db");
+    return { file, conn: await openStore({ kind: "sqlite", path: file }) };
+  };
+  const count = async (conn: StoreConnection, table: string) => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(conn.db)).rows[0]!.n);
+  const ids = async (conn: StoreConnection, q: string) => (await sessionAggregates(conn, ALL, { q })).rows.map((s) => s.sessionId).sort();
+  const insert = async (conn: StoreConnection, from: number, to: number, label: (i: number) => string | null) => {
+    for (let i = from; i < to; i++) {
+      await upsertSessionMeta(conn.db, { deploymentId: "dep", agentId: "main", sessionId: `bulk-${i}`, sessionKey: `agent:main:topic-${i}`, label: label(i), kind: "main" }, T0, conn.sqlite);
+    }
+    await conn.db.updateTable("sessions").set({ first_ts: T0, last_ts: T0 }).execute();
+  };
+
+  it("indexes nothing while deferred, then everything in one catch-up, key and label changes included", async () => {
+    const { conn } = await fresh();
+    const raw = conn.sqlite!;
+    await insert(conn, 0, 10, () => "before"); // indexed as inserted
+    deferSessionSearch(raw, T0);
+    assert.equal(sessionSearchDeferred(raw), true);
+    await insert(conn, 10, 300, (i) => (i % 2 ? "odd one" : null));
+    assert.equal(await count(conn, "session_search_keys"), 10, "the insert trigger skips while deferred");
+    // A label changed while deferred, on an indexed session and on a deferred one: the update trigger indexes both.
+    await conn.db.updateTable("sessions").set({ label: "renamed early" }).where("session_id", "=", "bulk-3").execute();
+    await conn.db.updateTable("sessions").set({ label: "renamed late" }).where("session_id", "=", "bulk-200").execute();
+    assert.equal(catchUpSessionSearch(raw), 289);
+    assert.equal(sessionSearchDeferred(raw), false);
+    assert.equal(await count(conn, "session_search_keys"), 300);
+    assert.deepEqual(await ids(conn, "renamed"), ["bulk-200", "bulk-3"]);
+    assert.deepEqual(await ids(conn, "topic-299"), ["bulk-299"]);
+    assert.equal((await ids(conn, "odd one")).length, 145);
+    assert.deepEqual(await ids(conn, "before"), ["bulk-0", "bulk-1", "bulk-2", "bulk-4", "bulk-5", "bulk-6", "bulk-7", "bulk-8", "bulk-9"]);
+    // Indexing on insert is back.
+    await insert(conn, 300, 301, () => "after");
+    assert.deepEqual(await ids(conn, "after"), ["bulk-300"]);
+    assert.equal(catchUpSessionSearch(raw), 0);
+    await conn.close();
+  });
+
+  it("catches up when the store is next opened, if the importing process died while deferring", async () => {
+    const { file, conn } = await fresh();
+    deferSessionSearch(conn.sqlite!, T0);
+    await insert(conn, 0, 50, () => null);
+    await conn.close(); // no catch-up: as if the process had been killed
+    const again = await openStore({ kind: "sqlite", path: file });
+    assert.equal(sessionSearchDeferred(again.sqlite!), false);
+    assert.deepEqual(await ids(again, "topic-42"), ["bulk-42"]);
+    assert.equal(await count(again, "session_search_keys"), 50);
+    await again.close();
+  });
+
+  it("is what syncHome does for a first import of more than 200 parts, and the search then finds every session", async () => {
+    const dir = tmpDir();
+    const fixture = new FixtureHome();
+    for (let i = 0; i < 220; i++) fixture.agent("main").session({ store: i % 2 ? "legacy" : "sqlite", sessionKey: `agent:main:chat-${i}` }).assistant({ cost: 0.01 });
+    const home = path.join(dir, "openclaw");
+    fixture.write(home);
+    const conn = await openStore({ kind: "sqlite", path: path.join(dir, "store.db") });
+    let deferred = false;
+    const spy = conn.sqlite!.prepare(`SELECT 1 FROM session_search_deferred`);
+    const prices = createPriceBook([], loadBundledPrices().prices);
+    await syncHome(conn, {
+      home,
+      deploymentId: "dep",
+      deploymentName: "test",
+      prices,
+      onProgress: () => {
+        deferred ||= spy.get() !== undefined;
+      },
+    });
+    assert.equal(deferred, true, "deferred while reading");
+    assert.equal(sessionSearchDeferred(conn.sqlite!), false);
+    assert.equal(await count(conn, "session_search_keys"), 220);
+    assert.equal(await count(conn, "sessions"), 220);
+    const all = { ...ALL, deployment: "dep" };
+    assert.deepEqual((await sessionAggregates(conn, all, { q: "chat-217" })).rows.map((s) => s.sessionKey), ["agent:main:chat-217"]);
+    assert.equal((await sessionAggregates(conn, all, { q: "agent:main:chat-" })).total, 220);
+    await conn.close();
+  });
+});

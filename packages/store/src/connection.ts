@@ -7,7 +7,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
-import pg from "pg";
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
 import { catchUpSessionSearch, sessionSearchDeferred } from "./session-search-bulk.ts";
 
@@ -25,10 +24,17 @@ export type OpenStoreOptions =
   | { kind: "sqlite"; path: string }
   | { kind: "postgres"; url: string; schema?: string; poolSize?: number };
 
-// PostgreSQL returns int8 and numeric as strings; every number we store fits a double exactly
-// (nano-dollar sums stay below 2^53 up to $9M), so parse them as numbers.
-pg.types.setTypeParser(20, (v) => Number(v));
-pg.types.setTypeParser(1700, (v) => Number(v));
+/**
+ * `pg`, loaded on first use: a SQLite store (every local command) does not pay its ~15–20 ms of module loading.
+ * PostgreSQL returns int8 and numeric as strings; every number we store fits a double exactly (nano-dollar sums
+ * stay below 2^53 up to $9M), so they are parsed as numbers.
+ */
+async function loadPg(): Promise<typeof import("pg").default> {
+  const pg = (await import("pg")).default;
+  pg.types.setTypeParser(20, (v) => Number(v));
+  pg.types.setTypeParser(1700, (v) => Number(v));
+  return pg;
+}
 
 function toSqliteValue(v: unknown): SQLInputValue {
   if (typeof v === "boolean") return v ? 1 : 0;
@@ -103,6 +109,7 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
     if (sessionSearchDeferred(raw)) catchUpSessionSearch(raw);
     return conn;
   }
+  const pg = await loadPg();
   const schema = options.schema;
   if (schema !== undefined) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);

@@ -70,8 +70,8 @@ export async function runReads(tasks: ReadTask[], opts: RunReadsOptions): Promis
     for (let i = 0; i < count; i++) {
       // Bounded heaps: a worker's garbage is mostly big event strings, and an uncapped heap lets them pile up
       // to hundreds of MB before V8 bothers to collect them. 24 MB of old generation keeps a 1 GB SQLite read
-      // under 290 MB of process RSS (40 MB: 310-336 MB) at the same speed; lines of 60 MB still
-      // reads, as the scanner keeps lines in Buffers, outside the heap (test/sync-home.test.ts, "capped").
+      // under 300 MB of process RSS (40 MB: 310–336 MB) at the same speed; lines of 60 MB still read, as the
+      // scanner keeps lines in Buffers, outside the heap (test/sync-home.test.ts, "capped").
       const w = new Worker(new URL("./read-worker-entry.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 8 } });
       pool.push(w);
       w.on("message", (msg: { type: "progress"; bytes: number } | { type: "outcome"; outcome: ReadOutcome; sizeHint: number }) => {

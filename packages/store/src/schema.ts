@@ -303,6 +303,17 @@ const real = (d: Dialect) => (d === "postgres" ? "DOUBLE PRECISION" : "REAL");
 const searchKey = (r: string) => `deployment_id = ${r}.deployment_id AND agent_id = ${r}.agent_id AND session_id = ${r}.session_id`;
 
 /**
+ * Indexes each inserted session for search (migration 8; migration 10 adds the WHEN clause that a bulk import
+ * uses to defer it). Delete, then insert: no conflict clause here, which an outer INSERT OR … would override.
+ */
+const sessionSearchInsertTrigger = (when: string) => `CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions ${when} BEGIN
+      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
+      DELETE FROM session_search_keys WHERE ${searchKey("new")};
+      INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
+      INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
+    END`;
+
+/**
  * Trigram indexes for the session search (report-queries.ts, `q`), which matches a case-insensitive
  * substring of session_id, session_key or label:
  *   - SQLite: an FTS5 trigram table over the three columns, contentless (the text stays in sessions only),
@@ -325,13 +336,7 @@ const SESSION_SEARCH_SQL: Record<Dialect, string[]> = {
     `INSERT INTO session_search (rowid, session_id, session_key, label)
       SELECT k.id, s.session_id, s.session_key, s.label FROM session_search_keys k
       JOIN sessions s ON s.deployment_id = k.deployment_id AND s.agent_id = k.agent_id AND s.session_id = k.session_id`,
-    // Delete, then insert: no conflict clause here, which an outer INSERT OR … would override.
-    `CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions BEGIN
-      DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
-      DELETE FROM session_search_keys WHERE ${searchKey("new")};
-      INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
-      INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
-    END`,
+    sessionSearchInsertTrigger(""),
     // Ingest updates sessions all the time; the index only when the searched text (or the key) changes.
     `CREATE TRIGGER sessions_search_update AFTER UPDATE OF deployment_id, agent_id, session_id, session_key, label ON sessions
     WHEN old.session_key IS NOT new.session_key OR old.label IS NOT new.label OR old.session_id IS NOT new.session_id
@@ -605,14 +610,9 @@ export const MIGRATIONS: Migration[] = [
     sql: (d) =>
       d === "sqlite"
         ? [
-            `CREATE TABLE session_search_deferred (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL)`,
+            `CREATE TABLE session_search_deferred (id INTEGER PRIMARY KEY CHECK (id = 1))`,
             `DROP TRIGGER sessions_search_insert`,
-            `CREATE TRIGGER sessions_search_insert AFTER INSERT ON sessions WHEN NOT EXISTS (SELECT 1 FROM session_search_deferred) BEGIN
-              DELETE FROM session_search WHERE rowid IN (SELECT id FROM session_search_keys WHERE ${searchKey("new")});
-              DELETE FROM session_search_keys WHERE ${searchKey("new")};
-              INSERT INTO session_search_keys (deployment_id, agent_id, session_id) VALUES (new.deployment_id, new.agent_id, new.session_id);
-              INSERT INTO session_search (rowid, session_id, session_key, label) VALUES (last_insert_rowid(), new.session_id, new.session_key, new.label);
-            END`,
+            sessionSearchInsertTrigger("WHEN NOT EXISTS (SELECT 1 FROM session_search_deferred)"),
           ]
         : [],
   },

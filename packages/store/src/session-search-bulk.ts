@@ -12,8 +12,8 @@
 import type { DatabaseSync } from "node:sqlite";
 
 /** Stops indexing sessions as they are inserted, until {@link catchUpSessionSearch}. */
-export function deferSessionSearch(raw: DatabaseSync, now: number): void {
-  raw.prepare(`INSERT OR IGNORE INTO session_search_deferred (id, since) VALUES (1, ?)`).run(now);
+export function deferSessionSearch(raw: DatabaseSync): void {
+  raw.exec(`INSERT OR IGNORE INTO session_search_deferred (id) VALUES (1)`);
 }
 
 export function sessionSearchDeferred(raw: DatabaseSync): boolean {

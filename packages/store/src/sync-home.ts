@@ -278,7 +278,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const bulkRead = firstRound.filter((p) => p.action === "read").length > 200;
   if (bulkRead) touchedRows.rebuildAll(dep);
   const deferredSearch = bulkRead && conn.sqlite !== null ? conn.sqlite : null;
-  if (deferredSearch) deferSessionSearch(deferredSearch, now());
+  if (deferredSearch) deferSessionSearch(deferredSearch);
   try {
     const escalated = await execute(firstRound, writeSessionMeta);
     if (escalated.length > 0) {

@@ -184,7 +184,7 @@ describe("[sqlite] session search deferred during a bulk import (session-search-
     const { conn } = await fresh();
     const raw = conn.sqlite!;
     await insert(conn, 0, 10, () => "before"); // indexed as inserted
-    deferSessionSearch(raw, T0);
+    deferSessionSearch(raw);
     assert.equal(sessionSearchDeferred(raw), true);
     await insert(conn, 10, 300, (i) => (i % 2 ? "odd one" : null));
     assert.equal(await count(conn, "session_search_keys"), 10, "the insert trigger skips while deferred");
@@ -207,7 +207,7 @@ describe("[sqlite] session search deferred during a bulk import (session-search-
 
   it("catches up when the store is next opened, if the importing process died while deferring", async () => {
     const { file, conn } = await fresh();
-    deferSessionSearch(conn.sqlite!, T0);
+    deferSessionSearch(conn.sqlite!);
     await insert(conn, 0, 50, () => null);
     await conn.close(); // no catch-up: as if the process had been killed
     const again = await openStore({ kind: "sqlite", path: file });

@@ -199,21 +199,24 @@ describe("privacy", () => {
     assert.ok(tools.tools.some((t) => t.name === "read" && t.errors >= 1), "tool names and error flags survive");
   });
 
-  it("redacted: secrets and e-mail addresses are masked, ids are not", async () => {
-    const h = await hub();
-    const home = copyFixture(LEGACY);
-    const dir = path.join(home, "agents", "main", "sessions");
-    const file = fs.readdirSync(dir).find((f) => f.endsWith(".jsonl") && !f.includes("trajectory"))!;
-    const ev = { type: "message", id: "sk-live-abcdefghijklmnop1234", parentId: null, timestamp: new Date().toISOString(), message: { role: "user", content: "my key is sk-live-abcdefghijklmnop1234 and mail bob@example.com, password=hunter22", timestamp: Date.now() } };
-    fs.appendFileSync(path.join(dir, file), `${JSON.stringify(ev)}\n`);
-    await cycle(home, h, { privacy: "redacted", redact: { patterns: ["hunter\\d+"] } });
-    const row = await h.conn.db.selectFrom("raw_events").select("payload").where("event_id", "=", "sk-live-abcdefghijklmnop1234").executeTakeFirstOrThrow();
-    assert.ok(!row.payload.includes("bob@example.com"));
-    assert.ok(row.payload.includes("[EMAIL]"));
-    assert.ok(!row.payload.includes("hunter22"));
-    assert.equal((row.payload.match(/sk-live-abcdefghijklmnop1234/g) ?? []).length, 1, "the id stays, the secret in the text goes");
-    await assertTotals(h, LEGACY);
-  });
+  // Built-in patterns only: the raw-text path (redact-raw.ts); with a custom pattern: the decoding path.
+  for (const patterns of [[], ["hunter\\d+"]]) {
+    it(`redacted${patterns.length ? " with a custom pattern" : ""}: secrets and e-mail addresses are masked, ids and other text are not`, async () => {
+      const h = await hub();
+      const home = copyFixture(LEGACY);
+      const dir = path.join(home, "agents", "main", "sessions");
+      const file = fs.readdirSync(dir).find((f) => f.endsWith(".jsonl") && !f.includes("trajectory"))!;
+      const text = "my key is sk-live-abcdefghijklmnop1234 and mail bob@example.com,\npassword=hunter22\nsee café → 日本 😀";
+      const ev = { type: "message", id: "sk-live-abcdefghijklmnop1234", parentId: null, timestamp: new Date().toISOString(), message: { role: "user", content: text, timestamp: Date.now() } };
+      fs.appendFileSync(path.join(dir, file), `${JSON.stringify(ev)}\n`);
+      await cycle(home, h, { privacy: "redacted", redact: { patterns } });
+      const row = await h.conn.db.selectFrom("raw_events").select("payload").where("event_id", "=", "sk-live-abcdefghijklmnop1234").executeTakeFirstOrThrow();
+      const content = (JSON.parse(row.payload) as { message: { content: string } }).message.content;
+      assert.equal(content, "my key is [REDACTED] and mail [EMAIL],\n[REDACTED]\nsee café → 日本 😀");
+      assert.equal((row.payload.match(/sk-live-abcdefghijklmnop1234/g) ?? []).length, 1, "the id stays, the secret in the text goes");
+      await assertTotals(h, LEGACY);
+    });
+  }
 });
 
 describe("state", () => {

@@ -41,6 +41,8 @@ const TOKEN_GROUPS: readonly { gate: RegExp; patterns: readonly RegExp[] }[] = [
   { gate: /glpat-|npm_|ct_/, patterns: [/\bglpat-[A-Za-z0-9_-]{20,}/g, /\bnpm_[A-Za-z0-9]{36}\b/g, /\bct_[A-Za-z0-9_-]{20,}/g] },
   { gate: /(?:eyJ|[Bb]earer)/, patterns: [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, /\b[Bb]earer\s+[A-Za-z0-9._~+/-]{12,}=*/g] },
 ];
+/** Literals every match of a token pattern contains (the group gates, as one pattern; redact-raw.ts). */
+export const TOKEN_HINTS = new RegExp(TOKEN_GROUPS.map((g) => g.gate.source).join("|"), "g");
 /** `scheme://user:password@`. Sticky: tried only where a match can start. */
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s/@]+@/iy;
 /** `password=…`, `api_key: …`, `"token": "…"`. */
@@ -97,6 +99,8 @@ export type Redactor = {
   text(s: string): string;
   /** Patterns that did not compile, with the reason. */
   invalid: { pattern: string; error: string }[];
+  /** No custom pattern applies: what `text` masks is only what the built-in patterns match (redact-raw.ts relies on it). */
+  builtInOnly: boolean;
 };
 
 /** `"pattern"` → /pattern/gi; `"/pattern/flags"` → /pattern/flags (always global). */
@@ -122,6 +126,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   }
   return {
     invalid,
+    builtInOnly: custom.length === 0,
     text(s: string): string {
       let out = s;
       if (out.length >= BUILT_IN_MIN_LENGTH) {
@@ -141,7 +146,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
  * String fields that identify or classify an event rather than carry content: never masked, so that
  * ids, timestamps and models survive (a token-shaped event id masked would break deduplication).
  */
-const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
+export const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
   "type",
   "id",
   "parentId",
@@ -174,7 +179,7 @@ const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Object keys whose string values are secrets whatever they look like. */
-const SECRET_KEY = /^(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth(?:orization)?|client[_-]?secret|private[_-]?key|cookie)$/i;
+export const SECRET_KEY = /^(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth(?:orization)?|client[_-]?secret|private[_-]?key|cookie)$/i;
 
 /** Masks every content string of a parsed event (object keys and structural fields are kept). */
 export function redactValue(value: unknown, redactor: Redactor, key?: string): unknown {

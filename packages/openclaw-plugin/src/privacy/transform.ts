@@ -1,13 +1,15 @@
 /**
  * What of a transcript event leaves the machine, per privacy mode:
  *   full      the event verbatim (its JSON text is passed through untouched)
- *   redacted  the whole event, with every content string masked (redact.ts)
+ *   redacted  the whole event, with every content string masked (redact.ts); with only the built-in
+ *             patterns, done on the raw JSON text without decoding the event (redact-raw.ts), ~4× faster
  *   metadata  a skeleton: ids, parent links, timestamps, types, roles, models, usage and cost, stop reasons,
  *             tool call ids and names, tool error flags, compaction token counts — no message text, tool
  *             arguments or results, thinking, summaries, prompts, or working directories
  * Events that are not valid JSON are never sent (they are counted locally as bad lines).
  */
 import { textOf, type TextEncoding } from "@clawtower/core";
+import { redactRawEvent } from "./redact-raw.ts";
 import { redactValue, type Redactor } from "./redact.ts";
 
 export type Privacy = "metadata" | "redacted" | "full";
@@ -73,6 +75,10 @@ export type EventTransform = (text: string, encoding?: TextEncoding) => Prepared
 export function createEventTransform(privacy: Privacy, redactor: Redactor): EventTransform {
   return (text, encoding = "utf16") => {
     if (privacy === "full") return { json: text, encoding };
+    if (privacy === "redacted" && redactor.builtInOnly) {
+      const json = redactRawEvent(text, encoding, redactor);
+      if (json !== undefined) return { json, encoding };
+    }
     let event: unknown;
     try {
       event = JSON.parse(textOf({ text, encoding }));

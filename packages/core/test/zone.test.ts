@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bucketKey, parseTimeBound, slotBucketer, SLOT_MS, TimeZoneError, zonedTime, assertTimeZone } from "../src/index.ts";
+import { wallClock, zoneOffsetMs } from "../src/time/zone.ts";
 
 describe("time zones", () => {
   it("computes the instant of a wall-clock midnight, across DST", () => {
@@ -35,5 +36,13 @@ describe("time zones", () => {
     assert.throws(() => parseTimeBound("yesterday", "UTC", now, "--since"), /--since: cannot read "yesterday"/);
     assert.throws(() => parseTimeBound("2026-13-01", "UTC", now, "--since"));
     assert.throws(() => assertTimeZone("Nowhere/Land"), TimeZoneError);
+  });
+
+  it("computes UTC without Intl, exactly as Intl does", () => {
+    for (let ms = Date.parse("1999-12-31T23:59:59.999Z"); ms < Date.parse("2040-01-01T00:00:00Z"); ms += 86_400_000 * 37 + 3_600_000 * 7 + 60_001 * 13 + 999) {
+      assert.deepEqual(wallClock(ms, "UTC"), wallClock(ms, "Etc/UTC"), new Date(ms).toISOString());
+      assert.equal(zoneOffsetMs(ms, "UTC"), zoneOffsetMs(ms, "Etc/UTC"));
+    }
+    assert.equal(assertTimeZone("UTC"), "UTC");
   });
 });

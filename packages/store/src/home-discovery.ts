@@ -24,6 +24,8 @@ export type HomeDiscovery = {
   parts: DiscoveredPart[];
   /** Session metadata by {@link sessionKey}. */
   sessionMeta: Map<string, DbSessionMeta & { agentId: string }>;
+  /** Sessions whose metadata comes from a `sessions.json` unchanged since the last sync: nothing to refresh. */
+  metaUnchanged: Set<string>;
   /** Agents whose database was not listed (unchanged or unreadable): their stored parts stay as they are. */
   keepDbPartsOf: Set<string>;
   /** `meta` rows to store after a successful sync (database fingerprints, archive names). */
@@ -55,9 +57,13 @@ export function dbFingerprint(dbPath: string): DbFingerprint | null {
 
 /** Meta keys under which a sync remembers a database's fingerprint and its archive names. */
 export const dbMetaKeys = (deploymentId: string, dbPath: string) => ({ fingerprint: `dbfp:${deploymentId}:${dbPath}`, archives: `dbarchives:${deploymentId}:${dbPath}` });
+/** Meta key under which a sync remembers a `sessions.json` index's fingerprint. */
+export const indexMetaKey = (deploymentId: string, indexPath: string) => `idxfp:${deploymentId}:${indexPath}`;
+/** The meta key prefixes a sync reads back before discovery. */
+export const discoveryMetaPrefixes = (deploymentId: string) => [`dbfp:${deploymentId}:`, `dbarchives:${deploymentId}:`, `idxfp:${deploymentId}:`];
 
 export function discoverHome(home: string, deploymentId: string, storedMeta: Map<string, string>, dbs: DbHandles): HomeDiscovery {
-  const out: HomeDiscovery = { agents: [], databases: [], parts: [], sessionMeta: new Map(), keepDbPartsOf: new Set(), metaUpdates: [], problems: [] };
+  const out: HomeDiscovery = { agents: [], databases: [], parts: [], sessionMeta: new Map(), metaUnchanged: new Set(), keepDbPartsOf: new Set(), metaUpdates: [], problems: [] };
   for (const agent of listAgents(home)) {
     out.agents.push(agent.agentId);
     let archiveNames = new Set<string>();
@@ -99,11 +105,19 @@ export function discoverHome(home: string, deploymentId: string, storedMeta: Map
       const listing = listTranscriptFiles(agent.agentId, dir, archiveNames);
       out.parts.push(...listing.parts);
       for (const u of listing.unreadable) out.problems.push({ kind: "unreadable-file", at: { source: u.path }, detail: u.error });
-      const index = readLegacyIndex(path.join(dir, "sessions.json"));
-      if (index.error) out.problems.push({ kind: "unreadable-file", at: { source: path.join(dir, "sessions.json") }, detail: index.error });
+      const indexPath = path.join(dir, "sessions.json");
+      // Taken before reading: a change while reading is seen by the next sync.
+      const st = statOrNull(indexPath);
+      const fp = st ? JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }) : null;
+      const unchanged = fp !== null && storedMeta.get(indexMetaKey(deploymentId, indexPath)) === fp;
+      const index = readLegacyIndex(indexPath);
+      if (index.error) out.problems.push({ kind: "unreadable-file", at: { source: indexPath }, detail: index.error });
+      else if (fp) out.metaUpdates.push({ key: indexMetaKey(deploymentId, indexPath), value: fp });
       for (const s of index.sessions) {
         const k = sessionKey(agent.agentId, s.sessionId);
-        if (!out.sessionMeta.has(k)) out.sessionMeta.set(k, { ...s, agentId: agent.agentId });
+        if (out.sessionMeta.has(k)) continue;
+        out.sessionMeta.set(k, { ...s, agentId: agent.agentId });
+        if (unchanged) out.metaUnchanged.add(k);
       }
     }
   }

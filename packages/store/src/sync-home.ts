@@ -21,7 +21,7 @@ import {
   type ReadTask,
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
-import { discoverHome, sessionKey, type DatabaseStatus } from "./home-discovery.ts";
+import { discoverHome, discoveryMetaPrefixes, sessionKey, type DatabaseStatus } from "./home-discovery.ts";
 import { ForkIndex } from "./forks.ts";
 import { recomputeSessions, upsertSessionMeta } from "./session-aggregates.ts";
 import {
@@ -97,7 +97,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const stored = new Map(storedRows.map((r) => [r.locator, r]));
 
   const storedMeta = new Map(
-    (await db.selectFrom("meta").select(["key", "value"]).where((eb) => eb.or([eb("key", "like", `dbfp:${dep}:%`), eb("key", "like", `dbarchives:${dep}:%`)])).execute()).map((r) => [r.key, r.value]),
+    (await db.selectFrom("meta").select(["key", "value"]).where((eb) => eb.or(discoveryMetaPrefixes(dep).map((prefix) => eb("key", "like", `${prefix}%`)))).execute()).map((r) => [r.key, r.value]),
   );
   const dbs = new DbHandles();
   const found = discoverHome(opts.home, dep, storedMeta, dbs);
@@ -313,9 +313,10 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       const row: SessionMeta = meta ? { ...s, ...metaFields(meta) } : { ...s };
       await upsertSessionMeta(trx, row, now(), conn.sqlite);
     }
-    // Metadata can change without events (a label, a status): refresh sessions we already know.
+    // Metadata can change without events (a label, a status): refresh sessions we already know, unless
+    // their index is the very file the last sync read (6,000 upserts were a third of a no-change rescan).
     for (const [k, meta] of sessionMeta) {
-      if (touched.has(k)) continue;
+      if (touched.has(k) || found.metaUnchanged.has(k)) continue;
       if (!partsBySession.has(k)) continue;
       await upsertSessionMeta(trx, { deploymentId: dep, agentId: meta.agentId, sessionId: meta.sessionId, ...metaFields(meta) }, now(), conn.sqlite);
     }

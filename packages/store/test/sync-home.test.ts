@@ -101,6 +101,28 @@ describe(`[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows,
     await conn.close();
   });
 
+  it("refreshes session metadata from an edited sessions.json, and rewrites none from an unchanged one", async () => {
+    const { conn, sync, home } = await setup();
+    await sync();
+    const index = listAgents(home)
+      .flatMap((a) => (a.sessionsDir ? [path.join(a.sessionsDir, "sessions.json")] : []))
+      .find((f) => fs.existsSync(f))!;
+    const entries = JSON.parse(fs.readFileSync(index, "utf8")) as Record<string, { sessionId: string; label?: string }>;
+    const entry = Object.values(entries).find((e) => e.sessionId)!;
+    const updatedAt = async () => new Map((await conn.db.selectFrom("sessions").select(["agent_id", "session_id", "label", "updated_at"]).execute()).map((r) => [`${r.agent_id}/${r.session_id}`, r]));
+    const before = await updatedAt();
+    await new Promise((r) => setTimeout(r, 5));
+    await sync();
+    assert.deepEqual(await updatedAt(), before, "an unchanged index rewrites no session");
+    entry.label = "Renamed without new events";
+    fs.writeFileSync(index, JSON.stringify(entries, null, 2));
+    const third = await sync();
+    assert.equal(third.bytesRead, 0);
+    const labels = [...(await updatedAt()).values()].filter((r) => r.session_id === entry.sessionId).map((r) => r.label);
+    assert.deepEqual(labels, ["Renamed without new events"]);
+    await conn.close();
+  });
+
   it("reads only the new tail of a grown JSONL file and of grown SQLite rows", async () => {
     const { conn, sync, fixture, home } = await setup();
     await sync();

@@ -1,8 +1,9 @@
 /** Number and money formatting for tables (JSON output carries the raw numbers). */
-const int = new Intl.NumberFormat("en-US");
+// Made on first use: the first Intl formatter costs ~20 ms of ICU start-up, which `--json` never needs.
+let int: Intl.NumberFormat | undefined;
 
 export function fmtInt(n: number): string {
-  return int.format(n);
+  return (int ??= new Intl.NumberFormat("en-US")).format(n);
 }
 
 /** Dollars with cents, or more digits for small amounts so they never read as $0.00. */

@@ -13,31 +13,33 @@ import {
 import { formatLocation, PROBLEM_KINDS, type ProblemCounts, type ProblemKind, type ReportFilters } from "@clawtower/core";
 import { resolveLocalConfig } from "../config.ts";
 import { openAndSync } from "../local.ts";
-import { renderAgents, renderModels, renderPeriods, renderSessions, renderSummary, renderTools } from "../render/tables.ts";
 import { REPORT_KINDS, UsageError, type ReportKind } from "../errors.ts";
 import { parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
 
 export type ReportOptions = CommonOptions & { limit?: string; sort?: string };
 
-async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, o: ReportOptions, now: number): Promise<{ json: unknown; text: string }> {
+/** The tables (and cli-table3) are loaded only for text output: `--json` never renders them. */
+const tables = () => import("../render/tables.ts");
+
+async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, o: ReportOptions, now: number): Promise<{ json: unknown; text: () => Promise<string> }> {
   switch (kind) {
     case "summary": {
       const r = await summaryReport(conn, f, now);
-      return { json: r, text: renderSummary(r) };
+      return { json: r, text: async () => (await tables()).renderSummary(r) };
     }
     case "daily":
     case "weekly":
     case "monthly": {
       const r = await periodReport(conn, f, kind === "daily" ? "day" : kind === "weekly" ? "week" : "month", now);
-      return { json: r, text: renderPeriods(r) };
+      return { json: r, text: async () => (await tables()).renderPeriods(r) };
     }
     case "models": {
       const r = await modelsReport(conn, f, now);
-      return { json: r, text: renderModels(r.rows, r.totals) };
+      return { json: r, text: async () => (await tables()).renderModels(r.rows, r.totals) };
     }
     case "agents": {
       const r = await agentsReport(conn, f, now);
-      return { json: r, text: renderAgents(r.rows, r.totals) };
+      return { json: r, text: async () => (await tables()).renderAgents(r.rows, r.totals) };
     }
     case "sessions": {
       const sort = o.sort ?? "last";
@@ -45,11 +47,11 @@ async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, 
       const limit = o.limit !== undefined ? Number(o.limit) : o.json ? undefined : 50;
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number (got "${o.limit}")`);
       const r = await sessionsReport(conn, f, { limit, sort: sort as "last" }, now);
-      return { json: r, text: renderSessions(r) };
+      return { json: r, text: async () => (await tables()).renderSessions(r) };
     }
     case "tools": {
       const r = await toolsReport(conn, f, now);
-      return { json: r, text: renderTools(r) };
+      return { json: r, text: async () => (await tables()).renderTools(r) };
     }
   }
 }
@@ -87,7 +89,7 @@ export async function runReport(kind: string, o: ReportOptions): Promise<number>
       return 1;
     }
     const out = await build(kind as ReportKind, conn, filters, o, now);
-    process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
+    process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : await out.text());
     await warnAboutProblems(conn, sync, cfg.deploymentId, o.verbose === true);
     return 0;
   } finally {

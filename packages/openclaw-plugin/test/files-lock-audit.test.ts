@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { tmpDir } from "@clawtower/testkit";
 import { PromptAudit, promptSizes } from "../src/live/prompt-audit.ts";
 import { createRedactor } from "../src/privacy/redact.ts";
-import { metadataOf } from "../src/privacy/transform.ts";
+import { metadataOf } from "../src/privacy/metadata.ts";
 import { createSessionFilter, globToRegExp } from "../src/ship/filters.ts";
 import { backoffMs, classify, parseRetryAfter } from "../src/ship/retry.ts";
 import { readJsonState, writeFileAtomic } from "../src/state/files.ts";

@@ -2,13 +2,16 @@
  * What of a transcript event leaves the machine, per privacy mode:
  *   full      the event verbatim (its JSON text is passed through untouched)
  *   redacted  the whole event, with every content string masked (redact.ts); with only the built-in
- *             patterns, done on the raw JSON text without decoding the event (redact-raw.ts), ~4× faster
+ *             patterns, done on the JSON text without decoding the event (redact-raw.ts)
  *   metadata  a skeleton: ids, parent links, timestamps, types, roles, models, usage and cost, stop reasons,
  *             tool call ids and names, tool error flags, compaction token counts — no message text, tool
- *             arguments or results, thinking, summaries, prompts, or working directories
- * Events that are not valid JSON are never sent (they are counted locally as bad lines).
+ *             arguments or results, thinking, summaries, prompts, or working directories (metadata.ts; made
+ *             from the JSON text, decoding only when that cannot decide)
+ * Events the ledger's scanner rejects never get here (the caller counts them as bad lines); one whose result
+ * would not be JSON is not sent either (null).
  */
 import { textOf, type TextEncoding } from "@clawtower/core";
+import { metadataOf, metadataRaw } from "./metadata.ts";
 import { redactRawEvent } from "./redact-raw.ts";
 import { redactValue, type Redactor } from "./redact.ts";
 
@@ -20,62 +23,16 @@ export type Privacy = "metadata" | "redacted" | "full";
  */
 export type PreparedEvent = { json: string; encoding: TextEncoding };
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function pick(src: Obj, keys: readonly string[]): Obj {
-  const out: Obj = {};
-  for (const k of keys) if (src[k] !== undefined) out[k] = src[k];
-  return out;
-}
-
-const EVENT_KEYS = ["type", "id", "parentId", "timestamp", "version", "parentSession", "provider", "modelId", "thinkingLevel", "customType", "reason", "firstKeptEntryId", "tokensBefore", "tokensAfter", "fromHook"] as const;
-const MESSAGE_KEYS = ["role", "timestamp", "api", "provider", "model", "usage", "stopReason", "responseId", "toolCallId", "toolName", "isError", "customType", "errorCode", "errorType", "excludeFromContext"] as const;
-/** Argument keys that name the wrapped tool of the tool-search bridge (`tool_call {id: "sessions_spawn"}`). */
-const WRAPPER_ARG_KEYS = ["id", "name", "tool"] as const;
-
-function contentSkeleton(content: unknown): unknown {
-  if (typeof content === "string") return "";
-  if (!Array.isArray(content)) return undefined;
-  return content.map((block) => {
-    if (!isObj(block)) return {};
-    const out = pick(block, ["type", "id", "name"]);
-    if (block["type"] === "toolCall") {
-      const args = isObj(block["arguments"]) ? block["arguments"] : {};
-      out["arguments"] = block["name"] === "tool_call" ? pick(args, WRAPPER_ARG_KEYS.filter((k) => typeof args[k] === "string")) : {};
-    } else if (block["type"] === "text") {
-      out["text"] = "";
-    }
-    return out;
-  });
-}
-
-export function metadataOf(event: Obj): Obj {
-  const out = pick(event, EVENT_KEYS);
-  if (isObj(event["data"]) && event["customType"] === "model-snapshot") out["data"] = pick(event["data"], ["timestamp", "provider", "modelApi", "modelId"]);
-  const m = event["message"];
-  if (isObj(m)) {
-    const msg = pick(m, MESSAGE_KEYS);
-    const content = contentSkeleton(m["content"]);
-    if (content !== undefined) msg["content"] = content;
-    const oc = m["__openclaw"];
-    if (isObj(oc) && typeof oc["runId"] === "string") msg["__openclaw"] = { runId: oc["runId"] };
-    const details = m["details"];
-    // The bridge's nested-tool record: which tool ran inside `tool_call`, and whether it failed.
-    if (isObj(details) && m["customType"] === "openclaw.nested-tool.v1") msg["details"] = pick(details, ["parentToolCallId", "toolCallId", "toolName", "afterEntryId"]);
-    out["message"] = msg;
-  }
-  return out;
-}
-
 /** Transforms a valid event's JSON text (the caller validated it with extractEventFacts). */
 export type EventTransform = (text: string, encoding?: TextEncoding) => PreparedEvent | null;
 
 export function createEventTransform(privacy: Privacy, redactor: Redactor): EventTransform {
   return (text, encoding = "utf16") => {
     if (privacy === "full") return { json: text, encoding };
-    if (privacy === "redacted" && redactor.builtInOnly) {
+    if (privacy === "metadata") {
+      const json = metadataRaw(text, encoding);
+      if (json !== undefined) return { json, encoding };
+    } else if (redactor.builtInOnly) {
       const json = redactRawEvent(text, encoding, redactor);
       if (json !== undefined) return { json, encoding };
     }
@@ -85,7 +42,7 @@ export function createEventTransform(privacy: Privacy, redactor: Redactor): Even
     } catch {
       return null;
     }
-    if (!isObj(event)) return null;
-    return { json: JSON.stringify(privacy === "metadata" ? metadataOf(event) : redactValue(event, redactor)), encoding: "utf16" };
+    if (typeof event !== "object" || event === null || Array.isArray(event)) return null;
+    return { json: JSON.stringify(privacy === "metadata" ? metadataOf(event as Record<string, unknown>) : redactValue(event, redactor)), encoding: "utf16" };
   };
 }

@@ -1,0 +1,14 @@
+import fs from "node:fs"; import os from "node:os"; import path from "node:path"; import { fork } from "node:child_process";
+import { loadConfig } from "../packages/openclaw-plugin/src/config/load.ts";
+import { runCycle } from "../packages/openclaw-plugin/src/ship/cycle.ts";
+const home = process.argv[2]!; const privacy = process.argv[3] as "redacted";
+const stub = fork(path.join(import.meta.dirname, "plugin-hooks.ts"), ["--stub-hub"], { execArgv: [], stdio: "inherit" });
+const port = await new Promise<number>((resolve) => stub.once("message", (m) => resolve(m as number)));
+const loaded = loadConfig({ apiKey: "bench-key-000000", deploymentId: "bench", apiUrl: `http://127.0.0.1:${port}`, privacy, upload: { maxFilesPerRun: 1_000_000, maxBytesPerRun: 2 ** 40 }, filter: { minMessages: 0, minBytes: 0, includeSkills: false } });
+if (loaded.status !== "ok") throw new Error("config");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "ship-prof-"));
+const t = performance.now();
+const r = await runCycle({ stateDir: home, filesDir: work, config: loaded.config, openclawRedactPatterns: [], logger: { info() {}, warn() {}, error() {} }, signal: new AbortController().signal, trigger: "test" });
+const s = (performance.now() - t) / 1000;
+console.log(privacy, (r.bytesRead / 2 ** 20 / s).toFixed(1), "MiB/s", s.toFixed(1), "s");
+stub.kill(); fs.rmSync(work, { recursive: true, force: true });

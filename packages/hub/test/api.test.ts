@@ -245,13 +245,18 @@ for (const target of targets) {
         { deploymentId: "gw-1", projectId: "p", agentId: "main", sessionId: "inf-1", lineIndex: 0, payload: { type: "session", id: "inf-1", timestamp: "2026-11-20T08:00:00.000Z" } },
         { deploymentId: "gw-1", projectId: "p", agentId: "main", sessionId: "inf-1", lineIndex: 1, payload: { type: "message", timestamp: "2026-11-20T08:00:01.000Z", message: { role: "assistant", provider: "openai", model: "gpt-6-sol", usage: { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 } } } },
         { deploymentId: "gw-1", projectId: "p", agentId: "main", sessionId: "inf-1", lineIndex: 2, payload: { raw: "{broken" } },
+        // another session's line with the same lineIndex: accepted, and the error above names its own line only
+        { deploymentId: "gw-1", projectId: "p", agentId: "main", sessionId: "inf-2", lineIndex: 2, payload: { type: "session", id: "inf-2", timestamp: "2026-11-20T08:00:00.000Z" } },
       ];
       const r = await post("/v1/openclaw/ingest/sessions", JSON.stringify({ lines }), headers);
       assert.equal(r.status, 200);
-      assert.equal(r.body.accepted, 2);
+      assert.equal(r.body.accepted, 3);
       assert.equal(r.body.rejected, 1);
       assert.equal(typeof r.body.batchId, "string");
-      assert.deepEqual(r.body.errors.map((e: { lineIndex: number }) => e.lineIndex), [2]);
+      assert.deepEqual(
+        r.body.errors.map((e: Record<string, unknown>) => ({ ...e, reason: typeof e["reason"] })),
+        [{ index: 2, lineIndex: 2, agentId: "main", sessionId: "inf-1", reason: "string" }],
+      );
       const again = await post("/v1/openclaw/ingest/sessions", JSON.stringify({ lines: lines.slice(0, 2) }), headers);
       assert.equal(again.body.accepted, 2, "Influxion counts an already-stored line as accepted");
       assert.equal(again.body.duplicates, 2);

@@ -161,18 +161,24 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   app.post("/v1/openclaw/ingest/sessions", async (c) => {
     const body = parseWith(z.object({ lines: z.array(z.unknown()).max(50_000) }), await readJsonBody(c), "body");
     const lines: IngestLine[] = [];
-    const errors: { lineIndex: number | null; reason: string }[] = [];
+    // Influxion's errors name a line by its lineIndex, which lines of different sessions in one request may share:
+    // each error also carries the line's position in the request (`index`) and its session, which Influxion
+    // clients ignore and ours use to mark exactly that line.
+    type LineError = { index: number; lineIndex: number | null; agentId?: string; sessionId?: string; reason: string };
+    const errors: LineError[] = [];
     body.lines.forEach((item, index) => {
       const r = InfluxionLine.safeParse(item);
       if (!r.success) {
         const issue = r.error.issues[0]!;
-        errors.push({ lineIndex: (item as { lineIndex?: number })?.lineIndex ?? null, reason: `${issue.path.join(".") || "line"}: ${issue.message}` });
+        const lineIndex = (item as { lineIndex?: unknown })?.lineIndex;
+        errors.push({ index, lineIndex: typeof lineIndex === "number" ? lineIndex : null, reason: `${issue.path.join(".") || "line"}: ${issue.message}` });
         return;
       }
       const l = r.data;
+      const where = { index, lineIndex: l.lineIndex, agentId: l.agentId, sessionId: l.sessionId };
       const payload = l.payload;
       if (!payload || typeof payload !== "object" || "raw" in payload) {
-        errors.push({ lineIndex: l.lineIndex, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
+        errors.push({ ...where, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
         return;
       }
       try {
@@ -187,12 +193,16 @@ export function ingestRoutes(deps: IngestDeps): Hono {
           session: l.session,
         });
       } catch (e) {
-        errors.push({ lineIndex: l.lineIndex, reason: (e as Error).message });
+        errors.push({ ...where, reason: (e as Error).message });
       }
     });
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
-    const byIndex = new Map(lines.map((l) => [l.index, l.seq]));
-    for (const r of summary.results) if (r.status === "rejected") errors.push({ lineIndex: byIndex.get(r.index) ?? null, reason: r.reason ?? "rejected" });
+    const byIndex = new Map(lines.map((l) => [l.index, l]));
+    for (const r of summary.results) {
+      if (r.status !== "rejected") continue;
+      const l = byIndex.get(r.index);
+      errors.push({ index: r.index, lineIndex: l?.seq ?? null, ...(l ? { agentId: l.agentId, sessionId: l.sessionId } : {}), reason: r.reason ?? "rejected" });
+    }
     // Influxion counts a line it already had as accepted: the client's work for that line is done.
     const accepted = summary.accepted + summary.duplicates;
     const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);

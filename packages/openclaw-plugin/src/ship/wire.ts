@@ -5,10 +5,11 @@
  *              event, session?}` → `{results: [{line, status: accepted|duplicate|rejected, reason?}]}`
  *   influxion  POST /v1/openclaw/ingest/sessions, `{lines: [{deploymentId, projectId, agentId, agentName,
  *              sessionId, sessionFile, lineIndex, capturedAt, idempotencyKey, payload, session?}]}` →
- *              `{accepted, rejected, errors: [{lineIndex, reason}]}` (a line already stored counts as accepted)
+ *              `{accepted, rejected, errors: [{lineIndex, reason, index?, agentId?, sessionId?}]}` (a line already
+ *              stored counts as accepted; `index`, the line's position in the request, is a Clawtower addition)
  * Event JSON is spliced into the body as prepared (privacy.ts), never re-serialised. Bodies are built as
- * bytes: a string body built by concatenation is a rope that fetch flattens, checks for lone surrogates and
- * encodes (~30 % of a first upload's CPU), and events read from the store are UTF-8 bytes already.
+ * bytes: a string body built by concatenation is a rope that must be flattened, checked for lone surrogates and
+ * encoded (~30 % of a first upload's CPU), and events read from the store are UTF-8 bytes already.
  */
 import type { PreparedEvent } from "../privacy/transform.ts";
 
@@ -132,16 +133,20 @@ export const influxionWire: Wire = {
   answers(response, lines) {
     const r = response as { accepted?: unknown; errors?: unknown };
     if (typeof r?.accepted !== "number") return { error: "the hub's answer has no accepted count" };
-    // Errors name a line by its lineIndex only; several sessions in one request may share one, so an error
-    // marks every line with that index (each is then reported, none is retried).
-    const rejected = new Map<number, string>();
+    // Influxion's errors name a line by its lineIndex, which several sessions in one request may share: such an
+    // error marks every line with that index (each is then reported, none is retried). A Clawtower hub adds the
+    // line's position in the request (`index`) and its session, which mark exactly one line.
+    const byIndex = new Map<number, string>();
+    const byLineIndex = new Map<number, string>();
     if (Array.isArray(r.errors)) {
-      for (const e of r.errors as { lineIndex?: unknown; reason?: unknown }[]) {
-        if (typeof e?.lineIndex === "number") rejected.set(e.lineIndex, typeof e.reason === "string" ? e.reason : "rejected");
+      for (const e of r.errors as { index?: unknown; lineIndex?: unknown; reason?: unknown }[]) {
+        const reason = typeof e?.reason === "string" ? e.reason : "rejected";
+        if (typeof e?.index === "number") byIndex.set(e.index, reason);
+        else if (typeof e?.lineIndex === "number") byLineIndex.set(e.lineIndex, reason);
       }
     }
-    return lines.map((l) => {
-      const reason = rejected.get(l.order);
+    return lines.map((l, i) => {
+      const reason = byIndex.get(i) ?? byLineIndex.get(l.order);
       return reason !== undefined ? { status: "rejected", reason } : { status: "accepted" };
     });
   },

@@ -89,7 +89,7 @@ function failed(from: ResumePosition | null, message: string): EventTextBatch {
 }
 
 /** Every event text of a decoded archive (latin1 text): plain JSONL, or a cold archive's restore records. */
-function wholeTexts(latin1: string): RawEvent[] {
+export function wholeTexts(latin1: string): RawEvent[] {
   if (isRestoreFormat(latin1)) {
     return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, encoding: "utf16" as const, order: e.seq ?? e.line, bytes: Buffer.byteLength(e.text) }));
   }

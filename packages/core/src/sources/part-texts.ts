@@ -5,20 +5,12 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { decodeBlob, iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
-import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
-import { textOf } from "./event-texts.ts";
-import { readLinesFromText } from "./read-lines.ts";
+import { textOf, wholeTexts } from "./event-texts.ts";
 
 export type PartText = { text: string; order: number };
 
-function linesOf(latin1: string): PartText[] {
-  if (isRestoreFormat(latin1)) return coldEvents(latin1, () => {}).map((e) => ({ text: e.text, order: e.seq ?? e.line }));
-  const out: PartText[] = [];
-  readLinesFromText(latin1, (line, lineNo) => {
-    if (line.trim() !== "") out.push({ text: textOf({ text: line, encoding: "latin1" }), order: lineNo });
-  });
-  return out;
-}
+/** The events of a decoded archive (latin1 text), each decoded. */
+const linesOf = (latin1: string): PartText[] => wholeTexts(latin1).map((e) => ({ text: textOf(e), order: e.order }));
 
 export function readPartTexts(kind: string, locator: string): PartText[] {
   if (kind === "sqlite" || locator.includes("#archive:") || locator.includes("#cold:")) {

@@ -1,8 +1,8 @@
 /**
  * Privacy "redacted" on an event's JSON text, without decoding the event.
  *
- * Why: decoding, `JSON.parse`, walking and `JSON.stringify` of every event caps the redacted upload at about
- * the speed of `JSON.parse` + `JSON.stringify` (~55 MiB/s on a 2-core machine, a third of what "full" ships),
+ * Why: decoding, `JSON.parse`, walking and `JSON.stringify` of every event held the redacted upload under the
+ * speed of `JSON.parse` + `JSON.stringify` (~55 MiB/s on a slow day of a 2-core machine, a third of "full"),
  * yet almost every byte of a transcript is text that no pattern touches. So:
  *   1. Gates run over the raw JSON text (UTF-8 bytes one per char, or a JS string). Every place a built-in
  *      pattern could match, and every secret-named key, matches a gate. No match: the event goes out as its
@@ -13,12 +13,12 @@
  *      around its hits, cut at newlines no pattern match can cross (see safeCut).
  *   3. What this cannot decide exactly falls back to the decoding path (returns `undefined`): escapes of
  *      printable ASCII characters (`\u0041`, `\/`: the decoded text would differ from the raw text the
- *      gate read), a top-level value that is not an object, malformed JSON.
+ *      gates read), a top-level value that is not an object, malformed JSON.
  * The result is the event redactValue produces, as JSON (members in their order, numbers and the strings no
  * pattern touched as they were written). test/redact-raw.test.ts checks it against the decoding path.
  * Only for the built-in patterns: custom patterns can match anything, so with any the caller decodes.
  */
-import { scanArray, scanObject, setScanEncoding, skipString, type TextEncoding } from "@clawtower/core";
+import { scanArray, scanObject, setScanEncoding, skipString, skipWhitespace, type TextEncoding } from "@clawtower/core";
 import { REDACTED, SECRET_KEY, STRUCTURAL_KEYS, TOKEN_HINTS, type Redactor } from "./redact.ts";
 
 /** Decoded whitespace as raw JSON string text can spell it: a superset of what `\s` matches once decoded. */
@@ -169,8 +169,7 @@ export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Reda
   }
   for (let i = s.indexOf("@"); i >= 0; i = s.indexOf("@", i + 1)) hits.push({ start: i, end: i + 1, whole: false });
   hits.sort((a, b) => a.start - b.start);
-  let at = 0;
-  while (at < s.length && (s.charCodeAt(at) === 0x20 || s.charCodeAt(at) === 0x0a || s.charCodeAt(at) === 0x0d || s.charCodeAt(at) === 0x09)) at++;
+  const at = skipWhitespace(s, 0);
   if (s.charCodeAt(at) !== LBRACE) return undefined;
   if (hits.length === 0) return s;
 

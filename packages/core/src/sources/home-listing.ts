@@ -1,8 +1,8 @@
 /**
  * Every transcript part of an OpenClaw home, with session metadata, for readers that keep their own
- * positions (the OpenClaw plugin's shipper). The store's discovery (packages/store/src/home-discovery.ts)
- * does the same walk with its own bookkeeping; this one takes the "unchanged database" decision from the
- * caller, so an agent database whose files did not change is not even opened.
+ * positions (the OpenClaw plugin's shipper) and for the store's discovery (packages/store/src/home-discovery.ts,
+ * which keeps its bookkeeping in the store). The caller takes the "unchanged database" decision, so an agent
+ * database whose files did not change is not even opened.
  *
  *   agent database     transcript_events rows, archive blobs, cold archives (+ session_windows/nodes meta)
  *   sessions/ files    live legacy JSONL and reset/deleted archives, minus derived copies of archive blobs
@@ -21,17 +21,18 @@ import type { DbHandles } from "./read-part.ts";
 /** What changes when an agent database (or its write-ahead log) changes. */
 export type AgentDbFingerprint = { size: number; mtimeMs: number; walSize: number; walMtimeMs: number };
 
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
+}
+
 export function agentDbFingerprint(dbPath: string): AgentDbFingerprint | null {
-  const stat = (p: string) => {
-    try {
-      return fs.statSync(p);
-    } catch {
-      return null;
-    }
-  };
-  const main = stat(dbPath);
+  const main = statOrNull(dbPath);
   if (!main) return null;
-  const wal = stat(`${dbPath}-wal`);
+  const wal = statOrNull(`${dbPath}-wal`);
   // An empty WAL holds nothing: SQLite creates and truncates it as connections come and go.
   const walSize = wal?.size ?? 0;
   return { size: main.size, mtimeMs: main.mtimeMs, walSize, walMtimeMs: walSize > 0 ? (wal?.mtimeMs ?? 0) : 0 };
@@ -50,6 +51,9 @@ export type ListedDatabase = {
 
 export type SessionMetaOf = DbSessionMeta & { agentId: string };
 
+/** A `sessions.json` index read by the listing, with the fingerprint taken before reading it. */
+export type ListedIndex = { path: string; fingerprint: string | null; sessionKeys: string[] };
+
 export type HomeListing = {
   agents: string[];
   databases: ListedDatabase[];
@@ -57,7 +61,9 @@ export type HomeListing = {
   parts: DiscoveredPart[];
   /** Session metadata by `${agentId}\u0000${sessionId}` (databases first, then sessions.json). */
   sessions: Map<string, SessionMetaOf>;
-  problems: { source: string; detail: string }[];
+  /** The legacy indexes read, and the sessions whose metadata each one gave. */
+  indexes: ListedIndex[];
+  problems: { kind: "unreadable-database" | "unreadable-file"; source: string; detail: string }[];
 };
 
 export type HomeListingOptions = {
@@ -74,7 +80,7 @@ export type HomeListingOptions = {
 export const sessionRefKey = (agentId: string, sessionId: string): string => `${agentId}\u0000${sessionId}`;
 
 export function listHome(home: string, opts: HomeListingOptions): HomeListing {
-  const out: HomeListing = { agents: [], databases: [], parts: [], sessions: new Map(), problems: [] };
+  const out: HomeListing = { agents: [], databases: [], parts: [], sessions: new Map(), indexes: [], problems: [] };
   for (const agent of listAgents(home)) {
     if (opts.includeAgent && !opts.includeAgent(agent.agentId)) continue;
     out.agents.push(agent.agentId);
@@ -90,13 +96,10 @@ export function listHome(home: string, opts: HomeListingOptions): HomeListing {
           const listing = listAgentDb(agent.agentId, agent.dbPath, opts.dbs.get(agent.dbPath));
           for (const part of listing.parts) {
             // Cold archive files: the row gives the content hash; size/mtime/inode come from the file.
+            // (a missing cold file is reported when it is read)
             if (part.source.type === "file") {
-              try {
-                const st = fs.statSync(part.source.path);
-                part.source.fingerprint = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-              } catch {
-                // a missing cold file is reported when it is read
-              }
+              const st = statOrNull(part.source.path);
+              if (st) part.source.fingerprint = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
             }
             out.parts.push(part);
           }
@@ -106,7 +109,7 @@ export function listHome(home: string, opts: HomeListingOptions): HomeListing {
         } catch (e) {
           const detail = e instanceof AgentDbError ? e.message : `${agent.dbPath}: ${(e as Error).message}`;
           out.databases.push({ agentId: agent.agentId, path: agent.dbPath, status: "unreadable", fingerprint, archiveNames: [], error: detail });
-          out.problems.push({ source: agent.dbPath, detail });
+          out.problems.push({ kind: "unreadable-database", source: agent.dbPath, detail });
         }
       }
     }
@@ -114,13 +117,20 @@ export function listHome(home: string, opts: HomeListingOptions): HomeListing {
       if (!dir) continue;
       const files = listTranscriptFiles(agent.agentId, dir, archiveNames);
       out.parts.push(...files.parts);
-      for (const u of files.unreadable) out.problems.push({ source: u.path, detail: u.error });
-      const index = readLegacyIndex(path.join(dir, "sessions.json"));
-      if (index.error) out.problems.push({ source: path.join(dir, "sessions.json"), detail: index.error });
+      for (const u of files.unreadable) out.problems.push({ kind: "unreadable-file", source: u.path, detail: u.error });
+      const indexPath = path.join(dir, "sessions.json");
+      // Taken before reading: a change while reading is seen by the next listing.
+      const st = statOrNull(indexPath);
+      const index = readLegacyIndex(indexPath);
+      if (index.error) out.problems.push({ kind: "unreadable-file", source: indexPath, detail: index.error });
+      const listed: ListedIndex = { path: indexPath, fingerprint: st && !index.error ? JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }) : null, sessionKeys: [] };
       for (const s of index.sessions) {
         const k = sessionRefKey(agent.agentId, s.sessionId);
-        if (!out.sessions.has(k)) out.sessions.set(k, { ...s, agentId: agent.agentId });
+        if (out.sessions.has(k)) continue;
+        out.sessions.set(k, { ...s, agentId: agent.agentId });
+        listed.sessionKeys.push(k);
       }
+      out.indexes.push(listed);
     }
   }
   return out;

@@ -203,7 +203,10 @@ describe("extractEventFacts agrees with the JSON.parse reference", () => {
     for (let i = 0; i < 5_000; i++) {
       const line = JSON.stringify(randomEvent(r));
       const cut = Math.floor(r() * line.length);
-      const mutated = r() < 0.5 ? line.slice(0, cut) : line.slice(0, cut) + line.slice(cut + 1);
+      const cutText = r() < 0.5 ? line.slice(0, cut) : line.slice(0, cut) + line.slice(cut + 1);
+      // A cut inside a surrogate pair leaves a lone surrogate, which UTF-8 (every store, the parser's input)
+      // cannot hold: compare on the text as stored.
+      const mutated = Buffer.from(cutText, "utf8").toString("utf8");
       const expected = referenceFacts(mutated);
       const actual = extractEventFacts(mutated);
       // The scanner accepts NaN/Infinity (which JSON.parse rejects) and does not validate escapes inside

@@ -1,26 +1,25 @@
 /**
  * extractEventFacts: one OpenClaw transcript event (a JSONL line or an SQLite `event_json` text) → the facts
  * Clawtower accounts. This is the only event parser; both store formats and every fast path go through it.
- * It materializes just the members it needs and skips the rest (tool output, thinking text, details),
- * so a 200 KB tool result costs one pass of `indexOf` instead of a full `JSON.parse`.
+ * It works on the event's UTF-8 bytes (json-bytes.ts) and materializes just the members it needs, skipping
+ * the rest (tool output, thinking text, details): a 200 KB tool result costs one byte loop instead of a
+ * full `JSON.parse`, and never becomes a string.
  */
 import type { EventFacts, MessageFacts, ToolCallFacts, UsageFacts } from "../model/facts.ts";
 import type { ProblemKind } from "../model/problems.ts";
 import {
-  JsonScanError,
+  asBuffer,
   expectEnd,
   readBoolean,
   readNumber,
   readString,
   scanArray,
   scanObject,
-  setScanEncoding,
   skipValue,
   skipWhitespace,
-  spanBytes,
   valueKind,
-  type TextEncoding,
-} from "./json-scan.ts";
+} from "./json-bytes.ts";
+import { JsonScanError, setScanEncoding, skipValue as skipTextValue, type TextEncoding } from "./json-scan.ts";
 
 export type ExtractFailure = { failed: ProblemKind; detail: string };
 
@@ -29,15 +28,15 @@ export function isExtractFailure(r: EventFacts | ExtractFailure): r is ExtractFa
 }
 
 
-function optString(s: string, i: number): { value: string | undefined; end: number } {
+function optString(s: Buffer, i: number): { value: string | undefined; end: number } {
   if (valueKind(s, i) !== "string") return { value: undefined, end: skipValue(s, i) };
   return readString(s, i);
 }
 
-function parseTimestamp(s: string, i: number): { value: number | undefined; end: number } {
+function parseTimestamp(s: Buffer, i: number): { value: number | undefined; end: number } {
   const kind = valueKind(s, i);
   if (kind === "string") {
-    const { value, end } = readString(s, i, true);
+    const { value, end } = readString(s, i);
     const ms = Date.parse(value);
     return { value: Number.isFinite(ms) ? ms : undefined, end };
   }
@@ -70,7 +69,7 @@ function newMessage(): MessageFacts {
 }
 
 /** A usage field counts when it is a finite number ≥ 0; anything else counts as 0 and is reported. */
-function usageNumber(s: string, i: number, field: string, invalid: string[]): { value: number; end: number } {
+function usageNumber(s: Buffer, i: number, field: string, invalid: string[]): { value: number; end: number } {
   const { value, end } = readNumber(s, i);
   if (value === undefined || !Number.isFinite(value) || value < 0) {
     if (valueKind(s, i) !== "null") invalid.push(field);
@@ -79,7 +78,7 @@ function usageNumber(s: string, i: number, field: string, invalid: string[]): { 
   return { value, end };
 }
 
-function scanUsage(s: string, i: number): { usage: UsageFacts; end: number } {
+function scanUsage(s: Buffer, i: number): { usage: UsageFacts; end: number } {
   const usage: UsageFacts = {
     tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     recordedCost: undefined,
@@ -116,7 +115,7 @@ function scanUsage(s: string, i: number): { usage: UsageFacts; end: number } {
 /** The tool-search bridge records `tool_call {id: "<real tool>", args}`; report the real tool. */
 const WRAPPER_TOOLS: ReadonlySet<string> = new Set(["tool_call"]);
 
-function wrappedToolName(s: string, argsStart: number): string | undefined {
+function wrappedToolName(s: Buffer, argsStart: number): string | undefined {
   if (valueKind(s, argsStart) !== "object") return undefined;
   let name: string | undefined;
   scanObject(s, argsStart, (key, v) => {
@@ -130,7 +129,7 @@ function wrappedToolName(s: string, argsStart: number): string | undefined {
   return name;
 }
 
-function scanContentBlock(s: string, i: number, calls: ToolCallFacts[]): number {
+function scanContentBlock(s: Buffer, i: number, calls: ToolCallFacts[]): number {
   if (valueKind(s, i) !== "object") return -1;
   let type: string | undefined;
   let id: string | undefined;
@@ -169,13 +168,13 @@ function scanContentBlock(s: string, i: number, calls: ToolCallFacts[]): number 
       id: id ?? "",
       name: inner ?? name ?? "",
       via: inner !== undefined ? wrapper : undefined,
-      argsBytes: argsStart >= 0 ? spanBytes(s, argsStart, argsEnd) : 0,
+      argsBytes: argsStart >= 0 ? argsEnd - argsStart : 0,
     });
   }
   return end;
 }
 
-function scanMessage(s: string, i: number, m: MessageFacts): number {
+function scanMessage(s: Buffer, i: number, m: MessageFacts): number {
   return scanObject(s, i, (key, v) => {
     switch (key) {
       case "role": {
@@ -215,7 +214,7 @@ function scanMessage(s: string, i: number, m: MessageFacts): number {
       case "content": {
         const end =
           valueKind(s, v) === "array" ? scanArray(s, v, (_idx, e) => scanContentBlock(s, e, m.toolCalls)) : skipValue(s, v);
-        m.contentBytes = spanBytes(s, v, end);
+        m.contentBytes = end - v;
         return end;
       }
       case "__openclaw": {
@@ -234,21 +233,21 @@ function scanMessage(s: string, i: number, m: MessageFacts): number {
 }
 
 /**
- * @param text  the event's JSON text
- * @param encoding  "latin1" when `text` is raw UTF-8 bytes decoded one byte per char (see json-scan.ts)
+ * @param text  the event's JSON text: its UTF-8 bytes (a JSONL line, an SQLite row), or a string —
+ *              `encoding` "latin1" when that string is raw UTF-8 bytes decoded one byte per char
  */
-export function extractEventFacts(text: string, encoding: TextEncoding = "utf16"): EventFacts | ExtractFailure {
-  setScanEncoding(encoding);
-  const start = skipWhitespace(text, 0);
-  if (start === text.length) return { failed: "blank-line", detail: "blank line" };
+export function extractEventFacts(text: string | Uint8Array, encoding: TextEncoding = "utf16"): EventFacts | ExtractFailure {
+  const b = typeof text === "string" ? Buffer.from(text, encoding === "latin1" ? "latin1" : "utf8") : asBuffer(text);
+  const start = skipWhitespace(b, 0);
+  if (start === b.length) return { failed: "blank-line", detail: "blank line" };
   try {
-    if (text.charCodeAt(start) !== 0x7b) {
-      expectEnd(text, skipValue(text, start));
-      return { failed: "not-an-object", detail: `top-level value is ${valueKind(text, start)}` };
+    if (b[start] !== 0x7b) {
+      expectEnd(b, skipValue(b, start));
+      return { failed: "not-an-object", detail: `top-level value is ${valueKind(b, start)}` };
     }
-    const { facts, end } = scanEvent(text, start);
-    expectEnd(text, end);
-    if (!isExtractFailure(facts)) facts.bytes = spanBytes(text, 0, text.length);
+    const { facts, end } = scanEvent(b, start);
+    expectEnd(b, end);
+    if (!isExtractFailure(facts)) facts.bytes = b.length;
     return facts;
   } catch (e) {
     if (e instanceof JsonScanError) return { failed: "invalid-json", detail: `${e.message} at column ${e.at + 1}` };
@@ -259,19 +258,21 @@ export function extractEventFacts(text: string, encoding: TextEncoding = "utf16"
 
 /**
  * The facts of the event object that starts at `start` of a larger text — an ingest line that wraps the
- * event — for a caller that scans the wrapper itself: the event is read in the same pass instead of being
- * cut out and scanned again. `facts` equals `extractEventFacts(text.slice(start, end))`, except that
- * malformed JSON throws (JsonScanError, or RangeError when nested too deep) for the caller to handle.
+ * event — for a caller that scans the wrapper itself. `facts` equals `extractEventFacts(text.slice(start, end))`,
+ * except that malformed JSON throws (JsonScanError, or RangeError when nested too deep) for the caller to handle.
  */
 export function scanEventFactsAt(text: string, start: number): { facts: EventFacts | ExtractFailure; end: number } {
   setScanEncoding("utf16");
-  const r = scanEvent(text, start);
-  if (!isExtractFailure(r.facts)) r.facts.bytes = spanBytes(text, start, r.end);
-  return r;
+  const end = skipTextValue(text, start);
+  const b = Buffer.from(text.slice(start, end), "utf8");
+  const r = scanEvent(b, 0);
+  expectEnd(b, r.end);
+  if (!isExtractFailure(r.facts)) r.facts.bytes = b.length;
+  return { facts: r.facts, end };
 }
 
 /** Scans the event object at `start`; `bytes` is left to the caller, who knows what text the event is. */
-function scanEvent(text: string, start: number): { facts: EventFacts | ExtractFailure; end: number } {
+function scanEvent(text: Buffer, start: number): { facts: EventFacts | ExtractFailure; end: number } {
   const facts: EventFacts = {
     type: "",
     id: undefined,

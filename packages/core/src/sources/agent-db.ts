@@ -250,23 +250,25 @@ function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[]
   });
 }
 
-export type TranscriptRow = { seq: number; text: string | null; encoding: "utf16" | "latin1"; createdAt: number | undefined; error?: string };
+export type TranscriptRow = { seq: number; bytes: Buffer | null; createdAt: number | undefined; error?: string };
 
-/**
- * Decodes one `transcript_events` row: `event_json` (already a JS string), or the zstd frame in
- * `event_zstd` (returned as latin1 text, see json-scan.ts).
- */
-export function decodeRow(eventJson: unknown, eventZstd: unknown): { text: string | null; encoding: "utf16" | "latin1"; error?: string } {
-  if (typeof eventJson === "string") return { text: eventJson, encoding: "utf16" };
-  if (eventJson instanceof Uint8Array) return { text: Buffer.from(eventJson.buffer, eventJson.byteOffset, eventJson.byteLength).toString("latin1"), encoding: "latin1" };
+/** A row's (or an archive's) UTF-8 bytes as latin1 text, for readers that hand events on as text (json-scan.ts). */
+export function latin1Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1", 0, bytes.byteLength);
+}
+
+/** Decodes one `transcript_events` row to the event's UTF-8 bytes: `event_json`, or the zstd frame in `event_zstd`. */
+export function decodeRow(eventJson: unknown, eventZstd: unknown): { bytes: Buffer | null; error?: string } {
+  if (eventJson instanceof Uint8Array) return { bytes: Buffer.from(eventJson.buffer, eventJson.byteOffset, eventJson.byteLength) };
+  if (typeof eventJson === "string") return { bytes: Buffer.from(eventJson, "utf8") };
   if (eventZstd instanceof Uint8Array) {
     try {
-      return { text: zlib.zstdDecompressSync(eventZstd).toString("latin1"), encoding: "latin1" };
+      return { bytes: zlib.zstdDecompressSync(eventZstd) };
     } catch (e) {
-      return { text: null, encoding: "latin1", error: `zstd: ${(e as Error).message}` };
+      return { bytes: null, error: `zstd: ${(e as Error).message}` };
     }
   }
-  return { text: null, encoding: "utf16", error: "row has neither event_json nor event_zstd" };
+  return { bytes: null, error: "row has neither event_json nor event_zstd" };
 }
 
 /** One prepared row query per open database: preparing it for each of thousands of sessions cost ~0.3 s. */
@@ -275,9 +277,9 @@ const rowStatements = new WeakMap<DatabaseSync, StatementSync>();
 function sessionRowsStatement(db: DatabaseSync): StatementSync {
   let st = rowStatements.get(db);
   if (!st) {
-    // event_json is fetched as a BLOB: its raw UTF-8 bytes decode to latin1 text twice as fast as SQLite's
-    // UTF-8 → JS string conversion (see json-scan.ts on latin1 scanning). Rows come back as arrays, which
-    // node:sqlite builds ~25 % faster than objects.
+    // event_json is fetched as a BLOB: the parser reads its raw UTF-8 bytes (json-bytes.ts), and SQLite's
+    // UTF-8 → JS string conversion is skipped. Rows come back as arrays, which node:sqlite builds ~25 %
+    // faster than objects.
     st = db.prepare(
       `SELECT seq, CAST(event_json AS BLOB) AS event_json, event_zstd, created_at FROM transcript_events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq`,
     );
@@ -291,34 +293,34 @@ function sessionRowsStatement(db: DatabaseSync): StatementSync {
 export function* iterateSessionRows(db: DatabaseSync, sessionId: string, afterSeq: number, uptoSeq: number): Generator<TranscriptRow> {
   for (const [seq, eventJson, eventZstd, createdAt] of sessionRowsStatement(db).iterate(sessionId, afterSeq, uptoSeq) as Iterable<unknown[]>) {
     const decoded = decodeRow(eventJson, eventZstd);
-    const row: TranscriptRow = { seq: num(seq), text: decoded.text, encoding: decoded.encoding, createdAt: typeof createdAt === "number" ? createdAt : undefined };
+    const row: TranscriptRow = { seq: num(seq), bytes: decoded.bytes, createdAt: typeof createdAt === "number" ? createdAt : undefined };
     if (decoded.error !== undefined) row.error = decoded.error;
     yield row;
   }
 }
 
-export function readArchiveBlob(db: DatabaseSync, sessionId: string, generation: string): { text: string | null; error?: string } {
+export function readArchiveBlob(db: DatabaseSync, sessionId: string, generation: string): { bytes: Buffer | null; error?: string } {
   const r = db
     .prepare(`SELECT encoding, archive_blob FROM session_transcript_archives WHERE session_id = ? AND generation = ?`)
     .get(sessionId, generation) as Row | undefined;
-  if (!r) return { text: null, error: "archive row is gone" };
+  if (!r) return { bytes: null, error: "archive row is gone" };
   return decodeBlob(r["archive_blob"], r["encoding"] === "zstd");
 }
 
-export function readColdBlob(db: DatabaseSync, sessionId: string): { text: string | null; error?: string } {
+export function readColdBlob(db: DatabaseSync, sessionId: string): { bytes: Buffer | null; error?: string } {
   const r = db.prepare(`SELECT archive_blob FROM session_transcript_cold_archives WHERE session_id = ?`).get(sessionId) as Row | undefined;
-  if (!r) return { text: null, error: "cold archive row is gone" };
+  if (!r) return { bytes: null, error: "cold archive row is gone" };
   return decodeBlob(r["archive_blob"], true);
 }
 
-export function decodeBlob(blob: unknown, compressed: boolean): { text: string | null; error?: string } {
-  if (!(blob instanceof Uint8Array)) return { text: null, error: "archive has no blob" };
-  // Archive text is returned as latin1 (one char per byte); its lines go to extractEventFacts(…, "latin1").
-  if (!compressed) return { text: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString("latin1") };
+/** An archive blob's JSONL bytes (decompressed when `compressed`). */
+export function decodeBlob(blob: unknown, compressed: boolean): { bytes: Buffer | null; error?: string } {
+  if (!(blob instanceof Uint8Array)) return { bytes: null, error: "archive has no blob" };
+  if (!compressed) return { bytes: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength) };
   try {
-    return { text: zlib.zstdDecompressSync(blob).toString("latin1") };
+    return { bytes: zlib.zstdDecompressSync(blob) };
   } catch (e) {
-    return { text: null, error: `zstd: ${(e as Error).message}` };
+    return { bytes: null, error: `zstd: ${(e as Error).message}` };
   }
 }
 

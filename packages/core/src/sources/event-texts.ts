@@ -19,7 +19,7 @@ import fs from "node:fs";
 import zlib from "node:zlib";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
 import type { TextEncoding } from "../parse/json-scan.ts";
-import { decodeBlob, iterateSessionRows, readArchiveBlob, readColdBlob } from "./agent-db.ts";
+import { iterateSessionRows, latin1Of, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
 import type { DiscoveredPart, FilePosition, RowsPosition } from "./parts.ts";
 import { filePosition, stillAppendOnly, type DbHandles } from "./read-part.ts";
@@ -68,13 +68,11 @@ export function readEventTexts(part: DiscoveredPart, from: ResumePosition | null
     let text: string | null;
     let error: string | undefined;
     if (src.type === "file") {
-      const decoded = decodeBlob(zlib.zstdDecompressSync(fs.readFileSync(src.path)), false);
-      text = decoded.text;
-      error = decoded.error;
+      text = latin1Of(zlib.zstdDecompressSync(fs.readFileSync(src.path)));
     } else {
       const db = dbs.get(src.db);
       const blob = src.type === "sqlite-archive" ? readArchiveBlob(db, src.sessionId, src.generation) : readColdBlob(db, src.sessionId);
-      text = blob.text;
+      text = blob.bytes === null ? null : latin1Of(blob.bytes);
       error = blob.error;
     }
     if (text === null) return failed(from, error ?? "undecodable archive");
@@ -138,10 +136,9 @@ function readRowTexts(
     lastSeq = row.seq;
     count++;
     // An undecodable row is passed over: it can never be sent, and must not hold back the rows after it.
-    if (row.text === null) continue;
-    const size = row.encoding === "latin1" ? row.text.length : Buffer.byteLength(row.text);
-    events.push({ text: row.text, encoding: row.encoding, order: row.seq, bytes: size });
-    bytes += size;
+    if (row.bytes === null) continue;
+    events.push({ text: latin1Of(row.bytes), encoding: "latin1", order: row.seq, bytes: row.bytes.length });
+    bytes += row.bytes.length;
   }
   // At the end of the rows, the count must equal the listing's: rows that vanished or appeared below the
   // position read from mean the session was rewritten.

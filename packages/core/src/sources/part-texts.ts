@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import zlib from "node:zlib";
-import { decodeBlob, iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
+import { iterateSessionRows, latin1Of, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import { textOf, wholeTexts } from "./event-texts.ts";
 
 export type PartText = { text: string; order: number };
@@ -22,16 +22,16 @@ export function readPartTexts(kind: string, locator: string): PartText[] {
       if (ref.startsWith("archive:")) {
         const [, sessionId, generation] = ref.split(":") as [string, string, string];
         const blob = readArchiveBlob(db, sessionId, generation);
-        return blob.text === null ? [] : linesOf(blob.text);
+        return blob.bytes === null ? [] : linesOf(latin1Of(blob.bytes));
       }
       if (ref.startsWith("cold:")) {
         const blob = readColdBlob(db, ref.split(":")[1]!);
-        return blob.text === null ? [] : linesOf(blob.text);
+        return blob.bytes === null ? [] : linesOf(latin1Of(blob.bytes));
       }
       const out: PartText[] = [];
       for (const row of iterateSessionRows(db, ref, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) {
-        if (row.text === null) continue;
-        out.push({ text: textOf({ text: row.text, encoding: row.encoding }), order: row.seq });
+        if (row.bytes === null) continue;
+        out.push({ text: row.bytes.toString("utf8"), order: row.seq });
       }
       return out;
     } finally {
@@ -40,8 +40,7 @@ export function readPartTexts(kind: string, locator: string): PartText[] {
   }
   const buf = fs.readFileSync(locator);
   if (locator.endsWith(".zst")) {
-    const decoded = decodeBlob(zlib.zstdDecompressSync(buf), false);
-    return decoded.text === null ? [] : linesOf(decoded.text);
+    return linesOf(latin1Of(zlib.zstdDecompressSync(buf)));
   }
   return linesOf(buf.toString("latin1"));
 }

@@ -6,12 +6,14 @@
  * - Lines longer than `maxLineBytes` are reported and skipped without being held in memory.
  * - Reads stop at `endOffset` (the size seen when the scan was planned) so that one scan is consistent
  *   with its own fingerprint even while the file grows.
- * - Lines are handed over as latin1 text (one char per byte): offsets stay byte offsets, and decoding is
- *   about twice as fast as UTF-8; extractEventFacts(text, "latin1") decodes only what it keeps.
+ * - Lines are handed over as their bytes (a view of the read buffer, valid during the call: the accounting
+ *   parser reads them as they are, json-bytes.ts), or as latin1 text (one char per byte, so offsets stay
+ *   byte offsets) for readers that pass events on as text.
  */
 import fs from "node:fs";
 
 export type LineSink = (text: string, line: number, startOffset: number, endOffset: number, complete: boolean) => void;
+export type ByteLineSink = (bytes: Buffer, line: number, startOffset: number, endOffset: number, complete: boolean) => void;
 
 export type ReadLinesResult = {
   /** Offset just past the last line handed over as complete. */
@@ -32,6 +34,10 @@ export type ReadLinesOptions = {
 };
 
 export function readLinesFromFile(path: string, options: ReadLinesOptions, sink: LineSink): ReadLinesResult {
+  return readLineBytesFromFile(path, options, (bytes, line, start, end, complete) => sink(bytes.toString("latin1", 0, bytes.length), line, start, end, complete));
+}
+
+export function readLineBytesFromFile(path: string, options: ReadLinesOptions, sink: ByteLineSink): ReadLinesResult {
   const fd = fs.openSync(path, "r");
   try {
     return readLinesFromFd(fd, options, sink);
@@ -43,7 +49,7 @@ export function readLinesFromFile(path: string, options: ReadLinesOptions, sink:
 /** One read buffer per thread, reused across files (allocating 8 MB per small file dominated small reads). */
 let shared: Buffer | null = null;
 
-function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink): ReadLinesResult {
+function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: ByteLineSink): ReadLinesResult {
   const chunkBytes = options.chunkBytes ?? 8 * 1024 * 1024;
   if (!shared || shared.length !== chunkBytes) shared = Buffer.allocUnsafe(chunkBytes);
   let buf = shared;
@@ -77,7 +83,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink):
       } else {
         let end = nl;
         if (end > at && buf[end - 1] === 13) end--; // tolerate CRLF
-        sink(buf.toString("latin1", at, end), line, bufStart + at, bufStart + nl + 1, true);
+        sink(buf.subarray(at, end), line, bufStart + at, bufStart + nl + 1, true);
       }
       at = nl + 1;
       consumed = bufStart + at;
@@ -85,7 +91,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: LineSink):
 
     if (eof) {
       if (filled > at && !skippingTooLong) {
-        sink(buf.toString("latin1", at, filled), line + 1, bufStart + at, bufStart + filled, false);
+        sink(buf.subarray(at, filled), line + 1, bufStart + at, bufStart + filled, false);
       } else if (skippingTooLong) {
         options.onTooLong?.(line + 1, tooLongBytes + filled - at);
       }
@@ -127,6 +133,25 @@ export function readLinesFromText(text: string, sink: LineSink): number {
     let end = nl;
     if (end > at && text.charCodeAt(end - 1) === 13) end--;
     sink(text.slice(at, end), line, at, nl + 1, true);
+    at = nl + 1;
+  }
+  return line;
+}
+
+/** Splits in-memory JSONL bytes (a decompressed archive) into lines with the same contract. */
+export function readLineBytesFromBuffer(buf: Buffer, sink: ByteLineSink): number {
+  let at = 0;
+  let line = 0;
+  while (at < buf.length) {
+    const nl = buf.indexOf(10, at);
+    line++;
+    if (nl < 0) {
+      sink(buf.subarray(at), line, at, buf.length, false);
+      return line;
+    }
+    let end = nl;
+    if (end > at && buf[end - 1] === 13) end--;
+    sink(buf.subarray(at, end), line, at, nl + 1, true);
     at = nl + 1;
   }
   return line;

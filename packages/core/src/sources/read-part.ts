@@ -9,11 +9,10 @@ import zlib from "node:zlib";
 import { PartAccumulator } from "../accounting/part-accumulator.ts";
 import { newPartCursor, type PartCursor, type PartLedger } from "../model/ledger.ts";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
-import type { TextEncoding } from "../parse/json-scan.ts";
-import { iterateSessionRows, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
+import { iterateSessionRows, latin1Of, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import type { DiscoveredPart, FilePosition, PartPosition } from "./parts.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
-import { readLinesFromFile, readLinesFromText } from "./read-lines.ts";
+import { readLineBytesFromBuffer, readLineBytesFromFile } from "./read-lines.ts";
 
 export type ReadTask = {
   part: DiscoveredPart;
@@ -117,14 +116,14 @@ export function readPart(task: ReadTask, opts: ReadOptions): ReadOutcome {
         const sha = crypto.createHash("sha256").update(buf).digest("hex");
         if (sha !== src.expectSha256) acc.problem("missing-archive", {}, `content hash ${sha} does not match the store's ${src.expectSha256}`);
       }
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = zlib.zstdDecompressSync(buf).toString("latin1");
+        bytes = zlib.zstdDecompressSync(buf);
       } catch (e) {
         acc.problem("zstd-decode-failed", {}, `zstd: ${(e as Error).message}`);
         return outcome({ type: "whole" }, fingerprint, buf.length);
       }
-      feedText(text, acc);
+      feedArchive(bytes, acc);
       return outcome({ type: "whole" }, fingerprint, buf.length);
     }
     const db = opts.dbs.get(src.db);
@@ -136,12 +135,12 @@ export function readPart(task: ReadTask, opts: ReadOptions): ReadOutcome {
       for (const row of iterateSessionRows(db, src.sessionId, lastSeq, src.fingerprint.maxSeq)) {
         count++;
         lastSeq = row.seq;
-        if (row.text === null) {
+        if (row.bytes === null) {
           acc.addFailure({ failed: "zstd-decode-failed", detail: row.error ?? "undecodable row" }, { seq: row.seq });
           continue;
         }
-        bytes += row.text.length;
-        feedEvent(row.text, row.encoding, acc, row.createdAt !== undefined ? { seq: row.seq, createdAt: row.createdAt } : { seq: row.seq });
+        bytes += row.bytes.length;
+        feedEvent(row.bytes, acc, row.createdAt !== undefined ? { seq: row.seq, createdAt: row.createdAt } : { seq: row.seq });
       }
       opts.onProgress?.(bytes);
       // Rows that appeared or vanished below the previous watermark mean the session was rewritten.
@@ -150,13 +149,13 @@ export function readPart(task: ReadTask, opts: ReadOptions): ReadOutcome {
       return outcome({ type: "rows", lastSeq, count }, src.fingerprint, bytes, { rewriteDetected });
     }
     const blob = src.type === "sqlite-archive" ? readArchiveBlob(db, src.sessionId, src.generation) : readColdBlob(db, src.sessionId);
-    if (blob.text === null) {
+    if (blob.bytes === null) {
       acc.problem("zstd-decode-failed", {}, blob.error ?? "undecodable archive");
       return outcome({ type: "whole" }, src.fingerprint, 0);
     }
-    opts.onProgress?.(blob.text.length);
-    feedText(blob.text, acc);
-    return outcome({ type: "whole" }, src.fingerprint, blob.text.length);
+    opts.onProgress?.(blob.bytes.length);
+    feedArchive(blob.bytes, acc);
+    return outcome({ type: "whole" }, src.fingerprint, blob.bytes.length);
   } catch (e) {
     const message = (e as Error).message;
     return outcome(task.from ?? { type: "whole" }, null, 0, { readError: message });
@@ -173,7 +172,7 @@ function readPlainFile(task: ReadTask, path: string, acc: PartAccumulator, opts:
 
   const startOffset = from?.offset ?? 0;
   let unterminatedTaken = false;
-  const result = readLinesFromFile(
+  const result = readLineBytesFromFile(
     path,
     {
       startOffset,
@@ -183,14 +182,14 @@ function readPlainFile(task: ReadTask, path: string, acc: PartAccumulator, opts:
       onTooLong: (line, bytes) => acc.addFailure({ failed: "line-too-long", detail: `${bytes} bytes > limit ${opts.maxLineBytes}` }, { line }),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     },
-    (text, line, lineStart, _end, complete) => {
+    (bytes, line, lineStart, _end, complete) => {
       if (complete) {
         // The newline that completes a line we already took without one is not a blank line.
-        if (text === "" && lineStart === startOffset && from?.open === true) return;
-        feedEvent(text, "latin1", acc, { line });
+        if (bytes.length === 0 && lineStart === startOffset && from?.open === true) return;
+        feedEvent(bytes, acc, { line });
         return;
       }
-      const facts = extractEventFacts(text, "latin1");
+      const facts = extractEventFacts(bytes);
       if (isExtractFailure(facts)) {
         acc.problem("truncated-line", { line }, `last line has no newline and is incomplete (${facts.detail}); will be re-read when it grows`);
       } else {
@@ -206,25 +205,30 @@ function readPlainFile(task: ReadTask, path: string, acc: PartAccumulator, opts:
   return outcome(position, fingerprint, result.bytesRead);
 }
 
-function feedEvent(text: string, encoding: TextEncoding, acc: PartAccumulator, loc: { line?: number; seq?: number; createdAt?: number }): void {
-  const facts = extractEventFacts(text, encoding);
+function feedEvent(event: Uint8Array | string, acc: PartAccumulator, loc: { line?: number; seq?: number; createdAt?: number }): void {
+  const facts = extractEventFacts(event);
   if (isExtractFailure(facts)) acc.addFailure(facts, loc);
   else acc.add(facts, loc);
 }
 
-/** An archive's text (latin1): plain transcript JSONL, or a cold archive's restore records. */
-function feedText(text: string, acc: PartAccumulator): void {
-  if (isRestoreFormat(text)) {
-    for (const ev of coldEvents(text, (line, detail) => acc.addFailure({ failed: "invalid-json", detail }, { line }))) {
+/** An archive's bytes: plain transcript JSONL, or a cold archive's restore records. */
+function feedArchive(bytes: Buffer, acc: PartAccumulator): void {
+  if (isRestoreFormat(bytes.toString("latin1", 0, Math.min(bytes.length, 200)))) {
+    for (const ev of coldEvents(latin1Of(bytes), (line, detail) => acc.addFailure({ failed: "invalid-json", detail }, { line }))) {
       const loc: { line: number; seq?: number; createdAt?: number } = { line: ev.line };
       if (ev.seq !== undefined) loc.seq = ev.seq;
       if (ev.createdAt !== undefined) loc.createdAt = ev.createdAt;
-      feedEvent(ev.text, "utf16", acc, loc);
+      feedEvent(ev.text, acc, loc);
     }
     return;
   }
-  readLinesFromText(text, (line, lineNo, _s, _e, complete) => {
-    if (!complete && line.trim() === "") return; // trailing newline at end of an archive
-    feedEvent(line, "latin1", acc, { line: lineNo });
+  readLineBytesFromBuffer(bytes, (line, lineNo, _s, _e, complete) => {
+    if (!complete && isBlank(line)) return; // trailing newline at end of an archive
+    feedEvent(line, acc, { line: lineNo });
   });
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const c of bytes) if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  return true;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { extractEventFacts, isExtractFailure, scanEventFactsAt } from "../src/parse/event-facts.ts";
-import { JsonScanError, mayBeLenient } from "../src/parse/json-scan.ts";
+import { mayBeLenient } from "../src/parse/json-bytes.ts";
+import { JsonScanError } from "../src/parse/json-scan.ts";
 import { referenceFacts } from "./reference-facts.ts";
 
 const assistant = {
@@ -224,26 +225,27 @@ describe("extractEventFacts agrees with the JSON.parse reference", () => {
 describe("scanEventFactsAt (an event read inside the line that wraps it)", () => {
   it("gives the facts extractEventFacts gives for the event's own text, and where the event ends", () => {
     for (const event of [JSON.stringify(assistant), '{ "type" : "session", "id": "s-1", "timestamp": "2026-11-22T18:35:04Z" }', '{"id":"no-type"}']) {
-      const line = `{"agentId":"main","event": ${event} ,"sessionId":"s"}`;
+      // A non-ASCII envelope field first: offsets are byte offsets.
+      const line = Buffer.from(`{"agentId":"é🦀","event": ${event} ,"sessionId":"s"}`);
       const start = line.indexOf(event);
       const { facts, end } = scanEventFactsAt(line, start);
-      assert.equal(end, start + event.length);
+      assert.equal(end, start + Buffer.byteLength(event));
       assert.deepEqual(facts, extractEventFacts(event));
     }
   });
   it("throws on malformed JSON, for the caller to decide", () => {
-    assert.throws(() => scanEventFactsAt('{"event":{"type":"message",}}', 9), JsonScanError);
+    assert.throws(() => scanEventFactsAt(Buffer.from('{"event":{"type":"message",}}'), 9), JsonScanError);
   });
 });
 
 describe("mayBeLenient (what the scanner accepts and JSON.parse does not)", () => {
   it("flags NaN, Infinity, raw control characters and bad escapes, and nothing in plain or properly escaped JSON", () => {
     for (const s of ['{"a":NaN}', '{"a":-Infinity}', '{"a":"x\ty"}', '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":"\\\\\\q"}']) {
-      assert.equal(mayBeLenient(s), true, s);
+      assert.equal(mayBeLenient(Buffer.from(s)), true, s);
       assert.throws(() => JSON.parse(s), SyntaxError, s);
     }
     for (const s of ['{"a":1}', JSON.stringify({ t: 'quote " backslash \\ newline \n tab \t nul \u0000 \u2028 é 🦀' }), '{"a":"\\\\n\\u00e9\\/"}']) {
-      assert.equal(mayBeLenient(s), false, s);
+      assert.equal(mayBeLenient(Buffer.from(s)), false, s);
       JSON.parse(s);
     }
   });

@@ -77,18 +77,25 @@ export function bodyText(buf: Buffer): string {
   return buf.toString("utf8", textStart(buf));
 }
 
-/** The non-blank lines of an NDJSON body with their 1-based line numbers, each decoded on its own. */
-export function ndjsonLines(buf: Buffer): { text: string; number: number }[] {
-  const lines: { text: string; number: number }[] = [];
+/** The non-blank lines of an NDJSON body with their 1-based line numbers, as views of the body's bytes. */
+export function ndjsonLines(buf: Buffer): { bytes: Buffer; number: number }[] {
+  const lines: { bytes: Buffer; number: number }[] = [];
   let start = textStart(buf);
   for (let number = 1; start <= buf.length; number++) {
     const nl = buf.indexOf(10, start);
     const end = nl < 0 ? buf.length : nl;
-    const text = buf.toString("utf8", start, end);
-    if (text.trim() !== "") lines.push({ text, number });
+    if (!isBlank(buf, start, end)) lines.push({ bytes: buf.subarray(start, end), number });
     start = end + 1;
   }
   return lines;
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return false;
+  }
+  return true;
 }
 
 /** The body as JSON; text that is not JSON is a 400 naming the parser's complaint. */

@@ -72,4 +72,20 @@ describe("readNdjsonLine", () => {
     assert.deepEqual(r.line.facts, extractEventFacts(sent));
     assert.equal(r.line.facts?.id, "e1");
   });
+
+  it("reads a line's bytes as the hub receives them; bytes that are not UTF-8 take the schema path", () => {
+    const text = JSON.stringify({ ...base, agentId: "é🦀", event: { ...event, message: { ...event.message, content: "→ 🦀" } } });
+    const fromBytes = readNdjsonLine(Buffer.from(text), 1);
+    assert.ok(fromBytes.ok);
+    assert.deepEqual(fromBytes, readNdjsonLine(text, 1));
+    assert.equal(fromBytes.line.agentId, "é🦀");
+    assert.equal(fromBytes.line.facts?.bytes, Buffer.byteLength(fromBytes.line.event));
+
+    const bad = Buffer.from(JSON.stringify({ ...base, event: { ...event, message: { ...event.message, content: "xx" } } }));
+    bad[bad.indexOf("xx")] = 0xff; // a lone byte that is no UTF-8
+    const r = readNdjsonLine(bad, 1);
+    assert.ok(r.ok);
+    assert.equal(r.line.facts, undefined); // the schema path: the hub decodes it with a replacement character
+    assert.match(r.line.event, /\ufffdx/);
+  });
 });

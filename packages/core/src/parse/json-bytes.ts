@@ -245,3 +245,31 @@ export function expectEnd(b: Buffer, end: number): void {
   const j = skipWhitespace(b, end);
   if (j !== b.length) fail("unexpected trailing characters", j);
 }
+
+const HEX = new Uint8Array(256);
+for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether `b` may hold something this scanner accepts but JSON.parse rejects: raw control characters,
+ * invalid escapes (both unchecked in skipped strings), NaN or Infinity. `false` guarantees that a successful
+ * scan of `b` means `b` is valid JSON, so that a caller may keep a scanned range as JSON text; `true` may be
+ * a false alarm (the word NaN inside a string, a tab between tokens): the caller then falls back to JSON.parse.
+ */
+export function mayBeLenient(b: Buffer): boolean {
+  if (b.indexOf("NaN") >= 0 || b.indexOf("Infinity") >= 0) return true;
+  const n = b.length;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c < 0x20) return true;
+    if (c !== BACKSLASH) continue;
+    // Outside strings a backslash fails the scan anyway; inside, each one starts an escape.
+    const e = b[i + 1];
+    if (e === 0x75 /* u */) {
+      if (i + 5 >= n || !HEX[b[i + 2]!] || !HEX[b[i + 3]!] || !HEX[b[i + 4]!] || !HEX[b[i + 5]!]) return true;
+      i += 5;
+    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+      i += 1; // \" \\ \/ \b \f \n \r \t
+    } else return true;
+  }
+  return false;
+}

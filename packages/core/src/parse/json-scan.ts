@@ -275,32 +275,6 @@ export function readBoolean(s: string, i: number): { value: boolean | undefined;
   return { value: c === 0x74 ? true : c === 0x66 ? false : undefined, end };
 }
 
-/** What the scanner lets through and JSON.parse does not, outside escapes: raw control characters, NaN, Infinity. */
-const LENIENT_TOKEN = /[\u0000-\u001f]|NaN|Infinity/;
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-
-/**
- * Whether `s` may hold something the scanner accepts but JSON.parse rejects (see the top of this file).
- * `false` guarantees that a successful scan of `s` means `s` is valid JSON, so that a caller may keep a
- * scanned slice as JSON text; `true` may be a false alarm (the word NaN inside a string, a tab between
- * tokens): the caller then falls back to JSON.parse.
- */
-export function mayBeLenient(s: string): boolean {
-  if (LENIENT_TOKEN.test(s)) return true;
-  // Outside strings a backslash fails the scan anyway; inside, the first one starts an escape, and so does
-  // each one after the escape before it.
-  for (let i = s.indexOf("\\"); i >= 0; i = s.indexOf("\\", i)) {
-    const c = s.charCodeAt(i + 1);
-    if (c === 0x75 /* u */) {
-      if (!HEX4.test(s.slice(i + 2, i + 6))) return true;
-      i += 6;
-    } else if (c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74) {
-      i += 2; // \" \\ \/ \b \f \n \r \t
-    } else return true;
-  }
-  return false;
-}
-
 /** Checks that only whitespace follows `end` in `s`. */
 export function expectEnd(s: string, end: number): void {
   const j = skipWhitespace(s, end);

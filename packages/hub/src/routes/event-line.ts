@@ -3,27 +3,15 @@
  * idempotencyKey?, event, session?}`, checked and turned into what ingest needs.
  *
  * The zod schema is the contract and words every rejection. NDJSON lines first go through a fast path
- * that scans the line once with core's JSON scanner: it checks the envelope fields by hand, reads the
- * event's facts in the same pass, and keeps the event's exact JSON text as a slice of the line — instead
- * of JSON.parse, zod, JSON.stringify of the event and a second scan of that text (about 3× the work).
+ * that scans the line's bytes once with core's JSON scanner: it checks the envelope fields by hand, reads
+ * the event's facts in the same pass, and keeps the event's exact JSON text (the only part of the line
+ * decoded to a string) — instead of JSON.parse, zod, JSON.stringify of the event and a second scan of that
+ * text (about 3× the work).
  * The fast path only ever accepts what the schema accepts, with the same values; whenever it is not sure
  * (a field it does not check itself, a value out of range, malformed JSON…) the line takes the zod path.
  */
-import {
-  JsonScanError,
-  expectEnd,
-  isExtractFailure,
-  mayBeLenient,
-  readNumber,
-  readString,
-  scanEventFactsAt,
-  scanObject,
-  setScanEncoding,
-  skipValue,
-  skipWhitespace,
-  valueKind,
-  type EventFacts,
-} from "@clawtower/core";
+import { isUtf8 } from "node:buffer";
+import { JsonScanError, isExtractFailure, jsonBytes, scanEventFactsAt, type EventFacts } from "@clawtower/core";
 import type { SessionMetaInput } from "@clawtower/store";
 import { z } from "../validation.ts";
 
@@ -71,13 +59,16 @@ export type EventLineFields = {
 
 export type LineReading = { ok: true; line: EventLineFields } | { ok: false; reason: string };
 
-/** One NDJSON line (`lineNumber` counts from 1, for the error message). */
-export function readNdjsonLine(text: string, lineNumber: number): LineReading {
-  const fast = scanLine(text);
+const { expectEnd, mayBeLenient, readNumber, readString, scanObject, skipValue, skipWhitespace, valueKind } = jsonBytes;
+
+/** One NDJSON line, as its bytes (`lineNumber` counts from 1, for the error message). */
+export function readNdjsonLine(line: Buffer | string, lineNumber: number): LineReading {
+  const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : line;
+  const fast = scanLine(bytes);
   if (fast) return { ok: true, line: fast };
   let item: unknown;
   try {
-    item = JSON.parse(text);
+    item = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
     return { ok: false, reason: `line ${lineNumber} is not valid JSON: ${(e as Error).message}` };
   }
@@ -107,10 +98,10 @@ export function checkEventItem(item: unknown): LineReading {
 }
 
 /** The fast path: the line's fields when it is surely valid, else undefined (the schema decides). */
-function scanLine(text: string): EventLineFields | undefined {
-  // Only text free of what the scanner tolerates and JSON.parse does not may be kept as the event's JSON.
-  if (mayBeLenient(text)) return undefined;
-  setScanEncoding("utf16");
+function scanLine(bytes: Buffer): EventLineFields | undefined {
+  // Only text free of what the scanner tolerates and JSON.parse does not may be kept as the event's JSON;
+  // bytes that are not UTF-8 are left to the schema path, which decodes them as the rest of the hub does.
+  if (mayBeLenient(bytes) || !isUtf8(bytes)) return undefined;
   const f: Partial<EventLineFields> & { seq?: number; lineIndex?: number } = {};
   let sure = true;
   /** The end of a value the fast path took, or -1 (skip it) after marking the line as one for the schema. */
@@ -119,32 +110,32 @@ function scanLine(text: string): EventLineFields | undefined {
     return end ?? -1;
   };
   try {
-    const end = scanObject(text, skipWhitespace(text, 0), (key, v) => {
+    const end = scanObject(bytes, skipWhitespace(bytes, 0), (key, v) => {
       switch (key) {
         case "deploymentId":
         case "agentId":
         case "sessionId":
         case "idempotencyKey": {
-          const r = boundedString(text, v, LIMITS[key]);
+          const r = boundedString(bytes, v, LIMITS[key]);
           if (r) f[key] = r.value;
           return took(r?.end);
         }
         case "seq":
         case "lineIndex": {
-          const r = readNumber(text, v);
+          const r = readNumber(bytes, v);
           const ok = r.value !== undefined && Number.isSafeInteger(r.value) && r.value >= 0;
           if (ok) f[key] = r.value;
           return took(ok ? r.end : undefined);
         }
         case "event":
-          return took(readEvent(text, v, f));
+          return took(readEvent(bytes, v, f));
         case "session":
-          return took(readSession(text, v, f));
+          return took(readSession(bytes, v, f));
         default:
           return -1; // the schema drops unknown keys
       }
     });
-    expectEnd(text, end);
+    expectEnd(bytes, end);
   } catch (e) {
     if (e instanceof JsonScanError || e instanceof RangeError) return undefined;
     throw e;
@@ -163,24 +154,24 @@ function scanLine(text: string): EventLineFields | undefined {
 }
 
 /** A string of 1 to `max` UTF-16 units (zod's measure), else undefined. */
-function boundedString(text: string, v: number, max: number): { value: string; end: number } | undefined {
-  if (valueKind(text, v) !== "string") return undefined;
-  const r = readString(text, v);
+function boundedString(bytes: Buffer, v: number, max: number): { value: string; end: number } | undefined {
+  if (valueKind(bytes, v) !== "string") return undefined;
+  const r = readString(bytes, v);
   return r.value.length >= 1 && r.value.length <= max ? r : undefined;
 }
 
 /** `event`: an object, kept as its exact text with its facts, or a string (≥ 2 chars) holding the event's JSON. */
-function readEvent(text: string, v: number, f: Partial<EventLineFields>): number | undefined {
-  const kind = valueKind(text, v);
+function readEvent(bytes: Buffer, v: number, f: Partial<EventLineFields>): number | undefined {
+  const kind = valueKind(bytes, v);
   if (kind === "object") {
-    const { facts, end } = scanEventFactsAt(text, v);
-    f.event = text.slice(v, end);
+    const { facts, end } = scanEventFactsAt(bytes, v);
+    f.event = bytes.toString("utf8", v, end);
     // An event that is not one (no type…) is rejected by ingest, which words the reason from the text.
     f.facts = isExtractFailure(facts) ? undefined : facts;
     return end;
   }
   if (kind !== "string") return undefined;
-  const r = readString(text, v);
+  const r = readString(bytes, v);
   if (r.value.length < 2) return undefined;
   f.event = r.value;
   f.facts = undefined;
@@ -188,10 +179,10 @@ function readEvent(text: string, v: number, f: Partial<EventLineFields>): number
 }
 
 /** `session`: small and sent once per session and request, so parsed and checked by the schema itself. */
-function readSession(text: string, v: number, f: Partial<EventLineFields>): number | undefined {
-  if (valueKind(text, v) !== "object") return undefined;
-  const end = skipValue(text, v);
-  const r = SessionMeta.safeParse(JSON.parse(text.slice(v, end)));
+function readSession(bytes: Buffer, v: number, f: Partial<EventLineFields>): number | undefined {
+  if (valueKind(bytes, v) !== "object") return undefined;
+  const end = skipValue(bytes, v);
+  const r = SessionMeta.safeParse(JSON.parse(bytes.toString("utf8", v, end)));
   if (!r.success) return undefined;
   f.session = r.data;
   return end;

@@ -100,7 +100,7 @@ async function eventLines(c: Context): Promise<LineReading[]> {
   if (type.includes("ndjson") || type.includes("jsonl")) {
     const lines = ndjsonLines(await readBody(c));
     if (lines.length > MAX_EVENTS) throw tooMany(lines.length);
-    return lines.map((l) => readNdjsonLine(l.text, l.number));
+    return lines.map((l) => readNdjsonLine(l.bytes, l.number));
   }
   if (type.includes("json") || type === "") {
     const body = await readJsonBody(c);

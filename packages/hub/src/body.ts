@@ -83,9 +83,11 @@ export function ndjsonLines(buf: Buffer): { bytes: Buffer; number: number }[] {
   let start = textStart(buf);
   for (let number = 1; start <= buf.length; number++) {
     const nl = buf.indexOf(10, start);
-    const end = nl < 0 ? buf.length : nl;
+    const next = nl < 0 ? buf.length + 1 : nl + 1;
+    // CRLF: the CR is whitespace to JSON, but a control character to the ingest fast path (event-line.ts).
+    const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl < 0 ? buf.length : nl;
     if (!isBlank(buf, start, end)) lines.push({ bytes: buf.subarray(start, end), number });
-    start = end + 1;
+    start = next;
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { extractEventFacts } from "@clawtower/core";
+import { ndjsonLines } from "../src/body.ts";
 import { checkEventItem, readNdjsonLine } from "../src/routes/event-line.ts";
 
 const event = { type: "message", id: "e1", timestamp: "2026-11-22T10:00:00Z", message: { role: "assistant", model: "m", usage: { input: 3, output: 1 } } };
@@ -87,5 +88,21 @@ describe("readNdjsonLine", () => {
     assert.ok(r.ok);
     assert.equal(r.line.facts, undefined); // the schema path: the hub decodes it with a replacement character
     assert.match(r.line.event, /\ufffdx/);
+  });
+});
+
+describe("ndjsonLines", () => {
+  it("splits a body into its non-blank lines as bytes, without the BOM or the CR of CRLF, numbered from 1", () => {
+    const body = Buffer.from('\uFEFF{"a":1}\r\n\r\n  \n{"b":"é"}\n{"c":3}');
+    const lines = ndjsonLines(body).map((l) => [l.number, l.bytes.toString("utf8")]);
+    assert.deepEqual(lines, [
+      [1, '{"a":1}'],
+      [4, '{"b":"é"}'],
+      [5, '{"c":3}'],
+    ]);
+    // A CRLF line takes the fast path: the facts are read in passing.
+    const crlf = ndjsonLines(Buffer.from(`${JSON.stringify(base)}\r\n`))[0]!;
+    const r = readNdjsonLine(crlf.bytes, crlf.number);
+    assert.ok(r.ok && r.line.facts !== undefined);
   });
 });

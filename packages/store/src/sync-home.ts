@@ -36,6 +36,7 @@ import {
 import { DB_KINDS, parseState, planPart, type Plan, type StoredPart } from "./part-plan.ts";
 import { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 import { runReads } from "./read-pool.ts";
+import { WriteStream } from "./write-stream.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
 import { catchUpSessionSearch, deferSessionSearch } from "./session-search-bulk.ts";
@@ -168,20 +169,6 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     report.bytesPlanned += planned;
     const escalate: Plan[] = [];
     const byLocator = new Map(batch.map((p) => [p.part.locator, p]));
-    let pending: ReadOutcome[] = [];
-    let pendingRows = 0;
-    const flush = async () => {
-      const outcomes = pending;
-      pending = [];
-      pendingRows = 0;
-      await prepared();
-      await db.transaction().execute(async (trx) => {
-        for (const outcome of outcomes) {
-          const plan = byLocator.get(outcome.locator)!;
-          await writeOutcome(trx, plan, outcome);
-        }
-      });
-    };
     const writeOutcome = async (trx: Db, plan: Plan, outcome: ReadOutcome) => {
       const { part } = plan;
       const ref = { deploymentId: dep, agentId: part.agentId, sessionId: part.sessionId };
@@ -198,7 +185,9 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       await writePartLedger(trx, ref, partId, outcome.ledger, opts.prices, conn, touchedRows, forksOf());
       countProblems(outcome.ledger.problems, report.problems);
       touch(part.agentId, part.sessionId);
+      return outcome.ledger.events.length + outcome.ledger.llmCalls.length + outcome.ledger.toolCalls.length;
     };
+    const writes = new WriteStream<ReadOutcome>(db, 32_000, (trx, outcome) => writeOutcome(trx, byLocator.get(outcome.locator)!, outcome), prepared);
 
     const onOutcome = async (outcome: ReadOutcome) => {
       const plan = byLocator.get(outcome.locator)!;
@@ -216,10 +205,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       if (plan.action === "append") report.parts.appended++;
       else if (plan.action === "rewrite") report.parts.rewritten++;
       else report.parts.read++;
-      pending.push(outcome);
-      pendingRows += outcome.ledger.events.length + outcome.ledger.llmCalls.length + outcome.ledger.toolCalls.length;
-      // Small batches keep this thread's heap low; commits are cheap while the WAL is not checkpointed.
-      if (pendingRows >= 8_000 || pending.length >= 200) await flush();
+      await writes.push(outcome);
     };
 
     const reading = runReads(tasks, {
@@ -230,8 +216,12 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
       onProgress: (done) => opts.onProgress?.(done, report.bytesPlanned),
       onOutcome,
     });
-    await Promise.all([reading, prepared()]);
-    if (pending.length > 0) await flush();
+    try {
+      await Promise.all([reading, prepared()]);
+    } finally {
+      // Commits what was written; after a failed read, that is what the parts read so far contributed.
+      await writes.end();
+    }
     return escalate;
   }
 

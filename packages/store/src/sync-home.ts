@@ -33,7 +33,7 @@ import {
   type SessionMeta,
   type SessionRef,
 } from "./ledger-writer.ts";
-import { DB_KINDS, parseState, planPart, type Plan, type StoredPart } from "./part-plan.ts";
+import { DB_KINDS, needsState, parseState, planPart, type Plan, type StoredPart } from "./part-plan.ts";
 import { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 import { runReads } from "./read-pool.ts";
 import { WriteStream } from "./write-stream.ts";
@@ -90,11 +90,9 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     .onConflict((oc) => oc.column("deployment_id").doUpdateSet({ last_seen_at: now(), openclaw_home: opts.home, name: opts.deploymentName }))
     .execute();
 
-  const storedRows = (await db
-    .selectFrom("parts")
-    .select(["part_id", "agent_id", "session_id", "kind", "locator", "fingerprint", "cursor", "present"])
-    .where("deployment_id", "=", dep)
-    .execute()) as StoredPart[];
+  const storedRows: StoredPart[] = (
+    await db.selectFrom("parts").select(["part_id", "agent_id", "session_id", "kind", "locator", "fingerprint", "present"]).where("deployment_id", "=", dep).execute()
+  ).map((r) => ({ ...r, cursor: null }));
   const stored = new Map(storedRows.map((r) => [r.locator, r]));
 
   const storedMeta = new Map(
@@ -108,6 +106,13 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   const { parts: discovered, sessionMeta, keepDbPartsOf } = found;
 
   // ---- planning -----------------------------------------------------------------------------------------
+  await loadStates(
+    db,
+    discovered.flatMap((part) => {
+      const prev = stored.get(part.locator);
+      return prev && needsState(part, prev) ? [prev] : [];
+    }),
+  );
   const plans: Plan[] = discovered.map((part) => {
     const prev = stored.get(part.locator);
     return { part, stored: prev, action: planPart(part, prev) };
@@ -153,8 +158,8 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
 
   // ---- reading and writing ------------------------------------------------------------------------------
   const toTask = (plan: Plan): ReadTask => {
-    const state = plan.stored ? parseState(plan.stored) : null;
-    return plan.action === "append" && state ? { part: plan.part, from: state.position, cursor: state.cursor } : { part: plan.part, from: null, cursor: null };
+    const state = plan.action === "append" && plan.stored ? parseState(plan.stored) : null;
+    return state ? { part: plan.part, from: state.position, cursor: state.cursor } : { part: plan.part, from: null, cursor: null };
   };
 
   /**
@@ -347,6 +352,16 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   }
   report.durationMs = Math.round(performance.now() - started);
   return report;
+}
+
+/** Loads the resume state of these stored parts (see StoredPart). */
+async function loadStates(db: Db, parts: StoredPart[]): Promise<void> {
+  const byId = new Map(parts.map((p) => [p.part_id, p]));
+  const ids = [...byId.keys()];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom("parts").select(["part_id", "cursor"]).where("part_id", "in", ids.slice(i, i + 500)).execute();
+    for (const r of rows) byId.get(r.part_id)!.cursor = r.cursor;
+  }
 }
 
 function metaFields(meta: DbSessionMeta): Omit<SessionMeta, keyof SessionRef> {

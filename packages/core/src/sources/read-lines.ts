@@ -121,21 +121,7 @@ function readLinesFromFd(fd: number, options: ReadLinesOptions, sink: ByteLineSi
 
 /** Splits an in-memory JSONL text (a decompressed archive, as latin1 text) into lines with the same contract. */
 export function readLinesFromText(text: string, sink: LineSink): number {
-  let at = 0;
-  let line = 0;
-  while (at < text.length) {
-    const nl = text.indexOf("\n", at);
-    line++;
-    if (nl < 0) {
-      sink(text.slice(at), line, at, text.length, false);
-      return line;
-    }
-    let end = nl;
-    if (end > at && text.charCodeAt(end - 1) === 13) end--;
-    sink(text.slice(at, end), line, at, nl + 1, true);
-    at = nl + 1;
-  }
-  return line;
+  return readLineBytesFromBuffer(Buffer.from(text, "latin1"), (bytes, line, start, end, complete) => sink(bytes.toString("latin1"), line, start, end, complete));
 }
 
 /** Splits in-memory JSONL bytes (a decompressed archive) into lines with the same contract. */

@@ -1,5 +1,7 @@
 /**
- * A validating, shallow JSON scanner over a JS string.
+ * A validating, shallow JSON scanner over a JS string. The accounting parser (event-facts.ts) and the hub's
+ * ingest lines use its twin over UTF-8 bytes, json-bytes.ts; this one serves code that works on event text:
+ * the plugin's privacy transforms (which search the text with regular expressions and splice it).
  *
  * Why: most bytes of an OpenClaw transcript are tool results (10–200 KB strings) that carry nothing we
  * account except their size. `JSON.parse` of every line runs at ~90 MiB/s; skipping string bodies with
@@ -26,7 +28,7 @@ const COMMA = 0x2c;
  *   "utf16"  — a normal JS string (decoded UTF-8), e.g. an SQLite `event_json` value;
  *   "latin1" — raw UTF-8 bytes decoded one byte per char (`buf.latin1Slice()`): about twice as fast to
  *              make as a UTF-8 decode, offsets are byte offsets, and only the strings we keep are decoded.
- * Set per event by extractEventFacts; the scanner is synchronous, so one module-level mode is enough.
+ * Set per event by the caller; the scanner is synchronous, so one module-level mode is enough.
  */
 export type TextEncoding = "utf16" | "latin1";
 let mode: TextEncoding = "utf16";

@@ -4,8 +4,8 @@ export * from "./model/facts.ts";
 export * from "./model/ledger.ts";
 export * from "./model/problems.ts";
 export { extractEventFacts, isExtractFailure, scanEventFactsAt, type ExtractFailure } from "./parse/event-facts.ts";
-export { JsonScanError, expectEnd, readNumber, readString, scanArray, scanObject, setScanEncoding, skipString, skipValue, skipWhitespace, valueKind, type TextEncoding } from "./parse/json-scan.ts";
-// The same scanner over UTF-8 bytes (the accounting parser's, and the hub's for ingest lines).
+export { JsonScanError, type TextEncoding } from "./parse/json-bytes.ts";
+// The JSON scanner over UTF-8 bytes (the parser's; the hub's ingest lines and the plugin's privacy transforms).
 export * as jsonBytes from "./parse/json-bytes.ts";
 export { PartAccumulator, classifyAssistant, type AssistantClass, type EventLocation } from "./accounting/part-accumulator.ts";
 export * from "./pricing/pricing.ts";

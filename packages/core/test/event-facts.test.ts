@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { extractEventFacts, isExtractFailure, scanEventFactsAt } from "../src/parse/event-facts.ts";
-import * as bytesScan from "../src/parse/json-bytes.ts";
-import { mayBeLenient } from "../src/parse/json-bytes.ts";
-import * as textScan from "../src/parse/json-scan.ts";
-import { JsonScanError, setScanEncoding } from "../src/parse/json-scan.ts";
+import { JsonScanError, mayBeLenient } from "../src/parse/json-bytes.ts";
 import { referenceFacts } from "./reference-facts.ts";
 
 const assistant = {
@@ -249,61 +246,6 @@ describe("mayBeLenient (what the scanner accepts and JSON.parse does not)", () =
     for (const s of ['{"a":1}', JSON.stringify({ t: 'quote " backslash \\ newline \n tab \t nul \u0000 \u2028 é 🦀' }), '{"a":"\\\\n\\u00e9\\/"}']) {
       assert.equal(mayBeLenient(Buffer.from(s)), false, s);
       JSON.parse(s);
-    }
-  });
-});
-
-describe("the byte scanner and its string twin (json-bytes.ts, json-scan.ts) read the same JSON the same way", () => {
-  /** A walk that visits every member and element: the keys seen, where each value ends, or the error. */
-  function walkBytes(b: Buffer): string {
-    const seen: string[] = [];
-    const visit = (i: number, depth: number): number => {
-      const kind = bytesScan.valueKind(b, i);
-      if (depth < 6 && kind === "object") return bytesScan.scanObject(b, i, (k, v) => (seen.push(k), visit(v, depth + 1)));
-      if (depth < 6 && kind === "array") return bytesScan.scanArray(b, i, (_n, v) => visit(v, depth + 1));
-      if (kind === "string") return (seen.push(bytesScan.readString(b, i).value), bytesScan.skipValue(b, i));
-      return bytesScan.skipValue(b, i);
-    };
-    try {
-      const end = visit(bytesScan.skipWhitespace(b, 0), 0);
-      bytesScan.expectEnd(b, end);
-      return JSON.stringify({ seen, end });
-    } catch (e) {
-      return e instanceof JsonScanError ? "error" : `throw ${(e as Error).name}`;
-    }
-  }
-  function walkText(s: string): string {
-    setScanEncoding("utf16");
-    const seen: string[] = [];
-    const visit = (i: number, depth: number): number => {
-      const kind = textScan.valueKind(s, i);
-      if (depth < 6 && kind === "object") return textScan.scanObject(s, i, (k, v) => (seen.push(k), visit(v, depth + 1)));
-      if (depth < 6 && kind === "array") return textScan.scanArray(s, i, (_n, v) => visit(v, depth + 1));
-      if (kind === "string") return (seen.push(textScan.readString(s, i).value), textScan.skipValue(s, i));
-      return textScan.skipValue(s, i);
-    };
-    try {
-      const end = visit(textScan.skipWhitespace(s, 0), 0);
-      textScan.expectEnd(s, end);
-      // Positions are bytes on one side and UTF-16 units on the other: compare the end as bytes.
-      return JSON.stringify({ seen, end: Buffer.byteLength(s.slice(0, end)) });
-    } catch (e) {
-      return e instanceof JsonScanError ? "error" : `throw ${(e as Error).name}`;
-    }
-  }
-
-  it("on 5,000 random events, pretty-printed or not, and 5,000 corruptions of them", () => {
-    const r = rng(11);
-    for (let i = 0; i < 10_000; i++) {
-      let text = JSON.stringify(randomEvent(r), null, r() < 0.3 ? 1 : undefined);
-      if (i % 2 === 1) {
-        const cut = Math.floor(r() * text.length);
-        text = Buffer.from(r() < 0.5 ? text.slice(0, cut) : text.slice(0, cut) + text.slice(cut + 1), "utf8").toString("utf8");
-      }
-      const [fromBytes, fromText] = [walkBytes(Buffer.from(text, "utf8")), walkText(text)];
-      // Errors are compared as such: where both reject, they may stop at different places (the byte scanner
-      // checks every key's escapes as it reads it; the string twin only keys with a backslash).
-      assert.equal(fromBytes, fromText, text);
     }
   });
 });

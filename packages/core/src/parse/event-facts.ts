@@ -18,8 +18,9 @@ import {
   skipValue,
   skipWhitespace,
   valueKind,
+  JsonScanError,
+  type TextEncoding,
 } from "./json-bytes.ts";
-import { JsonScanError, type TextEncoding } from "./json-scan.ts";
 
 export type ExtractFailure = { failed: ProblemKind; detail: string };
 

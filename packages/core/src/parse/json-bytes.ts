@@ -1,18 +1,38 @@
 /**
- * The validating, shallow JSON scanner of json-scan.ts, over the raw UTF-8 bytes of one event.
+ * A validating, shallow JSON scanner over the raw UTF-8 bytes of one event: the project's one JSON scanner.
+ * The accounting parser (event-facts.ts), the hub's ingest lines and the plugin's privacy transforms all walk
+ * events with it.
  *
- * Why a second scanner: the ledger reads ~1 GB of transcripts, and most of those bytes are tool results that
- * count only by their size. Scanning them as a JS string first needs the string: making latin1 strings of
- * every line cost a third of a read worker's time (fresh pages for every line over 128 KB), and skipping a
- * string body by `indexOf('"')` costs ~25 ns per quote, of which JSON tool output holds one every ~17 bytes.
- * A byte loop over the read buffer needs neither (measured on the bench corpus: 281 → ~600 MiB/s for the bare
- * string skipping on one thread). Only the values we keep become strings.
+ * Why: the ledger reads ~1 GB of transcripts, and most of those bytes are tool results that count only by
+ * their size. `JSON.parse` of every line runs at ~90 MiB/s. A scanner over JS strings needs the string first:
+ * making latin1 strings of every line cost a third of a read worker's time (fresh pages for every line over
+ * 128 KB), and skipping a string body by `indexOf('"')` costs ~25 ns per quote, of which JSON tool output
+ * holds one every ~17 bytes. A byte loop over the read buffer needs neither (on the bench corpus: 281 →
+ * ~600 MiB/s for the bare string skipping on one thread). Only the values we keep become strings.
  *
- * Same grammar and same errors as json-scan.ts (RFC 8259 plus `NaN`/`Infinity`/`-Infinity`; escapes and
- * control characters are checked only in strings we read); positions are byte offsets into `b`, and `b`
- * holds exactly one JSON text (a view of the read buffer, or one SQLite row; see asBuffer).
+ * What it accepts: RFC 8259 JSON, plus the non-standard number tokens `NaN`, `Infinity` and `-Infinity`
+ * (Python's `json.dumps` writes them; we read them and report them, rather than losing the whole line).
+ * What it does not check: escape validity and raw control characters inside *skipped* strings (strings it
+ * reads are checked; see mayBeLenient for callers that keep scanned text). Positions are byte offsets into
+ * `b`, and `b` holds exactly one JSON text (a view of the read buffer, or one SQLite row; see asBuffer). */
+
+/**
+ * How a JS string carries an event's JSON text:
+ *   "utf16"  — a normal JS string (decoded UTF-8);
+ *   "latin1" — its raw UTF-8 bytes, one char per byte (`buf.toString("latin1")`): cheap to make and to turn
+ *              back into the same bytes (`Buffer.from(s, "latin1")`), so events can be passed on as read.
  */
-import { JsonScanError } from "./json-scan.ts";
+export type TextEncoding = "utf16" | "latin1";
+
+/** Raised for malformed input; `at` is the byte offset where scanning gave up. */
+export class JsonScanError extends Error {
+  readonly at: number;
+  constructor(message: string, at: number) {
+    super(message);
+    this.name = "JsonScanError";
+    this.at = at;
+  }
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -252,7 +252,7 @@ function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[]
 
 export type TranscriptRow = { seq: number; bytes: Buffer | null; createdAt: number | undefined; error?: string };
 
-/** A row's (or an archive's) UTF-8 bytes as latin1 text, for readers that hand events on as text (json-scan.ts). */
+/** A row's (or an archive's) UTF-8 bytes as latin1 text, for readers that hand events on as text. */
 export function latin1Of(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1", 0, bytes.byteLength);
 }

@@ -10,15 +10,15 @@
  *   compressed file, archive blob, cold archive     IndexPosition: how many events of the (immutable) part
  *                                                   were taken; the part is decoded whole on every read
  *
- * Texts are returned as read: mostly `latin1` (one char per byte of UTF-8, as the accounting reads do, see
- * json-scan.ts), so that a sender passing events through verbatim can put the bytes back on the wire without
+ * Texts are returned as read: mostly `latin1` (one char per byte of UTF-8, see TextEncoding in
+ * json-bytes.ts), so that a sender passing events through verbatim can put the bytes back on the wire without
  * ever decoding them; `utf16` where the source gave a JavaScript string. textOf() decodes when the text itself
  * is needed. `order` is the event's place in its part: the row's seq, or the 1-based line number.
  */
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
-import type { TextEncoding } from "../parse/json-scan.ts";
+import type { TextEncoding } from "../parse/json-bytes.ts";
 import { iterateSessionRows, latin1Of, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
 import type { DiscoveredPart, FilePosition, RowsPosition } from "./parts.ts";

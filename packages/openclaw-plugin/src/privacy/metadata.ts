@@ -5,10 +5,12 @@
  *
  * `metadataOf` defines it on a parsed event. `metadataRaw` makes the same skeleton from the event's JSON text
  * with core's scanner: the kept values are copied as the text spells them and the rest (almost every byte:
- * message text, tool results) is skipped with `indexOf`, never decoded — decoding and `JSON.parse` of every
+ * message text, tool results) is skipped by a byte loop, never decoded — decoding and `JSON.parse` of every
  * event held this mode at the speed of `JSON.parse` (~55 MiB/s here, a third of "full").
  */
-import { readString, scanArray, scanObject, setScanEncoding, skipValue, skipWhitespace, valueKind, type TextEncoding } from "@clawtower/core";
+import { jsonBytes, type TextEncoding } from "@clawtower/core";
+
+const { readString, scanArray, scanObject, skipValue, skipWhitespace, valueKind } = jsonBytes;
 
 type Obj = Record<string, unknown>;
 
@@ -70,10 +72,10 @@ export function metadataOf(event: Obj): Obj {
  * `inner` may consume a member's value itself (returning the offset past it), so that nested objects of
  * interest are scanned once; -1 leaves it to the scanner, which skips it.
  */
-function members(s: string, at: number, depth: number, inner?: (key: string, valueAt: number) => number): { at: Map<string, number>; end: number } {
+function members(b: Buffer, at: number, depth: number, inner?: (key: string, valueAt: number) => number): { at: Map<string, number>; end: number } {
   const found = new Map<string, number>();
   const end = scanObject(
-    s,
+    b,
     at,
     (key, valueAt) => {
       found.set(key, valueAt);
@@ -84,41 +86,41 @@ function members(s: string, at: number, depth: number, inner?: (key: string, val
   return { at: found, end };
 }
 
-const valueText = (s: string, at: number): string => s.slice(at, skipValue(s, at));
-const stringAt = (s: string, at: number | undefined): string | undefined => (at !== undefined && valueKind(s, at) === "string" ? readString(s, at, true).value : undefined);
-const isObjectAt = (s: string, at: number | undefined): at is number => at !== undefined && valueKind(s, at) === "object";
+const valueText = (b: Buffer, at: number): string => b.toString("latin1", at, skipValue(b, at));
+const stringAt = (b: Buffer, at: number | undefined): string | undefined => (at !== undefined && valueKind(b, at) === "string" ? readString(b, at).value : undefined);
+const isObjectAt = (b: Buffer, at: number | undefined): at is number => at !== undefined && valueKind(b, at) === "object";
 
 /** `"key":<value as spelt>` for each of `keys` present. */
-function pickText(s: string, found: Map<string, number>, keys: readonly string[]): string[] {
+function pickText(b: Buffer, found: Map<string, number>, keys: readonly string[]): string[] {
   const out: string[] = [];
   for (const k of keys) {
     const at = found.get(k);
-    if (at !== undefined) out.push(`"${k}":${valueText(s, at)}`);
+    if (at !== undefined) out.push(`"${k}":${valueText(b, at)}`);
   }
   return out;
 }
 
 const objectText = (members: string[]) => `{${members.join(",")}}`;
 
-function contentText(s: string, at: number, depth: number): { text: string; end: number } {
+function contentText(b: Buffer, at: number, depth: number): { text: string; end: number } {
   const blocks: string[] = [];
   const end = scanArray(
-    s,
+    b,
     at,
     (_, blockAt) => {
-      if (valueKind(s, blockAt) !== "object") {
+      if (valueKind(b, blockAt) !== "object") {
         blocks.push("{}");
         return -1;
       }
-      const block = members(s, blockAt, depth + 1);
-      const out = pickText(s, block.at, BLOCK_KEYS);
-      const type = stringAt(s, block.at.get("type"));
+      const block = members(b, blockAt, depth + 1);
+      const out = pickText(b, block.at, BLOCK_KEYS);
+      const type = stringAt(b, block.at.get("type"));
       if (type === "toolCall") {
         const argsAt = block.at.get("arguments");
         let args: string[] = [];
-        if (stringAt(s, block.at.get("name")) === "tool_call" && isObjectAt(s, argsAt)) {
-          const a = members(s, argsAt, depth + 2).at;
-          args = pickText(s, a, WRAPPER_ARG_KEYS.filter((k) => stringAt(s, a.get(k)) !== undefined));
+        if (stringAt(b, block.at.get("name")) === "tool_call" && isObjectAt(b, argsAt)) {
+          const a = members(b, argsAt, depth + 2).at;
+          args = pickText(b, a, WRAPPER_ARG_KEYS.filter((k) => stringAt(b, a.get(k)) !== undefined));
         }
         out.push(`"arguments":${objectText(args)}`);
       } else if (type === "text") {
@@ -138,44 +140,51 @@ function contentText(s: string, at: number, depth: number): { text: string; end:
  * the caller then takes the decoding path, which decides.
  */
 export function metadataRaw(s: string, encoding: TextEncoding): string | undefined {
+  if (encoding === "latin1") return metadataOfBytes(Buffer.from(s, "latin1"));
+  // A JS string (a restore-format archive's event, a live one) is read as its UTF-8 bytes.
+  const r = metadataOfBytes(Buffer.from(s, "utf8"));
+  return r === undefined ? undefined : Buffer.from(r, "latin1").toString("utf8");
+}
+
+/** metadataRaw on the event's UTF-8 bytes; the skeleton comes back as latin1 text (bytes one per char). */
+function metadataOfBytes(b: Buffer): string | undefined {
   try {
-    setScanEncoding(encoding);
-    const at = skipWhitespace(s, 0);
-    if (valueKind(s, at) !== "object") return undefined;
+    const at = skipWhitespace(b, 0);
+    if (valueKind(b, at) !== "object") return undefined;
     let message: string | undefined;
-    const event = members(s, at, 0, (key, valueAt) => {
+    const event = members(b, at, 0, (key, valueAt) => {
       if (key !== "message") return -1;
-      if (valueKind(s, valueAt) !== "object") {
+      if (valueKind(b, valueAt) !== "object") {
         message = undefined;
         return -1;
       }
       let content: string | undefined;
-      const m = members(s, valueAt, 1, (k, v) => {
+      const m = members(b, valueAt, 1, (k, v) => {
         if (k !== "content") return -1;
-        const kind = valueKind(s, v);
+        const kind = valueKind(b, v);
         if (kind === "array") {
-          const c = contentText(s, v, 2);
+          const c = contentText(b, v, 2);
           content = c.text;
           return c.end;
         }
         content = kind === "string" ? `""` : undefined;
         return -1;
       });
-      const out = pickText(s, m.at, MESSAGE_KEYS);
+      const out = pickText(b, m.at, MESSAGE_KEYS);
       if (content !== undefined) out.push(`"content":${content}`);
       const ocAt = m.at.get("__openclaw");
-      if (isObjectAt(s, ocAt)) {
-        const runAt = members(s, ocAt, 2).at.get("runId");
-        if (runAt !== undefined && valueKind(s, runAt) === "string") out.push(`"__openclaw":{"runId":${valueText(s, runAt)}}`);
+      if (isObjectAt(b, ocAt)) {
+        const runAt = members(b, ocAt, 2).at.get("runId");
+        if (runAt !== undefined && valueKind(b, runAt) === "string") out.push(`"__openclaw":{"runId":${valueText(b, runAt)}}`);
       }
       const detailsAt = m.at.get("details");
-      if (isObjectAt(s, detailsAt) && stringAt(s, m.at.get("customType")) === "openclaw.nested-tool.v1") out.push(`"details":${objectText(pickText(s, members(s, detailsAt, 2).at, NESTED_TOOL_KEYS))}`);
+      if (isObjectAt(b, detailsAt) && stringAt(b, m.at.get("customType")) === "openclaw.nested-tool.v1") out.push(`"details":${objectText(pickText(b, members(b, detailsAt, 2).at, NESTED_TOOL_KEYS))}`);
       message = objectText(out);
       return m.end;
     });
-    const out = pickText(s, event.at, EVENT_KEYS);
+    const out = pickText(b, event.at, EVENT_KEYS);
     const dataAt = event.at.get("data");
-    if (isObjectAt(s, dataAt) && stringAt(s, event.at.get("customType")) === "model-snapshot") out.push(`"data":${objectText(pickText(s, members(s, dataAt, 1).at, SNAPSHOT_KEYS))}`);
+    if (isObjectAt(b, dataAt) && stringAt(b, event.at.get("customType")) === "model-snapshot") out.push(`"data":${objectText(pickText(b, members(b, dataAt, 1).at, SNAPSHOT_KEYS))}`);
     if (message !== undefined) out.push(`"message":${message}`);
     const json = objectText(out);
     // Small, and the scanner does not check what it skips: the text we send must be JSON. (Non-ASCII bytes

@@ -7,8 +7,8 @@
  *   1. Gates run over the raw JSON text (UTF-8 bytes one per char, or a JS string). Every place a built-in
  *      pattern could match, and every secret-named key, matches a gate. No match: the event goes out as its
  *      raw bytes, exactly as in "full".
- *   2. Otherwise the event's structure is walked with core's JSON scanner (string bodies skipped with
- *      `indexOf`); each string value gets the treatment redactValue gives it (structural keys kept, secret
+ *   2. Otherwise the event's structure is walked with core's JSON scanner over its bytes (string bodies
+ *      skipped by a byte loop; a JS string event is walked as its UTF-8 bytes); each string value gets the treatment redactValue gives it (structural keys kept, secret
  *      keys masked), and a string with gate hits is decoded, redacted and re-encoded only in the windows
  *      around its hits, cut at newlines no pattern match can cross (see safeCut).
  *   3. What this cannot decide exactly falls back to the decoding path (returns `undefined`): escapes of
@@ -18,7 +18,7 @@
  * pattern touched as they were written). test/redact-raw.test.ts checks it against the decoding path.
  * Only for the built-in patterns: custom patterns can match anything, so with any the caller decodes.
  */
-import { scanArray, scanObject, setScanEncoding, skipString, skipWhitespace, type TextEncoding } from "@clawtower/core";
+import { jsonBytes, type TextEncoding } from "@clawtower/core";
 import { REDACTED, SECRET_KEY, STRUCTURAL_KEYS, TOKEN_HINTS, type Redactor } from "./redact.ts";
 
 /** Decoded whitespace as raw JSON string text can spell it: a superset of what `\s` matches once decoded. */
@@ -130,16 +130,10 @@ function windowEnd(s: string, from: number, lo: number, hi: number): number {
   return hi;
 }
 
-type Codec = { decode(raw: string): string; encode(text: string): string };
-const CODECS: Record<TextEncoding, Codec> = {
-  utf16: { decode: (raw) => JSON.parse(`"${raw}"`) as string, encode: (text) => JSON.stringify(text).slice(1, -1) },
-  latin1: {
-    decode: (raw) => JSON.parse(`"${Buffer.from(raw, "latin1").toString("utf8")}"`) as string,
-    encode: (text) => Buffer.from(JSON.stringify(text).slice(1, -1), "utf8").toString("latin1"),
-  },
-};
+/** A window of raw text (UTF-8 bytes one per char) ⇄ the text it encodes. */
+const decodeRaw = (raw: string): string => JSON.parse(`"${Buffer.from(raw, "latin1").toString("utf8")}"`) as string;
+const encodeRaw = (text: string): string => Buffer.from(JSON.stringify(text).slice(1, -1), "utf8").toString("latin1");
 
-/** Builds the redacted text: raw text copied through, with replacements spliced in at raw offsets. */
 class Splicer {
   private readonly s: string;
   private out = "";
@@ -161,6 +155,14 @@ class Splicer {
  * the decoding path (see the module comment). `redactor` must hold only the built-in patterns.
  */
 export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Redactor): string | undefined {
+  if (encoding === "latin1") return redactRawBytes(s, redactor);
+  // A JS string (a restore-format archive's event, a live one) is redacted as its UTF-8 bytes.
+  const r = redactRawBytes(Buffer.from(s, "utf8").toString("latin1"), redactor);
+  return r === undefined ? undefined : Buffer.from(r, "latin1").toString("utf8");
+}
+
+/** redactRawEvent on latin1 text: UTF-8 bytes one per char, so that its positions are the bytes'. */
+function redactRawBytes(s: string, redactor: Redactor): string | undefined {
   if (FALLBACK.test(s)) return undefined;
   const hits: Hit[] = [];
   for (const gate of [TOKEN_HINTS, KEYWORDS]) {
@@ -169,11 +171,12 @@ export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Reda
   }
   for (let i = s.indexOf("@"); i >= 0; i = s.indexOf("@", i + 1)) hits.push({ start: i, end: i + 1, whole: false });
   hits.sort((a, b) => a.start - b.start);
-  const at = skipWhitespace(s, 0);
+  let at = 0;
+  while (at < s.length && (s.charCodeAt(at) === 0x20 || s.charCodeAt(at) === 0x09 || s.charCodeAt(at) === 0x0a || s.charCodeAt(at) === 0x0d)) at++;
   if (s.charCodeAt(at) !== LBRACE) return undefined;
   if (hits.length === 0) return s;
 
-  const codec = CODECS[encoding];
+  const b = Buffer.from(s, "latin1"); // what the scanner walks
   const out = new Splicer(s);
   let next = 0; // first hit not yet behind the walk
 
@@ -187,9 +190,9 @@ export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Reda
     next = last;
     if (first === last) return;
     const redactWindow = (start: number, end: number) => {
-      const text = codec.decode(s.slice(start, end));
+      const text = decodeRaw(s.slice(start, end));
       const red = redactor.text(text);
-      if (red !== text) out.replace(start, end, codec.encode(red));
+      if (red !== text) out.replace(start, end, encodeRaw(red));
     };
     if (whole) return redactWindow(lo, hi);
     let winStart = -1;
@@ -211,7 +214,7 @@ export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Reda
   const walk = (i: number, key: string | undefined, depth: number): number => {
     const c = s.charCodeAt(i);
     if (c === QUOTE) {
-      const end = skipString(s, i);
+      const end = jsonBytes.skipString(b, i);
       const lo = i + 1;
       const hi = end - 1;
       if (key !== undefined && STRUCTURAL_KEYS.has(key)) return end;
@@ -219,13 +222,12 @@ export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Reda
       else redactBody(lo, hi);
       return end;
     }
-    if (c === LBRACE) return scanObject(s, i, (k, at) => walk(at, k, depth + 1), depth);
-    if (c === LBRACKET) return scanArray(s, i, (_, at) => walk(at, undefined, depth + 1), depth);
+    if (c === LBRACE) return jsonBytes.scanObject(b, i, (k, at) => walk(at, k, depth + 1), depth);
+    if (c === LBRACKET) return jsonBytes.scanArray(b, i, (_, at) => walk(at, undefined, depth + 1), depth);
     return -1; // numbers and literals: the scanner skips (and checks) them
   };
 
   try {
-    setScanEncoding(encoding);
     walk(at, undefined, 0);
   } catch {
     return undefined;

@@ -8,6 +8,7 @@
  * directly and an NDJSON body is decoded line by line.
  */
 import type { IncomingMessage } from "node:http";
+import { jsonBytes } from "@clawtower/core";
 import type { Context, MiddlewareHandler } from "hono";
 import { HubError } from "./errors.ts";
 
@@ -86,18 +87,11 @@ export function ndjsonLines(buf: Buffer): { bytes: Buffer; number: number }[] {
     const next = nl < 0 ? buf.length + 1 : nl + 1;
     // CRLF: the CR is whitespace to JSON, but a control character to the ingest fast path (event-line.ts).
     const end = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl < 0 ? buf.length : nl;
-    if (!isBlank(buf, start, end)) lines.push({ bytes: buf.subarray(start, end), number });
+    const bytes = buf.subarray(start, end);
+    if (jsonBytes.skipWhitespace(bytes, 0) < bytes.length) lines.push({ bytes, number });
     start = next;
   }
   return lines;
-}
-
-function isBlank(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) return false;
-  }
-  return true;
 }
 
 /** The body as JSON; text that is not JSON is a 400 naming the parser's complaint. */

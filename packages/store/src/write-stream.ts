@@ -18,6 +18,8 @@ export class WriteStream<T> {
   #wake: (() => void) | null = null;
   #ended = false;
   #failure: unknown = null;
+  /** The item taken from the queue and not yet answered: a failure anywhere (before(), BEGIN, a write) answers it. */
+  #current: Entry<T> | null = null;
   readonly #done: Promise<void>;
 
   /**
@@ -27,6 +29,8 @@ export class WriteStream<T> {
   constructor(db: Kysely<Database>, maxRows: number, write: (trx: Db, item: T) => Promise<number>, before: () => Promise<void> = async () => {}) {
     this.#done = this.#run(db, maxRows, write, before).catch((e: unknown) => {
       this.#failure = e;
+      this.#current?.reject(e);
+      this.#current = null;
       for (const entry of this.#queue.splice(0)) entry.reject(e);
       throw e;
     });
@@ -61,7 +65,8 @@ export class WriteStream<T> {
       if (this.#ended) return null;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
-    return this.#queue.shift()!;
+    this.#current = this.#queue.shift()!;
+    return this.#current;
   }
 
   async #run(db: Kysely<Database>, maxRows: number, write: (trx: Db, item: T) => Promise<number>, before: () => Promise<void>): Promise<void> {
@@ -74,12 +79,8 @@ export class WriteStream<T> {
       await db.transaction().execute(async (trx) => {
         let rows = 0;
         for (let e: Entry<T> | null = start; e; e = rows >= maxRows ? null : await this.#next()) {
-          try {
-            rows += await write(trx, e.item);
-          } catch (err) {
-            e.reject(err);
-            throw err;
-          }
+          rows += await write(trx, e.item);
+          this.#current = null;
           e.resolve();
         }
       });

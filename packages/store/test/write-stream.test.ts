@@ -57,6 +57,17 @@ for (const target of targets) {
       await conn.close();
     });
 
+    it("rejects the item waiting for it, and end(), when what runs before the first write fails", async () => {
+      const conn = await openStore(target.options());
+      const stream = new WriteStream<string>(conn.db, 10, async () => 1, async () => {
+        throw new Error("before failed");
+      });
+      const first = stream.push("ws:x");
+      await assert.rejects(first, /before failed/);
+      await assert.rejects(stream.end(), /before failed/);
+      await conn.close();
+    });
+
     it("opens no transaction and runs nothing before when no item comes", async () => {
       const conn = await openStore(target.options());
       let before = 0;

@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import { PartAccumulator } from "../accounting/part-accumulator.ts";
 import { newPartCursor, type PartCursor, type PartLedger } from "../model/ledger.ts";
 import { extractEventFacts, isExtractFailure } from "../parse/event-facts.ts";
+import { skipWhitespace } from "../parse/json-bytes.ts";
 import { iterateSessionRows, latin1Of, openAgentDb, readArchiveBlob, readColdBlob } from "./agent-db.ts";
 import type { DiscoveredPart, FilePosition, PartPosition } from "./parts.ts";
 import { coldEvents, isRestoreFormat } from "./cold-archive.ts";
@@ -223,12 +224,7 @@ function feedArchive(bytes: Buffer, acc: PartAccumulator): void {
     return;
   }
   readLineBytesFromBuffer(bytes, (line, lineNo, _s, _e, complete) => {
-    if (!complete && isBlank(line)) return; // trailing newline at end of an archive
+    if (!complete && skipWhitespace(line, 0) === line.length) return; // trailing newline at end of an archive
     feedEvent(line, acc, { line: lineNo });
   });
-}
-
-function isBlank(bytes: Buffer): boolean {
-  for (const c of bytes) if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
-  return true;
 }

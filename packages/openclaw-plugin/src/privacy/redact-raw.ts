@@ -8,8 +8,8 @@
  *      pattern could match, and every secret-named key, matches a gate. No match: the event goes out as its
  *      raw bytes, exactly as in "full".
  *   2. Otherwise the event's structure is walked with core's JSON scanner over its bytes (string bodies
- *      skipped by a byte loop; a JS string event is walked as its UTF-8 bytes); each string value gets the treatment redactValue gives it (structural keys kept, secret
- *      keys masked), and a string with gate hits is decoded, redacted and re-encoded only in the windows
+ *      skipped by a byte loop; a JS string event is walked as its UTF-8 bytes); each string value gets the
+ *      treatment redactValue gives it (structural keys kept, secret keys masked), and a string with gate hits is decoded, redacted and re-encoded only in the windows
  *      around its hits, cut at newlines no pattern match can cross (see safeCut).
  *   3. What this cannot decide exactly falls back to the decoding path (returns `undefined`): escapes of
  *      printable ASCII characters (`\u0041`, `\/`: the decoded text would differ from the raw text the
@@ -130,10 +130,13 @@ function windowEnd(s: string, from: number, lo: number, hi: number): number {
   return hi;
 }
 
+const JSON_NON_WS = /[^ \t\n\r]/;
+
 /** A window of raw text (UTF-8 bytes one per char) ⇄ the text it encodes. */
 const decodeRaw = (raw: string): string => JSON.parse(`"${Buffer.from(raw, "latin1").toString("utf8")}"`) as string;
 const encodeRaw = (text: string): string => Buffer.from(JSON.stringify(text).slice(1, -1), "utf8").toString("latin1");
 
+/** Builds the redacted text: raw text copied through, with replacements spliced in at raw offsets. */
 class Splicer {
   private readonly s: string;
   private out = "";
@@ -171,8 +174,7 @@ function redactRawBytes(s: string, redactor: Redactor): string | undefined {
   }
   for (let i = s.indexOf("@"); i >= 0; i = s.indexOf("@", i + 1)) hits.push({ start: i, end: i + 1, whole: false });
   hits.sort((a, b) => a.start - b.start);
-  let at = 0;
-  while (at < s.length && (s.charCodeAt(at) === 0x20 || s.charCodeAt(at) === 0x09 || s.charCodeAt(at) === 0x0a || s.charCodeAt(at) === 0x0d)) at++;
+  const at = s.search(JSON_NON_WS); // -1 (blank): not an object either
   if (s.charCodeAt(at) !== LBRACE) return undefined;
   if (hits.length === 0) return s;
 

@@ -113,20 +113,26 @@ const TOOL_CALL_RETURNING = `${SQL.toolCall} RETURNING ${TOOL_STATE}`;
 
 type Param = string | number | null;
 
-/** Rows of one part read, as positional parameters for the statements above. */
-function ledgerRows(ref: SessionRef, partId: number, ledger: PartLedger, prices: PriceBook) {
+/** Positional parameters of an events row, for SQL.event. */
+function eventParams(ref: SessionRef, partId: number, e: EventRecord): Param[] {
+  return [ref.deploymentId, ref.agentId, ref.sessionId, e.eventId, partId, e.ts, e.type, e.role, e.flags, e.bytes];
+}
+
+/** An llm_calls row, and its positional parameters for SQL.llmCall. */
+function llmCallRowParams(ref: SessionRef, partId: number, c: LlmCallRecord, prices: PriceBook): { row: LlmCallRow; params: Param[] } {
+  const r = llmCallRow(ref, partId, c, prices);
+  const params: Param[] = [ref.deploymentId, ref.agentId, ref.sessionId, r.event_id, partId, r.ts, r.provider, r.model, r.api, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_source, r.cost_nanos, r.recorded_cost_usd, r.price_ref, r.stop_reason, r.run_id, r.response_id, r.latency_ms, r.tool_call_count];
+  return { row: r, params };
+}
+
+/** The part's tool rows (a call half, a result half, or both), once per call id, with their parameters for SQL.toolCall. */
+function toolRows(ref: SessionRef, partId: number, ledger: PartLedger) {
   const { deploymentId: d, agentId: a, sessionId: s } = ref;
-  const events = ledger.events.map((e) => ({ row: e, params: [d, a, s, e.eventId, partId, e.ts, e.type, e.role, e.flags, e.bytes] as Param[] }));
-  const llmCalls = ledger.llmCalls.map((c) => {
-    const r = llmCallRow(ref, partId, c, prices);
-    const params: Param[] = [d, a, s, r.event_id, partId, r.ts, r.provider, r.model, r.api, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_source, r.cost_nanos, r.recorded_cost_usd, r.price_ref, r.stop_reason, r.run_id, r.response_id, r.latency_ms, r.tool_call_count];
-    return { row: r, params };
-  });
   const toolRow = (row: StoredToolRow, via: string | null) => ({
     row,
     params: [d, a, s, row.call_id, partId, row.call_event_id, row.ts, row.name, via, row.args_bytes, row.result_event_id, row.result_ts, row.result_bytes, row.is_error] as Param[],
   });
-  const toolCalls = dedupeBy(
+  return dedupeBy(
     [
       ...ledger.toolCalls.map((t, i) => {
         const r = t.result;
@@ -142,7 +148,6 @@ function ledgerRows(ref: SessionRef, partId: number, ledger: PartLedger, prices:
     ],
     (t) => t.row.call_id,
   );
-  return { events, llmCalls, toolCalls };
 }
 
 const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
@@ -180,31 +185,53 @@ function multiRow(sqlText: string, rows: Param[][]): { text: string; values: Par
 
 type LlmCallRow = ReturnType<typeof llmCallRow>;
 type StoredToolRow = ToolRow & { call_id: string };
-type LedgerRows = ReturnType<typeof ledgerRows>;
+type ToolRowParams = ReturnType<typeof toolRows>[number];
 
 /** What a write changed that rollups and session aggregates count: the events and calls that were new, and each tool row as it now is. */
 type Written = { events: EventRecord[]; calls: LlmCallRow[]; tools: StoredToolRow[] };
 
 /**
  * SQLite: cached prepared statements on the connection's own handle, one row at a time (inside the caller's
- * transaction). A tool row that was not stored before is stored as given; only one that was needs the
- * merged row back (RETURNING costs about a third of the insert).
+ * transaction). Each row's parameters are built just before it is inserted, not for the whole part first:
+ * a big part's rows would all be alive at the next scavenge, and V8 would move them to the old generation
+ * and grow this thread's heap for garbage (measured: +60–130 MiB of process RSS on a 1 GB store).
+ * For the same reason, what was written is collected only when `record` asks for it (not in a first import).
+ * A tool row that was not stored before is stored as given; only one that was needs the merged row back
+ * (RETURNING costs about a third of the insert).
  */
-function writeSqlite(raw: DatabaseSync, rows: LedgerRows, before: Map<string, StoredToolRow>): Written {
+function writeSqlite(
+  raw: DatabaseSync,
+  ref: SessionRef,
+  partId: number,
+  ledger: PartLedger,
+  prices: PriceBook,
+  tools: ToolRowParams[],
+  before: Map<string, StoredToolRow>,
+  record: boolean,
+): Written {
   const st = sqliteStatements(raw);
-  const events = rows.events.filter((e) => Number(st.event.run(...e.params).changes) > 0).map((e) => e.row);
-  const calls = rows.llmCalls.filter((c) => Number(st.llmCall.run(...c.params).changes) > 0).map((c) => c.row);
+  const written: Written = { events: [], calls: [], tools: [] };
+  for (const e of ledger.events) {
+    if (Number(st.event.run(...eventParams(ref, partId, e)).changes) > 0 && record) written.events.push(e);
+  }
+  for (const c of ledger.llmCalls) {
+    const { row, params } = llmCallRowParams(ref, partId, c, prices);
+    if (Number(st.llmCall.run(...params).changes) > 0 && record) written.calls.push(row);
+  }
   const merged = prepared(raw, TOOL_CALL_RETURNING);
-  const tools = rows.toolCalls.map((t) => {
-    if (before.has(t.row.call_id)) return merged.get(...t.params) as StoredToolRow;
+  for (const t of tools) {
+    if (before.has(t.row.call_id)) {
+      written.tools.push(merged.get(...t.params) as StoredToolRow);
+      continue;
+    }
     st.toolCall.run(...t.params);
-    return t.row;
-  });
-  return { events, calls, tools };
+    written.tools.push(t.row);
+  }
+  return written;
 }
 
 /** PostgreSQL: multi-row statements, as large as the protocol's parameter limit allows. */
-async function writePostgres(db: Db, rows: LedgerRows): Promise<Written> {
+async function writePostgres(db: Db, ref: SessionRef, partId: number, ledger: PartLedger, prices: PriceBook, tools: ToolRowParams[]): Promise<Written> {
   const run = async <R>(text: string, list: Param[][]): Promise<R[]> => {
     const out: R[] = [];
     const size = Math.max(1, Math.floor(30_000 / (list[0]?.length ?? 1)));
@@ -219,10 +246,11 @@ async function writePostgres(db: Db, rows: LedgerRows): Promise<Written> {
     const ids = new Set((await run<{ event_id: string }>(`${text} RETURNING event_id`, list.map((r) => r.params))).map((r) => r.event_id));
     return list.filter((r) => ids.delete(id(r))); // once per id, as SQLite counts a repeated row once
   };
-  const events = (await inserted(SQL.event, rows.events, (e) => e.row.eventId)).map((e) => e.row);
-  const calls = (await inserted(SQL.llmCall, rows.llmCalls, (c) => c.row.event_id)).map((c) => c.row);
-  const tools = await run<StoredToolRow>(TOOL_CALL_RETURNING, rows.toolCalls.map((t) => t.params));
-  return { events, calls, tools };
+  const eventRows = ledger.events.map((e) => ({ row: e, params: eventParams(ref, partId, e) }));
+  const events = (await inserted(SQL.event, eventRows, (e) => e.row.eventId)).map((e) => e.row);
+  const callRows = ledger.llmCalls.map((c) => llmCallRowParams(ref, partId, c, prices));
+  const calls = (await inserted(SQL.llmCall, callRows, (c) => c.row.event_id)).map((c) => c.row);
+  return { events, calls, tools: await run<StoredToolRow>(TOOL_CALL_RETURNING, tools.map((t) => t.params)) };
 }
 
 /** The stored state of the session's tool rows with these ids, before a write changes them. */
@@ -260,9 +288,10 @@ export async function writePartLedger(
   forks: ForkIndex | null = null,
 ): Promise<void> {
   ledger = await dropForkCopies(db, ref, ledger, forks, touched);
-  const rows = ledgerRows(ref, partId, ledger, prices);
-  const before = touched.recording(ref.deploymentId) ? await toolRowsBefore(db, conn.sqlite, ref, rows.toolCalls.map((t) => t.row.call_id)) : new Map<string, StoredToolRow>();
-  const written = conn.sqlite ? writeSqlite(conn.sqlite, rows, before) : await writePostgres(db, rows);
+  const tools = toolRows(ref, partId, ledger);
+  const record = touched.recording(ref.deploymentId);
+  const before = record ? await toolRowsBefore(db, conn.sqlite, ref, tools.map((t) => t.row.call_id)) : new Map<string, StoredToolRow>();
+  const written = conn.sqlite ? writeSqlite(conn.sqlite, ref, partId, ledger, prices, tools, before, record) : await writePostgres(db, ref, partId, ledger, prices, tools);
   for (const e of written.events) touched.event(ref, e);
   for (const c of written.calls) touched.call(ref, c);
   for (const t of written.tools) touched.toolRow(ref, before.get(t.call_id) ?? null, t);

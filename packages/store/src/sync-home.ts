@@ -37,6 +37,7 @@ import { DB_KINDS, needsState, parseState, planPart, type Plan, type StoredPart 
 import { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 import { runReads } from "./read-pool.ts";
 import { WriteStream } from "./write-stream.ts";
+import { holdYoungGeneration } from "./young-generation.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
 import { catchUpSessionSearch, deferSessionSearch } from "./session-search-bulk.ts";
@@ -67,6 +68,17 @@ export type SyncReport = {
 };
 
 export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promise<SyncReport> {
+  // Held from the start, as discovery alone allocates enough to grow the new space; released as soon as the
+  // plan shows a small read, and at the latest when reading ends (see young-generation.ts).
+  const releaseYoungGeneration = holdYoungGeneration();
+  try {
+    return await sync(conn, opts, releaseYoungGeneration);
+  } finally {
+    releaseYoungGeneration();
+  }
+}
+
+async function sync(conn: StoreConnection, opts: SyncOptions, releaseYoungGeneration: () => void): Promise<SyncReport> {
   const now = opts.now ?? Date.now;
   const started = performance.now();
   const { db } = conn;
@@ -267,6 +279,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
   // worker thread checkpoints instead, beside the reading and writing, instead of once at the end (0.3–0.45 s).
   const bulk = conn.sqlite !== null && firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
   const releaseCheckpoints = bulk ? startBackgroundCheckpoints(conn) : null;
+  if (firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) <= 64 * 1024 * 1024) releaseYoungGeneration();
   report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
   // A first import of a whole home touches every slot: its rollups are re-aggregated in one pass at the end,
   // and its sessions are indexed for search in one statement (session-search-bulk.ts).
@@ -296,6 +309,7 @@ export async function syncHome(conn: StoreConnection, opts: SyncOptions): Promis
     throw e;
   } finally {
     dbs.closeAll();
+    releaseYoungGeneration();
     await releaseCheckpoints?.();
   }
 

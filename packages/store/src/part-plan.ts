@@ -4,7 +4,7 @@
  * (rewritten). Pure apart from the JSON it parses.
  */
 import type { Selectable } from "kysely";
-import type { DiscoveredPart, FileFingerprint, PartCursor, PartPosition, RowsFingerprint } from "@clawtower/core";
+import { planResume, type DiscoveredPart, type PartCursor, type PartPosition } from "@clawtower/core";
 import type { PartsTable } from "./schema.ts";
 
 /**
@@ -32,10 +32,6 @@ export const DB_KINDS = new Set(["sqlite", "sqlite-archive", "cold-archive"]);
 
 export type Plan = { part: DiscoveredPart; stored: StoredPart | undefined; action: "unchanged" | "append" | "read" | "rewrite" };
 
-function samePlain(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
  * Whether planning `part` needs the stored resume state. The stored fingerprint is JSON.stringify's text:
  * equal text is the common case of a rescan, decided without the state (6,000 parts: ~25 ms of parsing).
@@ -44,25 +40,19 @@ export function needsState(part: DiscoveredPart, stored: StoredPart): boolean {
   return !(stored.present === 1 && stored.fingerprint === JSON.stringify(part.source.fingerprint));
 }
 
+/**
+ * The rules are core's planResume (shared with the plugin's shipper), with the store's name for "continue":
+ * a tail read ("append"). The store has read every part it remembers to the end, so it is never half done.
+ */
 export function planPart(part: DiscoveredPart, stored: StoredPart | undefined): Plan["action"] {
   if (!stored) return "read";
   if (!needsState(part, stored)) return "unchanged";
   const state = parseState(stored);
-  const src = part.source;
-  if (samePlain(state.fingerprint, src.fingerprint) && stored.present === 1) return "unchanged";
-  if (state.position === null) return "rewrite";
-  if (src.type === "file" && !src.compressed && part.kind === "jsonl" && state.position.type === "file") {
-    const old = state.fingerprint as FileFingerprint | null;
-    if (old && old.ino === src.fingerprint.ino && src.fingerprint.size >= state.position.offset) return "append";
-    return "rewrite";
+  const action = planResume(part, { fingerprint: state.fingerprint, resume: state.position, done: true });
+  if (action === "unchanged" && stored.present !== 1) {
+    // A part marked gone that is back as it was: a tail read (of nothing) marks it, and its session, present
+    // again; a part that can only be read whole is read whole.
+    return state.position?.type === "file" || state.position?.type === "rows" ? "append" : "rewrite";
   }
-  if (src.type === "sqlite-rows" && state.position.type === "rows") {
-    const old = state.fingerprint as RowsFingerprint | null;
-    const now = src.fingerprint;
-    if (old && old.generation === now.generation && old.minSeq === now.minSeq && now.maxSeq >= state.position.lastSeq && now.count >= state.position.count) {
-      return now.maxSeq === state.position.lastSeq && now.count === state.position.count ? "unchanged" : "append";
-    }
-    return "rewrite";
-  }
-  return "rewrite";
+  return action === "continue" ? "append" : action;
 }

@@ -12,7 +12,12 @@ import { jsonBytes } from "@clawtower/core";
 import type { Context, MiddlewareHandler } from "hono";
 import { HubError } from "./errors.ts";
 
-const LIMIT_KEY = "clawtowerBodyLimit";
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The route's body limit in bytes, set by bodyLimit for readBody (unset: no limit). */
+    clawtowerBodyLimit: number | undefined;
+  }
+}
 
 function tooLarge(max: number): HubError {
   return new HubError("payload_too_large", `request body is larger than ${max} bytes`);
@@ -23,7 +28,7 @@ export function bodyLimit(max: number): MiddlewareHandler {
   return async (c, next) => {
     const declared = Number(c.req.header("content-length") ?? "0");
     if (declared > max) throw tooLarge(max);
-    c.set(LIMIT_KEY as never, max as never);
+    c.set("clawtowerBodyLimit", max);
     await next();
   };
 }
@@ -36,7 +41,7 @@ function nodeRequest(c: Context): IncomingMessage | undefined {
 
 /** The whole body, at most the route's limit (bodyLimit) of bytes: a larger one is a 413 and is not kept. */
 export async function readBody(c: Context): Promise<Buffer> {
-  const max = (c.get(LIMIT_KEY as never) as number | undefined) ?? Infinity;
+  const max = c.get("clawtowerBodyLimit") ?? Infinity;
   const incoming = nodeRequest(c);
   if (!incoming) {
     const buf = Buffer.from(await c.req.arrayBuffer());

@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
 import { catchUpSessionSearch, sessionSearchDeferred } from "./session-search-bulk.ts";
+import { forgetStatements, prepared } from "./statements.ts";
 
 export type StoreConnection = {
   db: Kysely<Database>;
@@ -42,36 +43,31 @@ function toSqliteValue(v: unknown): SQLInputValue {
   return v as SQLInputValue;
 }
 
-/** Prepared statements kept per connection (most recently used; a query text with inlined lists is one of many). */
-const STATEMENT_CACHE_SIZE = 256;
-
 /**
- * Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. Kysely prepares every query it runs;
- * preparing the same few texts again for each ingested session was ~2 % of the hub's CPU under ingest, so
- * statements are cached by text. `all` and `run` complete before they return, so one statement can serve
- * every call; `iterate` (a stream still open while other queries run) gets a statement of its own.
+ * Adapts `node:sqlite` to the interface Kysely's SqliteDialect expects. Kysely prepares every query it runs:
+ * statements come from the handle's one cache (statements.ts), which the direct writers share. `all` and
+ * `run` complete before they return, so one statement can serve every call; `iterate` (a stream still open
+ * while other queries run) gets a statement of its own.
  */
 class NodeSqliteAdapter implements SqliteDatabase {
   readonly raw: DatabaseSync;
-  readonly #cache = new Map<string, { st: StatementSync; reader: boolean }>();
+  /** Whether a statement returns rows, asked of SQLite once per statement. */
+  readonly #readers = new WeakMap<StatementSync, boolean>();
   constructor(raw: DatabaseSync) {
     this.raw = raw;
   }
   close(): void {
-    this.#cache.clear();
+    forgetStatements(this.raw);
     this.raw.close();
   }
   #statement(text: string): { st: StatementSync; reader: boolean } {
-    let entry = this.#cache.get(text);
-    if (entry) {
-      this.#cache.delete(text);
-    } else {
-      const st = this.raw.prepare(text);
-      entry = { st, reader: st.columns().length > 0 };
-      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
+    const st = prepared(this.raw, text);
+    let reader = this.#readers.get(st);
+    if (reader === undefined) {
+      reader = st.columns().length > 0;
+      this.#readers.set(st, reader);
     }
-    this.#cache.set(text, entry);
-    return entry;
+    return { st, reader };
   }
   prepare(text: string): SqliteStatement {
     const { st, reader } = this.#statement(text);

@@ -20,7 +20,8 @@ import {
   type PriceBook,
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
-import { prepared, savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { prepared } from "./statements.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 

@@ -14,6 +14,7 @@ import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { EventRecord, LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
 import { dropForkCopies, type ForkIndex } from "./forks.ts";
 import { slotsOfParts, type Touched, type ToolRow } from "./rollups.ts";
+import { prepared } from "./statements.ts";
 import type { Database, Dialect } from "./schema.ts";
 
 export type SessionRef = { deploymentId: string; agentId: string; sessionId: string };
@@ -148,23 +149,6 @@ function toolRows(ref: SessionRef, partId: number, ledger: PartLedger) {
     ],
     (t) => t.row.call_id,
   );
-}
-
-const statementCache = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
-
-/** Prepared statements are reused per connection: preparing costs more than running a small insert. */
-export function prepared(raw: DatabaseSync, text: string): StatementSync {
-  let cache = statementCache.get(raw);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(raw, cache);
-  }
-  let st = cache.get(text);
-  if (!st) {
-    st = raw.prepare(text);
-    cache.set(text, st);
-  }
-  return st;
 }
 
 function sqliteStatements(raw: DatabaseSync): Record<keyof typeof SQL, StatementSync> {

@@ -176,10 +176,9 @@ type Written = { events: EventRecord[]; calls: LlmCallRow[]; tools: StoredToolRo
 
 /**
  * SQLite: cached prepared statements on the connection's own handle, one row at a time (inside the caller's
- * transaction). Each row's parameters are built just before it is inserted, not for the whole part first:
- * a big part's rows would all be alive at the next scavenge, and V8 would move them to the old generation
- * and grow this thread's heap for garbage (measured: +60–130 MiB of process RSS on a 1 GB store).
- * For the same reason, what was written is collected only when `record` asks for it (not in a first import).
+ * transaction). Each row's parameters are built just before it is inserted, not for the whole part first,
+ * and what was written is collected only when `record` asks for it (not in a first import): what is alive
+ * at a scavenge is promoted to the old generation, which then grows for garbage (see young-generation.ts).
  * A tool row that was not stored before is stored as given; only one that was needs the merged row back
  * (RETURNING costs about a third of the insert).
  */

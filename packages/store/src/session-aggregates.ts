@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { CompiledQuery, sql } from "kysely";
-import { type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import type { Db, SessionMeta, SessionRef } from "./ledger-writer.ts";
 import { prepared } from "./statements.ts";
 import { callMeasures, mergeSql, type CallRow, type EventRow, type Merge, type ToolRow, type Touched } from "./rollups.ts";
 import type { Dialect } from "./schema.ts";

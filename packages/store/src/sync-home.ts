@@ -277,9 +277,9 @@ async function sync(conn: StoreConnection, opts: SyncOptions, releaseYoungGenera
   // A big import rewrites the same index pages batch after batch: SQLite's own checkpoints, every 4 MB on this
   // thread, cost more than the writes (measured: 0.6 s → 0.2 s of commits on a 1 GB home without them). A
   // worker thread checkpoints instead, beside the reading and writing, instead of once at the end (0.3–0.45 s).
-  const bulk = conn.sqlite !== null && firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
-  const releaseCheckpoints = bulk ? startBackgroundCheckpoints(conn) : null;
-  if (firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) <= 64 * 1024 * 1024) releaseYoungGeneration();
+  const bigRead = firstRound.reduce((sum, p) => sum + p.part.sizeHint, 0) > 64 * 1024 * 1024;
+  const releaseCheckpoints = bigRead && conn.sqlite !== null ? startBackgroundCheckpoints(conn) : null;
+  if (!bigRead) releaseYoungGeneration();
   report.parts.unchanged = plans.length - firstRound.length + (report.parts.total - plans.length);
   // A first import of a whole home touches every slot: its rollups are re-aggregated in one pass at the end,
   // and its sessions are indexed for search in one statement (session-search-bulk.ts).

@@ -2,10 +2,10 @@
  * Keeps V8's young generation at its current size on this thread while a big import runs.
  *
  * Why: during an import this thread's live heap stays at ~25 MiB, but it allocates ~100 MiB of short-lived
- * rows and statement parameters. V8 answers that rate by growing the new space (semi-spaces up to 16 MiB),
- * a longer interval between scavenges lets more rows survive one, those are promoted, and the old generation
- * then grows for garbage: on a 1 GB SQLite store the process peaked at 300–320 MiB of RSS in one run of two,
- * 215–250 MiB with the new space held (same speed; measured A/B, `bench/` figures in the README).
+ * rows and statement parameters. V8 answers that rate by growing the new space (by tens of MiB), a longer
+ * interval between scavenges lets more rows survive one, those are promoted, and the old generation then
+ * grows for garbage: on a 1 GB SQLite store about half the runs peaked at 290–320 MiB of RSS, against
+ * 215–250 MiB with the new space held, at the same speed (A/B runs; `bench/` figures in the README).
  * `--semi-space-growth-factor` is read whenever V8 decides to grow the new space, so it can be changed at
  * run time, unlike `--max-semi-space-size`. The flag is process-wide: holders are counted, and the last
  * release restores V8's default (2; `node --v8-options`).

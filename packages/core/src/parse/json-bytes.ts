@@ -24,6 +24,16 @@
  */
 export type TextEncoding = "utf16" | "latin1";
 
+/**
+ * Applies `f`, a transform of latin1 text (UTF-8 bytes one per char) into latin1 text, to a text in either
+ * encoding, and answers in the text's own encoding (`undefined` passes through).
+ */
+export function viaLatin1(s: string, encoding: TextEncoding, f: (latin1: string) => string | undefined): string | undefined {
+  if (encoding === "latin1") return f(s);
+  const r = f(Buffer.from(s, "utf8").toString("latin1"));
+  return r === undefined ? undefined : Buffer.from(r, "latin1").toString("utf8");
+}
+
 /** Raised for malformed input; `at` is the byte offset where scanning gave up. */
 export class JsonScanError extends Error {
   readonly at: number;

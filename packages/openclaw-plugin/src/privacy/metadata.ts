@@ -140,10 +140,8 @@ function contentText(b: Buffer, at: number, depth: number): { text: string; end:
  * the caller then takes the decoding path, which decides.
  */
 export function metadataRaw(s: string, encoding: TextEncoding): string | undefined {
-  if (encoding === "latin1") return metadataOfBytes(Buffer.from(s, "latin1"));
   // A JS string (a restore-format archive's event, a live one) is read as its UTF-8 bytes.
-  const r = metadataOfBytes(Buffer.from(s, "utf8"));
-  return r === undefined ? undefined : Buffer.from(r, "latin1").toString("utf8");
+  return jsonBytes.viaLatin1(s, encoding, (latin1) => metadataOfBytes(Buffer.from(latin1, "latin1")));
 }
 
 /** metadataRaw on the event's UTF-8 bytes; the skeleton comes back as latin1 text (bytes one per char). */

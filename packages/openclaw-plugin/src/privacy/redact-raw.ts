@@ -158,10 +158,8 @@ class Splicer {
  * the decoding path (see the module comment). `redactor` must hold only the built-in patterns.
  */
 export function redactRawEvent(s: string, encoding: TextEncoding, redactor: Redactor): string | undefined {
-  if (encoding === "latin1") return redactRawBytes(s, redactor);
   // A JS string (a restore-format archive's event, a live one) is redacted as its UTF-8 bytes.
-  const r = redactRawBytes(Buffer.from(s, "utf8").toString("latin1"), redactor);
-  return r === undefined ? undefined : Buffer.from(r, "latin1").toString("utf8");
+  return jsonBytes.viaLatin1(s, encoding, (latin1) => redactRawBytes(latin1, redactor));
 }
 
 /** redactRawEvent on latin1 text: UTF-8 bytes one per char, so that its positions are the bytes'. */

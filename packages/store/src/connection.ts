@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
 import { catchUpSessionSearch, sessionSearchDeferred } from "./session-search-bulk.ts";
+import { secureStoreFiles } from "./file-modes.ts";
 import { forgetStatements, prepared } from "./statements.ts";
 
 export type StoreConnection = {
@@ -22,7 +23,7 @@ export type StoreConnection = {
 };
 
 export type OpenStoreOptions =
-  | { kind: "sqlite"; path: string }
+  | { kind: "sqlite"; path: string; warn?: (line: string) => void }
   | { kind: "postgres"; url: string; schema?: string; poolSize?: number };
 
 /**
@@ -96,7 +97,10 @@ export function redactUrl(url: string): string {
 export async function openStore(options: OpenStoreOptions): Promise<StoreConnection> {
   if (options.kind === "sqlite") {
     fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true, mode: 0o700 });
+    secureStoreFiles(options.path, options.warn ?? ((line) => process.stderr.write(`clawtower: ${line}\n`)));
     const raw = new DatabaseSync(options.path);
+    // NORMAL: imports of OpenClaw's files may lose their last commits to a power loss (the files are read
+    // again); ingest commits, which nothing resends, switch to FULL (durable-commit.ts).
     raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
     const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };

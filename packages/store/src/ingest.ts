@@ -20,6 +20,7 @@ import {
   type PriceBook,
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
+import { durableTransaction } from "./durable-commit.ts";
 import { savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
 import { prepared } from "./statements.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
@@ -158,7 +159,7 @@ function groupCommit(conn: StoreConnection): GroupCommit {
 
 /** Writes requests in one transaction, in order, as if one after the other; one answer list per request. */
 async function writeRequests(conn: StoreConnection, requests: Request[]): Promise<Written[]> {
-  return conn.db.transaction().execute(async (trx) => {
+  return durableTransaction(conn, async (trx) => {
     const touched = new Touched();
     const sessions = new Map<string, Set<string>>();
     const written: Written[] = [];

@@ -88,8 +88,9 @@ export function buildProgram(): Command {
   program.addCommand(
     common(new Command("doctor"))
       .description("what was found where: stores, agents, sessions, archives, problems and their files, pricing")
+      .option("--store", "only check the Clawtower store's pages (full SQLite integrity check); exit 1 if damaged")
       .action(async (opts) => {
-        process.exitCode = await (await import("./commands/doctor.ts")).runDoctor(opts);
+        process.exitCode = opts.store ? await (await import("./commands/doctor-store.ts")).runDoctorStore(opts) : await (await import("./commands/doctor.ts")).runDoctor(opts);
       }),
   );
   return program;
@@ -108,8 +109,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`clawtower: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof NoOpenClawHomeError) {
-      process.stderr.write(`clawtower: ${e.message}\n`);
+    // By name: main.ts does not load the store (errors.ts); a damaged store's message names the file and the recovery.
+    if (e instanceof NoOpenClawHomeError || (e as Error | null)?.name === "StoreDamagedError") {
+      process.stderr.write(`clawtower: ${(e as Error).message}\n`);
       return 1;
     }
     process.stderr.write(`clawtower: ${(e as Error).stack ?? String(e)}\n`);

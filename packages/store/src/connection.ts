@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type 
 import { MIGRATIONS, type Database, type Dialect } from "./schema.ts";
 import { catchUpSessionSearch, sessionSearchDeferred } from "./session-search-bulk.ts";
 import { secureStoreFiles } from "./file-modes.ts";
+import { isStoreDamage, StoreDamagedError } from "./store-damage.ts";
 import { forgetStatements, prepared } from "./statements.ts";
 
 export type StoreConnection = {
@@ -104,9 +105,14 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
     raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
     const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };
-    await migrate(conn);
-    // A bulk import that did not finish left session search deferred: index what it inserted.
-    if (sessionSearchDeferred(raw)) catchUpSessionSearch(raw);
+    try {
+      await migrate(conn);
+      // A bulk import that did not finish left session search deferred: index what it inserted.
+      if (sessionSearchDeferred(raw)) catchUpSessionSearch(raw);
+    } catch (e) {
+      await conn.close().catch(() => {});
+      throw isStoreDamage(e) ? new StoreDamagedError(conn.location, [(e as Error).message], { cause: e }) : e;
+    }
     return conn;
   }
   const pg = await loadPg();

@@ -12,3 +12,5 @@ export * from "./ingest.ts";
 export * from "./replay.ts";
 export * from "./rollups.ts";
 export { startBackgroundCheckpoints } from "./background-checkpoints.ts";
+export { checkStoreIntegrity, startIntegrityCheck, type IntegrityReport } from "./integrity.ts";
+export { storeRecovery, StoreDamagedError } from "./store-damage.ts";

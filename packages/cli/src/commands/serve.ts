@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHub, HubConfigError } from "@clawtower/hub";
-import { openStore, syncHome } from "@clawtower/store";
+import { openStore, startIntegrityCheck, StoreDamagedError, syncHome, type IntegrityReport } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { writeDemoHome } from "../demo/demo-home.ts";
 import { loadPricing } from "../local.ts";
@@ -14,6 +14,9 @@ import { startLiveImport, type LiveImport } from "../live-import.ts";
 import { createProgress } from "../progress.ts";
 import { UsageError } from "../errors.ts";
 import { parseWorkers } from "./shared.ts";
+
+/** How long the start waits for the store's quick check before serving and letting it finish in the background. */
+const INTEGRITY_WAIT_MS = 3000;
 
 export type ServeOptions = {
   openclawHome?: string;
@@ -45,6 +48,37 @@ function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
   return env["CLAWTOWER_ADMIN_TOKEN"]?.trim() || null;
 }
 
+type IntegrityState = { check: "quick"; state: "checking" | "ok" | "damaged" | "not run"; problems: string[] } | null;
+
+/**
+ * Refuses a damaged store before serving when its quick check ends within INTEGRITY_WAIT_MS (a store of a
+ * few GiB from the page cache); a bigger store is served meanwhile and damage found later is logged and shown
+ * in the hub's info. Returns the check's state, for the hub's info.
+ */
+async function checkOnStart(file: string, check: Promise<IntegrityReport> | null, log: (line: string) => void): Promise<() => IntegrityState> {
+  if (!check) return () => null; // PostgreSQL checks its own pages
+  let state: NonNullable<IntegrityState> = { check: "quick", state: "checking", problems: [] };
+  const settled = check.then(
+    (r) => {
+      state = { check: "quick", state: r.ok ? "ok" : "damaged", problems: r.problems };
+      return r;
+    },
+    (e: unknown) => {
+      state = { check: "quick", state: "not run", problems: [] };
+      log(`warning: could not check the store ${file}: ${(e as Error).message}`);
+      return null;
+    },
+  );
+  const early = await Promise.race([settled, new Promise<"later">((resolve) => setTimeout(resolve, INTEGRITY_WAIT_MS, "later").unref())]);
+  if (early === "later") {
+    log(`checking the store ${file} in the background (a big store)…`);
+    void settled.then((r) => {
+      if (r && !r.ok) log(`ERROR: ${new StoreDamagedError(r.file, r.problems).message} (still serving what can be read)`);
+    });
+  } else if (early && !early.ok) throw new StoreDamagedError(early.file, early.problems);
+  return () => state;
+}
+
 export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
@@ -68,6 +102,10 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   }
   const homeExists = fs.existsSync(home);
   const conn = await openStore(store);
+  const integrity = await checkOnStart(conn.location, startIntegrityCheck(conn), log).catch(async (e: unknown) => {
+    await conn.close();
+    throw e;
+  });
   const pricing = loadPricing(home);
   const deploymentId = o.demo ? "demo" : cfg.deploymentId;
   const deploymentName = o.demo ? "demo" : cfg.deploymentName;
@@ -101,6 +139,7 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
         localDeployment: importing ? deploymentId : null,
         openclawHome: { path: home, exists: homeExists },
         liveImport: live?.status() ?? null,
+        storeIntegrity: integrity(),
       }),
     });
   } catch (e) {

@@ -13,6 +13,8 @@ export type CommonOptions = {
   verbose?: boolean;
   progress?: boolean;
   workers?: string;
+  /** doctor: only the store's integrity check */
+  store?: boolean;
 };
 
 

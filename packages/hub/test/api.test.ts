@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { createApiKey, openStore, revokeApiKey, summaryReport, syncHome, type StoreConnection } from "@clawtower/store";
-import { buildMixedHome, storeTargets, tmpDir } from "@clawtower/testkit";
+import { buildMixedHome, describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { createChangeFeed, createHubApp, startHub, HubConfigError, type ChangeFeed } from "../src/index.ts";
 
 type App = ReturnType<typeof createHubApp>;
@@ -16,7 +16,7 @@ function ev(id: string, ts: string, message: Record<string, unknown>) {
 }
 
 for (const target of targets) {
-  describe(`[${target.name}] hub API`, () => {
+  describeStore(target, `[${target.name}] hub API`, () => {
     let conn: StoreConnection;
     let app: App;
     let feed: ChangeFeed;

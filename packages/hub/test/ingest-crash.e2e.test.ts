@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { createApiKey, openStore } from "@clawtower/store";
-import { storeTargets, tmpDir } from "@clawtower/testkit";
+import { describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { freePort } from "@clawtower/testkit/openclaw-host";
 import { dbArgOf, startHubProcess } from "@clawtower/testkit/hub-process";
 
@@ -44,7 +44,7 @@ const targets = storeTargets();
 after(() => Promise.all(targets.map((t) => t.cleanup())));
 
 for (const target of targets) {
-  describe(`[${target.name}] hub killed with SIGKILL mid-ingest`, () => {
+  describeStore(target, `[${target.name}] hub killed with SIGKILL mid-ingest`, () => {
     it("loses no event and duplicates none once clients retry", { timeout: 120_000 }, async () => {
       const options = target.options();
       const dbArg = dbArgOf(options);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { createPriceBook, loadBundledPrices, type PriceBook } from "@clawtower/core";
-import { storeTargets } from "@clawtower/testkit";
+import { describeStore, storeTargets } from "@clawtower/testkit";
 import { ingestLines, openStore, recomputeSessions, refreshRollups, Touched, type IngestLine, type StoreConnection } from "../src/index.ts";
 
 const DEP = "dep-ingest";
@@ -107,7 +107,7 @@ const targets = storeTargets();
 after(() => Promise.all(targets.map((t) => t.cleanup())));
 
 for (const target of targets) {
-  describe(`[${target.name}] ingest`, () => {
+  describeStore(target, `[${target.name}] ingest`, () => {
     const prices = createPriceBook([], loadBundledPrices().prices);
 
     it("keeps session aggregates and rollups equal to a re-aggregation of the rows, request after request", async () => {

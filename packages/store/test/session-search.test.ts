@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { createPriceBook, loadBundledPrices, type ReportFilters } from "@clawtower/core";
-import { FixtureHome, storeTargets, tmpDir } from "@clawtower/testkit";
+import { FixtureHome, describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { openStore, sessionAggregates, syncHome, upsertSessionMeta, type StoreConnection } from "../src/index.ts";
 import { catchUpSessionSearch, deferSessionSearch, sessionSearchDeferred } from "../src/session-search-bulk.ts";
 
@@ -46,7 +46,7 @@ const QUERIES = [
 ];
 
 for (const target of targets) {
-  describe(`[${target.name}] session search`, () => {
+  describeStore(target, `[${target.name}] session search`, () => {
     let conn: StoreConnection;
     before(async () => {
       conn = await openStore(target.options());

@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { sql } from "kysely";
 import { createPriceBook, loadBundledPrices, readConfigPrices, listAgents, type ReportFilters } from "@clawtower/core";
-import { appendRows, buildMixedHome, FixtureHome, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
+import { appendRows, buildMixedHome, FixtureHome, describeStore, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
 import { openStore, summaryReport, syncHome, toolsReport, sessionsReport, type StoreConnection } from "../src/index.ts";
 
 const UTC: ReportFilters = { since: null, until: null, tz: "UTC", agent: null, deployment: "dep-test" };
@@ -60,7 +60,7 @@ const targets = storeTargets();
 after(() => Promise.all(targets.map((t) => t.cleanup())));
 for (const target of targets) {
 const setup = () => setupOn(target);
-describe(`[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)`, () => {
+describeStore(target, `[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows, archives, cold, legacy JSONL, bad input)`, () => {
   it("reports totals equal to the sum of the raw events, and every problem by kind", async () => {
     const { conn, sync, fixture } = await setup();
     const report = await sync();
@@ -183,7 +183,7 @@ describe(`[${target.name}] syncHome on the mixed fixture (SQLite json+zstd rows,
   });
 });
 
-describe(`[${target.name}] rollups`, () => {
+describeStore(target, `[${target.name}] rollups`, () => {
   it("give the same sums as the rows for any instant range (whole slots from the rollup, edges from rows)", async () => {
     const { conn, sync } = await setup();
     await sync();
@@ -212,7 +212,7 @@ describe(`[${target.name}] rollups`, () => {
   });
 });
 
-describe(`[${target.name}] first import of a large home`, () => {
+describeStore(target, `[${target.name}] first import of a large home`, () => {
   /** 260 legacy sessions of 3 calls each, 7 hours apart per session, across models: known totals. */
   function writeLargeHome(home: string) {
     const dir = path.join(home, "agents", "main", "sessions");

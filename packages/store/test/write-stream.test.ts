@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
-import { storeTargets } from "@clawtower/testkit";
+import { after, it } from "node:test";
+import { describeStore, storeTargets } from "@clawtower/testkit";
 import { openStore, type StoreConnection } from "../src/index.ts";
 import { WriteStream } from "../src/write-stream.ts";
 
@@ -14,7 +14,7 @@ async function committed(reader: StoreConnection): Promise<string[]> {
 }
 
 for (const target of targets) {
-  describe(`[${target.name}] WriteStream`, () => {
+  describeStore(target, `[${target.name}] WriteStream`, () => {
     it("writes each item as it arrives and commits every maxRows rows and at the end", async () => {
       const options = target.options();
       const conn = await openStore(options);

@@ -8,10 +8,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
-import { ingestLines, openStore } from "@clawtower/store";
+import { ingestLines, openStore, startIntegrityCheck, StoreDamagedError } from "@clawtower/store";
 import { tmpDir } from "@clawtower/testkit";
 import { CLAWTOWER_BIN } from "@clawtower/testkit/hub-process";
 import { writeDemoHome } from "../src/demo/demo-home.ts";
+import { checkOnStart } from "../src/store-check.ts";
 
 /** A real store with enough rows to span a few hundred pages. */
 async function buildStore(file: string): Promise<void> {
@@ -97,6 +98,48 @@ describe("a damaged store", () => {
     assert.equal(doc.integrity.ok, false);
     assert.equal(doc.integrity.file, file);
     assert.ok(doc.integrity.problems.length > 0);
+  });
+});
+
+describe("the start's quick check", () => {
+  it("of a store too big to wait for: serves meanwhile, then logs the damage naming the file and flags it", async () => {
+    const file = path.join(tmpDir(), "clawtower.db");
+    await buildStore(file);
+    damagePages(file);
+    const conn = await openStore({ kind: "sqlite", path: file }).catch((e: unknown) => assert.fail(`the schema pages are intact: ${String(e)}`));
+    try {
+      const log: string[] = [];
+      const check = startIntegrityCheck(conn)!;
+      const state = await checkOnStart(conn.location, check, (l) => log.push(l), 0); // waits for nothing, as for a big store
+      assert.equal(state()!.state, "checking");
+      assert.match(log[0]!, /in the background/);
+      await check;
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(state()!.state, "damaged");
+      assert.ok(state()!.problems.length > 0);
+      assert.ok(log.some((l) => l.startsWith(`ERROR: the store ${file} is damaged`)), log.join("\n"));
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it("of an intact store: ok, and of a damaged one that ends in time: refused with StoreDamagedError", async () => {
+    const file = path.join(tmpDir(), "clawtower.db");
+    await buildStore(file);
+    const intact = await openStore({ kind: "sqlite", path: file });
+    try {
+      const state = await checkOnStart(intact.location, startIntegrityCheck(intact), () => {});
+      assert.deepEqual(state(), { check: "quick", state: "ok", problems: [] });
+    } finally {
+      await intact.close();
+    }
+    damagePages(file);
+    const damaged = await openStore({ kind: "sqlite", path: file });
+    try {
+      await assert.rejects(checkOnStart(damaged.location, startIntegrityCheck(damaged), () => {}), (e: unknown) => e instanceof StoreDamagedError && e.file === file);
+    } finally {
+      await damaged.close();
+    }
   });
 });
 

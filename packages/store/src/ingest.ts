@@ -317,7 +317,7 @@ export async function ingestSkills(
   fullSync: boolean,
   now: number,
 ): Promise<number> {
-  await conn.db.transaction().execute(async (trx) => {
+  await durableTransaction(conn, async (trx) => {
     await ensureDeploymentAndAgent(trx, { ...ref, sessionId: "" }, now);
     for (const s of skills) {
       await trx

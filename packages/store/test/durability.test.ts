@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { createPriceBook, loadBundledPrices } from "@clawtower/core";
 import { tmpDir } from "@clawtower/testkit";
-import { ingestLines, openStore, type IngestLine } from "../src/index.ts";
+import { ingestLines, ingestSkills, openStore, type IngestLine } from "../src/index.ts";
 
 const prices = createPriceBook([], loadBundledPrices().prices);
 
@@ -25,13 +25,13 @@ function batch(sessionId: string, n: number): IngestLine[] {
 }
 
 /** SQLite's synchronous level (0 OFF, 1 NORMAL, 2 FULL) as seen by each insert into raw_events, from inside the transaction. */
-function watchSynchronous(raw: NonNullable<Awaited<ReturnType<typeof openStore>>["sqlite"]>): number[] {
+function watchSynchronous(raw: NonNullable<Awaited<ReturnType<typeof openStore>>["sqlite"]>, table = "raw_events"): number[] {
   const seen: number[] = [];
   raw.function("ct_test_sync_level", () => {
     seen.push(Number((raw.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous));
     return null;
   });
-  raw.exec("CREATE TEMP TRIGGER ct_test_watch AFTER INSERT ON raw_events BEGIN SELECT ct_test_sync_level(); END");
+  raw.exec(`CREATE TEMP TRIGGER ct_test_watch AFTER INSERT ON ${table} BEGIN SELECT ct_test_sync_level(); END`);
   return seen;
 }
 
@@ -46,6 +46,17 @@ describe("ingest commits are durable (SQLite)", () => {
       assert.deepEqual([...new Set(seen)], [2], "every ingest write ran under synchronous=FULL");
       // Outside ingest (imports, reports) the store stays at NORMAL.
       assert.equal((conn.sqlite!.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous, 1);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it("commits a skills inventory with synchronous=FULL too", async () => {
+    const conn = await openStore({ kind: "sqlite", path: path.join(tmpDir(), "skills.db") });
+    try {
+      const seen = watchSynchronous(conn.sqlite!, "skills");
+      await ingestSkills(conn, { deploymentId: "gw-1", agentId: "main" }, [{ skillKey: "a", name: "A" }, { skillKey: "b", name: "B" }], true, Date.now());
+      assert.deepEqual(seen, [2, 2]);
     } finally {
       await conn.close();
     }

@@ -78,6 +78,21 @@ describe("a damaged store", () => {
     assert.match(r.stderr, /imports the local OpenClaw home again/);
   });
 
+  it("damaged where opening reads (the header and schema page) is refused by every command, naming the file", async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, "clawtower.db");
+    await buildStore(file);
+    const fd = fs.openSync(file, "r+");
+    fs.writeSync(fd, Buffer.alloc(4000, 0x5a), 0, 4000, 0); // the header and the schema's b-tree page
+    fs.closeSync(fd);
+    for (const args of [["doctor", "--store", "--db", file], ["serve", "--no-import", "--no-progress", "--db", file, "--port", "0"]]) {
+      const r = await run(args, dir);
+      assert.equal(r.code, 1, r.stderr);
+      assert.ok(r.stderr.includes(`clawtower: the store ${file} is damaged`), r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "a message, not a stack trace");
+    }
+  });
+
   it("is found by doctor --store (exit 1, the file named), and an intact store passes", async () => {
     const dir = tmpDir();
     const file = path.join(dir, "clawtower.db");

@@ -100,9 +100,14 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
     fs.mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true, mode: 0o700 });
     secureStoreFiles(options.path, options.warn ?? ((line) => process.stderr.write(`clawtower: ${line}\n`)));
     const raw = new DatabaseSync(options.path);
-    // NORMAL: imports of OpenClaw's files may lose their last commits to a power loss (the files are read
-    // again); ingest commits, which nothing resends, switch to FULL (durable-commit.ts).
-    raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
+    try {
+      // NORMAL: imports of OpenClaw's files may lose their last commits to a power loss (the files are read
+      // again); ingest commits, which nothing resends, switch to FULL (durable-commit.ts).
+      raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
+    } catch (e) {
+      raw.close();
+      throw isStoreDamage(e) ? new StoreDamagedError(path.resolve(options.path), [(e as Error).message], { cause: e }) : e;
+    }
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteAdapter(raw) }) });
     const conn: StoreConnection = { db, dialect: "sqlite", sqlite: raw, location: path.resolve(options.path), close: () => db.destroy() };
     try {

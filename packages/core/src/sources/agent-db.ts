@@ -49,6 +49,12 @@ export class AgentDbError extends Error {
   }
 }
 
+/**
+ * Opens an agent database read-only. On a WAL-mode database that no OpenClaw connection has open, SQLite
+ * creates its -shm index (and an empty -wal) beside it: a reader needs them, they hold no data, and OpenClaw
+ * uses them as its own (README, Configuration). Lock-free reading (`immutable=1`) would avoid them but could
+ * read torn pages should a gateway start and checkpoint meanwhile.
+ */
 export function openAgentDb(dbPath: string): DatabaseSync {
   try {
     const db = new DatabaseSync(dbPath, { readOnly: true, timeout: 5000 });

@@ -15,9 +15,13 @@ export function sqliteFiles(dbPath: string): string[] {
  * an existing store (once: afterwards they are 0600), saying so through `warn`.
  */
 export function secureStoreFiles(dbPath: string, warn: (line: string) => void): void {
-  const fd = fs.openSync(dbPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-  fs.closeSync(fd);
+  try {
+    fs.closeSync(fs.openSync(dbPath, "wx", 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
   const fixed: string[] = [];
+  const kept: string[] = [];
   for (const file of sqliteFiles(dbPath)) {
     let mode: number;
     try {
@@ -26,8 +30,14 @@ export function secureStoreFiles(dbPath: string, warn: (line: string) => void): 
       continue; // not there (yet): SQLite creates it with the database file's mode
     }
     if ((mode & 0o077) === 0) continue;
-    fs.chmodSync(file, mode & 0o700);
-    fixed.push(`${file} (was ${mode.toString(8).padStart(4, "0")})`);
+    const was = `${file} (was ${mode.toString(8).padStart(4, "0")})`;
+    try {
+      fs.chmodSync(file, mode & 0o700);
+      fixed.push(was);
+    } catch (e) {
+      kept.push(`${was}: ${(e as Error).message}`); // another user's file: say so, and open it as before
+    }
   }
   if (fixed.length > 0) warn(`warning: the store holds full transcripts but was readable by other users; made owner-only (0600): ${fixed.join(", ")}`);
+  if (kept.length > 0) warn(`warning: the store holds full transcripts and is readable by other users; could not change: ${kept.join(", ")}`);
 }

@@ -30,9 +30,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name("clawtower")
     .description("Clawtower — exact usage and cost of your OpenClaw agents, from every transcript store.")
-    .version("0.1.0")
-    .showHelpAfterError()
-    .exitOverride();
+    .version("0.1.0");
 
   const report = common(reportFilters(new Command("report")))
     .description(`usage reports: ${REPORT_KINDS.join(" | ")}`)
@@ -93,7 +91,24 @@ export function buildProgram(): Command {
         process.exitCode = opts.store ? await (await import("./commands/doctor-store.ts")).runDoctorStore(opts) : await (await import("./commands/doctor.ts")).runDoctor(opts);
       }),
   );
+  withUsageErrors(program);
   return program;
+}
+
+/**
+ * Commander copies exitOverride and showHelpAfterError only to commands made with `.command()`, not to those
+ * added with `addCommand`: without this, an unknown option of a subcommand exited 1 with no hint of its usage.
+ */
+function withUsageErrors(cmd: Command): void {
+  const name = commandPath(cmd);
+  cmd.exitOverride().showHelpAfterError(`Usage: ${name} ${cmd.usage()}\n(${name} --help lists every option)`);
+  for (const sub of cmd.commands) withUsageErrors(sub);
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 export async function main(argv: string[]): Promise<number> {

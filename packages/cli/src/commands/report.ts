@@ -1,14 +1,15 @@
 /** `clawtower report <kind>`: bring the store up to date with the OpenClaw home, then report. */
 import {
   agentsReport,
+  facets,
   listProblems,
   modelsReport,
   periodReport,
+  problemCounts,
   sessionsReport,
   summaryReport,
   toolsReport,
   type StoreConnection,
-  type SyncReport,
 } from "@clawtower/store";
 import { formatLocation, PROBLEM_KINDS, type ProblemCounts, type ProblemKind, type ReportFilters } from "@clawtower/core";
 import { resolveLocalConfig } from "../config.ts";
@@ -62,18 +63,22 @@ export function describeProblems(counts: ProblemCounts): string {
     .join(", ");
 }
 
-/** Warnings go to stderr so that stdout stays a clean table or JSON document. */
-export async function warnAboutProblems(conn: StoreConnection, sync: SyncReport, deploymentId: string, verbose: boolean): Promise<void> {
-  const total = Object.values(sync.problems).reduce((a, b) => a + (b ?? 0), 0);
+/**
+ * Warnings go to stderr so that stdout stays a clean table or JSON document. The counts are the store's, not this
+ * run's: a problem found by an earlier import is still in the data every later report reads.
+ */
+export async function warnAboutProblems(conn: StoreConnection, deploymentId: string, verbose: boolean): Promise<void> {
+  const counts = await problemCounts(conn, { deployment: deploymentId });
+  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
   if (total === 0 && !verbose) return;
-  if (total > 0) process.stderr.write(`warning: ${total} problem(s) in the input this run: ${describeProblems(sync.problems)}.\n`);
+  if (total > 0) process.stderr.write(`warning: ${total} problem(s) in the input: ${describeProblems(counts)}.\n`);
   if (verbose) {
     for (const p of await listProblems(conn, { deployment: deploymentId }, 10_000)) {
       const at = formatLocation({ source: p.source, ...(p.line !== null ? { line: p.line } : {}), ...(p.sessionId !== null ? { sessionId: p.sessionId } : {}), ...(p.seq !== null ? { seq: p.seq } : {}) });
       process.stderr.write(`  ${p.kind}: ${at}: ${p.detail}\n`);
     }
   } else {
-    process.stderr.write(`  (details: clawtower doctor, or --verbose; kinds: ${Object.keys(sync.problems).map((k) => `${k} = ${PROBLEM_KINDS[k as ProblemKind]}`).join("; ")})\n`);
+    process.stderr.write(`  (details: clawtower doctor, or --verbose; kinds: ${Object.keys(counts).map((k) => `${k} = ${PROBLEM_KINDS[k as ProblemKind]}`).join("; ")})\n`);
   }
 }
 
@@ -88,9 +93,14 @@ export async function runReport(kind: string, o: ReportOptions): Promise<number>
       process.stderr.write(`clawtower: no agents under ${cfg.openclaw.home}/agents — nothing to report.\n`);
       return 1;
     }
+    if (filters.agent !== null) {
+      // The store's agents (some may be gone from the home) and the home's (one whose database is unreadable has none).
+      const known = [...new Set([...(await facets(conn, cfg.deploymentId)).agents, ...sync.agents])].sort();
+      if (!known.includes(filters.agent)) throw new UsageError(`no such agent '${filters.agent}'; known: ${known.join(", ") || "none"}`);
+    }
     const out = await build(kind as ReportKind, conn, filters, o, now);
     process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : await out.text());
-    await warnAboutProblems(conn, sync, cfg.deploymentId, o.verbose === true);
+    await warnAboutProblems(conn, cfg.deploymentId, o.verbose === true);
     return 0;
   } finally {
     await conn.close();

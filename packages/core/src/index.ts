@@ -12,6 +12,7 @@ export * from "./pricing/pricing.ts";
 export * from "./sources/parts.ts";
 export * from "./sources/home.ts";
 export * from "./sources/session-kind.ts";
+export * from "./sources/session-ending.ts";
 export { classifyTranscriptFile, listTranscriptFiles, type FileListing } from "./sources/legacy-files.ts";
 export { readLegacyIndex } from "./sources/legacy-index.ts";
 export { AgentDbError, coldArchiveDir, describeAgentDb, listAgentDb, openAgentDb, type AgentDbListing, type AgentDbStats, type DbSessionMeta } from "./sources/agent-db.ts";

@@ -18,6 +18,7 @@ import {
   buildSessionsReport,
   buildSummaryReport,
   buildToolsReport,
+  sessionEnding,
   type ProblemCounts,
   type ProblemKind,
   type ReportFilters,
@@ -350,6 +351,32 @@ type UsageCols = { calls: number; input: number; output: number; cache_read: num
  *   - a range, sorted by usage: sum the range's calls per session (bounded by the range), then page.
  */
 export async function sessionAggregates(conn: StoreConnection, f: ReportFilters, q: SessionQuery = {}): Promise<{ rows: SessionAggregate[]; total: number }> {
+  const found = await sessionAggregatesOnly(conn, f, q);
+  return { total: found.total, rows: await withEndings(conn, found.rows) };
+}
+
+/** How each listed session ended, from the kinds of its parts (one index range per page of sessions). */
+async function withEndings(conn: StoreConnection, rows: SessionAggregate[]): Promise<SessionAggregate[]> {
+  if (rows.length === 0) return rows;
+  const byKey = new Map<string, { kind: string; locator: string; present: boolean }[]>();
+  for (let i = 0; i < rows.length; i += 300) {
+    const slice = rows.slice(i, i + 300);
+    const parts = await conn.db
+      .selectFrom("parts")
+      .select(["deployment_id", "agent_id", "session_id", "kind", "locator", "present"])
+      .where(sql<boolean>`(deployment_id, agent_id, session_id) IN (${sql.join(slice.map((r) => sql`(${r.deploymentId}, ${r.agentId}, ${r.sessionId})`))})`)
+      .execute();
+    for (const p of parts) {
+      const k = `${p.deployment_id}\u0000${p.agent_id}\u0000${p.session_id}`;
+      let list = byKey.get(k);
+      if (!list) byKey.set(k, (list = []));
+      list.push({ kind: p.kind, locator: p.locator, present: n(p.present) === 1 });
+    }
+  }
+  return rows.map((r) => ({ ...r, ended: sessionEnding(byKey.get(`${r.deploymentId}\u0000${r.agentId}\u0000${r.sessionId}`) ?? []) }));
+}
+
+async function sessionAggregatesOnly(conn: StoreConnection, f: ReportFilters, q: SessionQuery): Promise<{ rows: SessionAggregate[]; total: number }> {
   // (first_ts and last_ts are set together; last_ts is in the indexes that serve the list.)
   let base = conn.db.selectFrom("sessions as s").where("s.last_ts", "is not", null);
   if (f.deployment !== null) base = base.where("s.deployment_id", "=", f.deployment);
@@ -619,6 +646,7 @@ function sessionFromRow(r: Selectable<SessionsTable>, u: Partial<UsageCols> | nu
     models: r.models ? (JSON.parse(r.models) as (string | null)[]).filter((m): m is string => m !== null) : [],
     skills: r.skills ? (JSON.parse(r.skills) as string[]) : null,
     present: n(r.present) === 1,
+    ended: null,
     calls: n(u?.calls),
     input: n(u?.input),
     output: n(u?.output),

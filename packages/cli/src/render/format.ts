@@ -16,9 +16,10 @@ export function fmtUsd(usd: number): string {
 export function fmtBytes(b: number | null): string {
   if (b === null) return "—";
   if (b < 1024) return `${b} B`;
-  if (b < 1024 ** 2) return `${(b / 1024).toFixed(1)} KB`;
-  if (b < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(1)} MB`;
-  return `${(b / 1024 ** 3).toFixed(2)} GB`;
+  // Binary units, named as such (the dashboard says KiB / MiB too).
+  if (b < 1024 ** 2) return `${(b / 1024).toFixed(1)} KiB`;
+  if (b < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(b / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 export function fmtPct(x: number | null): string {

@@ -74,7 +74,7 @@ export function renderSessions(r: SessionsReport): string {
     t.push([
       s.lastActivity?.replace("T", " ").slice(0, 16) ?? "—",
       s.agentId,
-      (s.label ?? s.sessionKey ?? s.sessionId).slice(0, 40) + (s.present ? "" : " (gone)"),
+      (s.label ?? s.sessionKey ?? s.sessionId).slice(0, 40) + (s.ended ? ` (${s.ended})` : s.present ? "" : " (gone)"),
       s.kind,
       fmtInt(msgs),
       fmtInt(s.llmCalls),

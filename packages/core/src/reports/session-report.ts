@@ -22,6 +22,8 @@ export type SessionAggregate = UsageSum & {
   models: string[];
   skills: string[] | null;
   present: boolean;
+  /** Deleted or reset in OpenClaw (only its archive is left), or null while live (see sources/session-ending.ts). */
+  ended: "deleted" | "reset" | null;
 };
 
 export type SessionRow = UsageJson &

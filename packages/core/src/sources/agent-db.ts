@@ -111,6 +111,7 @@ export function listAgentDb(agentId: string, dbPath: string, db: DatabaseSync): 
     if (!tables.has("transcript_events")) throw new AgentDbError(`${dbPath} has no transcript_events table (not an OpenClaw agent store?)`);
 
     const generations = new Map<string, string>();
+    const archiveKeys = new Map<string, string>();
     if (tables.has("transcript_rewrite_watermarks")) {
       for (const r of db.prepare(`SELECT session_id, generation FROM transcript_rewrite_watermarks`).all() as Row[]) {
         generations.set(String(r["session_id"]), String(r["generation"]));
@@ -147,11 +148,13 @@ export function listAgentDb(agentId: string, dbPath: string, db: DatabaseSync): 
     if (tables.has("session_transcript_archives")) {
       const rows = db
         .prepare(
-          `SELECT session_id, generation, encoding, archive_sha256, archive_name, length(archive_blob) AS bytes FROM session_transcript_archives`,
+          `SELECT session_id, generation, encoding, archive_sha256, archive_name, length(archive_blob) AS bytes, ${tableColumns(db, "session_transcript_archives").has("session_key") ? "session_key" : "NULL AS session_key"} FROM session_transcript_archives`,
         )
         .all() as Row[];
       for (const r of rows) {
         const sessionId = String(r["session_id"]);
+        const archivedKey = str(r["session_key"]);
+        if (archivedKey) archiveKeys.set(sessionId, archivedKey);
         const generation = String(r["generation"]);
         const name = String(r["archive_name"]);
         listing.archiveNames.add(name);
@@ -211,10 +214,34 @@ export function listAgentDb(agentId: string, dbPath: string, db: DatabaseSync): 
     }
 
     listing.sessions = listSessionMeta(db, tables);
+    // Deleting a session drops its window and node rows: its archive row is all that still names its key.
+    const known = new Set(listing.sessions.map((m) => m.sessionId));
+    for (const [sessionId, sessionKey] of archiveKeys) {
+      if (!known.has(sessionId)) listing.sessions.push(archivedSessionMeta(sessionId, sessionKey));
+    }
   } finally {
     db.exec("COMMIT");
   }
   return listing;
+}
+
+function archivedSessionMeta(sessionId: string, sessionKey: string): DbSessionMeta {
+  return {
+    sessionId,
+    sessionKey,
+    kind: classifySessionKind(sessionKey),
+    channel: null,
+    chatType: null,
+    label: null,
+    parentSessionKey: null,
+    spawnedBy: null,
+    createdVia: null,
+    status: null,
+    windowReason: null,
+    previousSessionId: null,
+    skills: null,
+    forkSourceSessionId: null,
+  };
 }
 
 function listSessionMeta(db: DatabaseSync, tables: Set<string>): DbSessionMeta[] {

@@ -9,6 +9,7 @@ import { apiUrl } from "../api/client.ts";
 import type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn, SessionReplay, Tokens } from "../api/types.ts";
 import { Money } from "../components/money.tsx";
 import { Panel } from "../components/panel.tsx";
+import { endingOf, SessionEndingBadge } from "../components/session-ending.tsx";
 import { ErrorNotice, Skeleton } from "../components/states.tsx";
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatInt, formatUsd } from "../format.ts";
 import { followLink } from "../state/router.ts";
@@ -190,7 +191,8 @@ function SessionFacts(props: { replay: SessionReplay; tz: string }) {
     ["Cost", <Money usd={r.cost.total} unpricedCalls={r.unpricedCalls} unpricedTokens={r.unpricedTokens} />],
   ];
   if (r.parentSessionKey) facts.push(["Parent", <code>{r.parentSessionKey}</code>]);
-  if (r.skills?.length) facts.push(["Skills", r.skills.join(", ")]);
+  const ending = endingOf(r);
+  if (ending) facts.splice(3, 0, ["Status", <span title={ending.title}>{ending.title}</span>]);
   const events = [formatCount(r.compactions, "compaction"), formatCount(r.resets, "reset"), formatCount(r.aborts, "abort"), formatCount(r.errors, "error")].filter((x) => !x.startsWith("0 "));
   if (events.length > 0) facts.push(["Events", events.join(" · ")]);
   return (
@@ -201,6 +203,21 @@ function SessionFacts(props: { replay: SessionReplay; tz: string }) {
           <dd>{v}</dd>
         </div>
       ))}
+      {r.skills?.length ? (
+        // A full-width row: a snapshot often lists twenty skills or more.
+        <div class="facts-wide" data-testid="session-skills">
+          <dt>Skills ({formatInt(r.skills.length)})</dt>
+          <dd>
+            <ul class="skill-list">
+              {r.skills.map((name) => (
+                <li key={name} class="tag">
+                  {name}
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      ) : null}
     </dl>
   );
 }
@@ -297,7 +314,9 @@ export function ReplayView(props: { state: DashboardState; session: SessionRoute
         )
       ) : (
         <>
-          <h1 class="view-title session-title">{sessionTitle(data.session)}</h1>
+          <h1 class="view-title session-title">
+            {sessionTitle(data.session)} <SessionEndingBadge row={data.session} />
+          </h1>
           <Panel title="About this session">
             <SessionFacts replay={data} tz={s.tz} />
             {data.sources.some((x) => x.error) ? (

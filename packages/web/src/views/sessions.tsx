@@ -7,6 +7,7 @@ import { apiUrl } from "../api/client.ts";
 import type { Facets, SessionRow, SessionsPage } from "../api/types.ts";
 import { Money } from "../components/money.tsx";
 import { Panel } from "../components/panel.tsx";
+import { SessionEndingBadge } from "../components/session-ending.tsx";
 import { EmptyNotice, ErrorNotice, Skeleton } from "../components/states.tsx";
 import { formatAgo, formatDateTime, formatInt, shortId } from "../format.ts";
 import { followLink, navigate } from "../state/router.ts";
@@ -102,8 +103,8 @@ function SessionLine(props: { row: SessionRow; state: DashboardState }) {
         </a>
         <span class="muted mono" title={r.sessionId}>
           {shortId(r.sessionId)}
-          {r.present ? "" : " · deleted"}
         </span>
+        <SessionEndingBadge row={r} />
       </th>
       <td>{r.agentId}</td>
       <td>

@@ -77,6 +77,8 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   const deploymentId = o.demo ? "demo" : cfg.deploymentId;
   const deploymentName = o.demo ? "demo" : cfg.deploymentName;
   const importing = o.import !== false && homeExists;
+  // Without --no-import, a home that does not exist yet is waited for by the live importer.
+  const watching = o.import !== false;
 
   if (importing) {
     const progress = createProgress("Importing transcripts", o.progress !== false);
@@ -86,7 +88,7 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
     const problems = Object.values(r.problems).reduce((a, b) => a + (b ?? 0), 0);
     if (problems > 0) log(`  ${problems} input problem(s); details: clawtower doctor`);
   } else if (!homeExists && o.import !== false) {
-    log(`no OpenClaw home at ${home}: start OpenClaw (or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`);
+    log(`no OpenClaw home at ${home} yet: it is imported as soon as it appears (start OpenClaw, or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`);
   }
 
   let live: LiveImport | null = null;
@@ -103,8 +105,8 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
       info: () => ({
         version: "0.1.0",
         demo: o.demo === true,
-        localDeployment: importing ? deploymentId : null,
-        openclawHome: { path: home, exists: homeExists },
+        localDeployment: watching ? deploymentId : null,
+        openclawHome: { path: home, exists: live?.status().homeExists ?? homeExists },
         liveImport: live?.status() ?? null,
         storeIntegrity: integrity(),
       }),
@@ -114,11 +116,11 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
     if (e instanceof HubConfigError) throw new UsageError(e.message);
     throw e;
   }
-  if (importing) {
-    live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: pricing.book, intervalMs, log, onChange: () => hub.feed.poke() });
+  if (watching) {
+    live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: () => (fs.existsSync(home) ? loadPricing(home).book : pricing.book), intervalMs, log, onChange: () => hub.feed.poke() });
   }
   if (!defaultWebDir()) log("note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
-  const what = o.demo ? "the demo" : importing ? home : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
+  const what = o.demo ? "the demo" : importing ? home : watching ? `${home} (once it exists)` : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
   process.stdout.write(`Clawtower is serving ${what} at ${hub.url}\n`);
 
   await new Promise<void>((resolve) => {

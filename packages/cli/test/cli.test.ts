@@ -65,12 +65,15 @@ describe("clawtower report", () => {
     assert.deepEqual(day.byDay.map((d: { day: string }) => d.day), ["2026-11-19"]);
   });
 
-  it("renders every report kind as a table", () => {
-    const { home, db } = fixture();
-    for (const kind of ["summary", "daily", "weekly", "monthly", "sessions", "models", "agents", "tools"]) {
+  it("renders every report kind as a table (figures: cli-reports.test.ts)", () => {
+    const { home, db, mixed } = fixture();
+    const problems = Object.values(mixed.home.expected.problems).reduce((a, b) => a + b, 0);
+    const firstColumn: Record<string, string> = { summary: "Provider / model", daily: "Day", weekly: "Week of", monthly: "Month", sessions: "Last activity", models: "Provider / model", agents: "Agent", tools: "Tool" };
+    for (const [kind, head] of Object.entries(firstColumn)) {
       const r = run(["report", kind, "--openclaw-home", home, "--db", db]);
       assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
-      assert.ok(r.stdout.length > 50, kind);
+      assert.match(r.stdout, new RegExp(`^│ ${head} +│`, "m"), kind);
+      assert.ok(r.stderr.startsWith(`warning: ${problems} problem(s) in the input: `), `${kind}: ${r.stderr}`);
     }
   });
 

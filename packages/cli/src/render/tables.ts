@@ -48,7 +48,7 @@ export function renderSummary(r: SummaryReport): string {
 }
 
 export function renderPeriods(r: PeriodReport): string {
-  const t = table([r.bucket === "day" ? "Day" : r.bucket === "week" ? "Week of" : "Month", "Models", ...TOKEN_HEAD]);
+  const t = table([r.bucket === "day" ? "Day" : r.bucket === "week" ? "Week of" : "Month", "Models", ...TOKEN_HEAD], 2);
   for (const p of r.periods) t.push([p.period, p.models.map((m) => m.model).join("\n"), ...usageCells(p)]);
   t.push(["Total", "", ...usageCells(r.totals)]);
   return `${t.toString()}${unpricedNote(r.totals)}\n`;

@@ -36,7 +36,7 @@ export function buildProgram(): Command {
     .description(`usage reports: ${REPORT_KINDS.join(" | ")}`)
     .argument("[kind]", REPORT_KINDS.join(" | "), "summary")
     .option("--limit <n>", "sessions report: at most this many rows (default 50 in a table, all in --json)")
-    .option("--sort <key>", "sessions report: last | cost | tokens | calls", "last")
+    .option("--sort <key>", "sessions report: last | cost | tokens | calls (default last)")
     .action(async (kind: string, opts) => {
       process.exitCode = await (await import("./commands/report.ts")).runReport(kind, opts);
     });

@@ -4,7 +4,7 @@
  * over data with problems, and the exit codes and messages for bad usage.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
@@ -173,6 +173,30 @@ describe("problems are never silent", () => {
     }
   });
 
+  it("`clawtower serve` says so on every start over that data, not only the first", { timeout: 60_000 }, async () => {
+    const dir = tmpDir();
+    const mixed = buildMixedHome();
+    const home = path.join(dir, "openclaw");
+    mixed.home.write(home);
+    const total = Object.values(mixed.home.expected.problems).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 2; i++) {
+      const child = spawn(process.execPath, [BIN, "serve", "--openclaw-home", home, "--db", path.join(dir, "ct.db"), "--port", "0", "--no-progress"], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (err += d));
+      try {
+        const end = Date.now() + 30_000;
+        while (!out.includes("Clawtower is serving") && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(out.includes("Clawtower is serving"), err);
+        assert.ok(err.includes(`warning: ${total} input problem(s); details: clawtower doctor`), `start ${i + 1}: ${err}`);
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+    }
+  });
+
   it("says nothing on stderr when the input has no problems", () => {
     const dir = tmpDir();
     const mixed = buildMixedHome();
@@ -256,6 +280,15 @@ describe("bad usage exits 2 and says what is wrong", () => {
       assert.equal(r.stdout, "");
     });
   }
+
+  it("--limit and --sort on a report other than sessions say where they apply", () => {
+    for (const flag of ["--limit", "--sort"]) {
+      const r = run(["report", "daily", flag, "5", ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${flag} applies to \`report sessions\` only \\(not to the daily report\\)`));
+      assert.equal(r.stdout, "");
+    }
+  });
 
   it("an unknown report kind exits 2 and lists the kinds", () => {
     const r = run(["report", "nonsense", ...args]);

@@ -84,6 +84,11 @@ export async function warnAboutProblems(conn: StoreConnection, deploymentId: str
 
 export async function runReport(kind: string, o: ReportOptions): Promise<number> {
   if (!(REPORT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown report "${kind}" (one of ${REPORT_KINDS.join(", ")})`);
+  if (kind !== "sessions") {
+    for (const [flag, v] of [["--limit", o.limit], ["--sort", o.sort]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} applies to \`report sessions\` only (not to the ${kind} report)`);
+    }
+  }
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const now = Date.now();
   const filters = toFilters(o, cfg.deploymentId, now);

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHub, HubConfigError } from "@clawtower/hub";
-import { openStore, startIntegrityCheck, syncHome } from "@clawtower/store";
+import { openStore, problemCounts, startIntegrityCheck, syncHome } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { writeDemoHome } from "../demo/demo-home.ts";
 import { loadPricing } from "../local.ts";
@@ -85,8 +85,9 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
     const r = await syncHome(conn, { home, deploymentId, deploymentName, prices: pricing.book, workers: parseWorkers(o.workers), onProgress: (d, t) => progress.update(d, t) });
     progress.stop();
     log(`imported ${home}: ${r.parts.total} transcript parts (${r.parts.read + r.parts.appended + r.parts.rewritten} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`);
-    const problems = Object.values(r.problems).reduce((a, b) => a + (b ?? 0), 0);
-    if (problems > 0) log(`  ${problems} input problem(s); details: clawtower doctor`);
+    // The store's count, not this run's: a restart over the same data must say so too.
+    const problems = Object.values(await problemCounts(conn, { deployment: deploymentId })).reduce((a, b) => a + (b ?? 0), 0);
+    if (problems > 0) log(`  warning: ${problems} input problem(s); details: clawtower doctor`);
   } else if (!homeExists && o.import !== false) {
     log(`no OpenClaw home at ${home} yet: it is imported as soon as it appears (start OpenClaw, or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`);
   }

@@ -5,16 +5,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
-import { buildMixedHome, storeTargets, tmpDir } from "@clawtower/testkit";
+import { buildMixedHome, describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { openStore, sessionAggregates, syncHome } from "../src/index.ts";
 
 const prices = createPriceBook([], []);
 const all = { since: null, until: null, tz: "UTC", agent: null, deployment: "dep" };
 
 for (const target of storeTargets()) {
-  describe(`session endings (${target.name})`, () => {
+  describeStore(target, `session endings (${target.name})`, () => {
     after(() => target.cleanup());
 
     it("marks archive-only sessions deleted or reset, follows a deletion, and a vanished archive is only gone", async () => {

@@ -17,7 +17,8 @@ export type LiveImportStatus = {
   lastError: string | null;
 };
 
-export type LiveImport = { status(): LiveImportStatus; syncNow(): Promise<void>; stop(): void };
+/** `stop` resolves once a sync in progress has finished (the store may be closed then). */
+export type LiveImport = { status(): LiveImportStatus; syncNow(): Promise<void>; stop(): Promise<void> };
 
 export function startLiveImport(
   conn: StoreConnection,
@@ -76,11 +77,12 @@ export function startLiveImport(
   return {
     status: () => ({ ...status, running: !stopped }),
     syncNow,
-    stop() {
+    async stop() {
       stopped = true;
       clearInterval(timer);
       if (debounce) clearTimeout(debounce);
       watcher?.close();
+      await busy;
     },
   };
 }

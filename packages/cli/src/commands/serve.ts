@@ -6,13 +6,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHub, HubConfigError } from "@clawtower/hub";
-import { openStore, syncHome } from "@clawtower/store";
+import { openStore, storeSchemaVersion, syncHome } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { writeDemoHome } from "../demo/demo-home.ts";
 import { loadPricing } from "../local.ts";
 import { startLiveImport, type LiveImport } from "../live-import.ts";
 import { createProgress } from "../progress.ts";
 import { UsageError } from "../errors.ts";
+import { createLogger, parseLogFormat } from "../log.ts";
+import { VERSION } from "../version.ts";
 import { parseWorkers } from "./shared.ts";
 
 export type ServeOptions = {
@@ -26,12 +28,22 @@ export type ServeOptions = {
   adminTokenFile?: string;
   progress?: boolean;
   workers?: string;
+  logFormat?: string;
 };
 
-/** packages/web/dist, next to this package in the repo. */
+/** How long a stop signal waits for requests in flight (an ingest is answered once committed) before closing. */
+export const DRAIN_MS = 30_000;
+
+/**
+ * The built dashboard: `web/` beside the bundle in the published package (dist/web), else packages/web/dist
+ * in the repo.
+ */
 export function defaultWebDir(): string | null {
-  const dir = fileURLToPath(new URL("../../../web/dist", import.meta.url));
-  return fs.existsSync(path.join(dir, "index.html")) ? dir : null;
+  for (const rel of ["./web", "../../../web/dist"]) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (fs.existsSync(path.join(dir, "index.html"))) return dir;
+  }
+  return null;
 }
 
 function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
@@ -46,7 +58,8 @@ function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
 }
 
 export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = createLogger(parseLogFormat(o.logFormat ?? env["CLAWTOWER_LOG_FORMAT"]));
+  const log = logger.line;
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const host = o.host ?? env["CLAWTOWER_HOST"] ?? "127.0.0.1";
   const port = Number(o.port ?? env["CLAWTOWER_PORT"] ?? 4680);
@@ -64,7 +77,11 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
       for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) fs.rmSync(f, { force: true });
       store = { kind: "sqlite", path: dbPath };
     }
-    log(`demo: generated ${demo.totals.sessions} sessions and ${demo.totals.llmCalls} LLM calls over the last 45 days in ${home}`);
+    logger.log("info", "demo", `demo: generated ${demo.totals.sessions} sessions and ${demo.totals.llmCalls} LLM calls over the last 45 days in ${home}`, {
+      sessions: demo.totals.sessions,
+      llmCalls: demo.totals.llmCalls,
+      home,
+    });
   }
   const homeExists = fs.existsSync(home);
   const conn = await openStore(store);
@@ -74,17 +91,25 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   const importing = o.import !== false && homeExists;
 
   if (importing) {
-    const progress = createProgress("Importing transcripts", o.progress !== false);
+    const progress = createProgress("Importing transcripts", o.progress !== false && logger.format === "plain");
     const r = await syncHome(conn, { home, deploymentId, deploymentName, prices: pricing.book, workers: parseWorkers(o.workers), onProgress: (d, t) => progress.update(d, t) });
     progress.stop();
-    log(`imported ${home}: ${r.parts.total} transcript parts (${r.parts.read + r.parts.appended + r.parts.rewritten} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`);
+    const partsRead = r.parts.read + r.parts.appended + r.parts.rewritten;
+    logger.log("info", "import", `imported ${home}: ${r.parts.total} transcript parts (${partsRead} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`, {
+      home,
+      parts: r.parts.total,
+      partsRead,
+      bytesRead: r.bytesRead,
+      durationMs: r.durationMs,
+    });
     const problems = Object.values(r.problems).reduce((a, b) => a + (b ?? 0), 0);
-    if (problems > 0) log(`  ${problems} input problem(s); details: clawtower doctor`);
+    if (problems > 0) logger.log("warn", "import", `  ${problems} input problem(s); details: clawtower doctor`, { problems });
   } else if (!homeExists && o.import !== false) {
-    log(`no OpenClaw home at ${home}: start OpenClaw (or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`);
+    logger.log("warn", "import", `no OpenClaw home at ${home}: start OpenClaw (or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`, { home });
   }
 
   let live: LiveImport | null = null;
+  const schemaVersion = await storeSchemaVersion(conn);
   let hub;
   try {
     hub = await startHub({
@@ -96,7 +121,8 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
       webDir: defaultWebDir(),
       log,
       info: () => ({
-        version: "0.1.0",
+        version: VERSION,
+        store: { dialect: conn.dialect, schemaVersion },
         demo: o.demo === true,
         localDeployment: importing ? deploymentId : null,
         openclawHome: { path: home, exists: homeExists },
@@ -111,17 +137,27 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   if (importing) {
     live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: pricing.book, intervalMs, log, onChange: () => hub.feed.poke() });
   }
-  if (!defaultWebDir()) log("note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
+  if (!defaultWebDir()) logger.log("warn", "serve", "note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
   const what = o.demo ? "the demo" : importing ? home : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
-  process.stdout.write(`Clawtower is serving ${what} at ${hub.url}\n`);
+  logger.log("info", "serving", `Clawtower is serving ${what} at ${hub.url}`, { url: hub.url, version: VERSION, store: conn.dialect, schemaVersion, pid: process.pid });
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  // A stop signal drains: no new connections, requests in flight are answered (an ingest once committed),
+  // then the store closes and the exit code is 0. Later signals (a terminal's Ctrl-C reaches both the launcher,
+  // which forwards it, and this process) do not cut the drain short.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    let first = true;
+    const onSignal = (s: NodeJS.Signals) => {
+      if (first) resolve(s);
+      else logger.log("info", "shutdown", `${s} again: still draining (at most ${DRAIN_MS / 1000} s)`, { signal: s });
+      first = false;
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
-  live?.stop();
-  await hub.close();
+  logger.log("info", "shutdown", `${signal}: finishing requests in flight, then stopping`, { signal, drainMs: DRAIN_MS });
+  await live?.stop();
+  await hub.close({ drainMs: DRAIN_MS });
   await conn.close();
+  logger.log("info", "stopped", "Clawtower stopped", { signal });
   return 0;
 }

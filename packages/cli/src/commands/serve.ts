@@ -154,9 +154,10 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+  const closing = hub.close({ drainMs: DRAIN_MS }); // stops listening before it returns
   logger.log("info", "shutdown", `${signal}: finishing requests in flight, then stopping`, { signal, drainMs: DRAIN_MS });
   await live?.stop();
-  await hub.close({ drainMs: DRAIN_MS });
+  await closing;
   await conn.close();
   logger.log("info", "stopped", "Clawtower stopped", { signal });
   return 0;

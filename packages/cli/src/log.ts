@@ -28,7 +28,7 @@ type Sink = { write(s: string): unknown };
 export function createLogger(format: LogFormat, out: Sink = process.stdout, err: Sink = process.stderr, now: () => Date = () => new Date()): Logger {
   const log: Logger["log"] = (level, event, msg, fields) => {
     if (format === "json") {
-      out.write(`${JSON.stringify({ time: now().toISOString(), level, event, msg, ...fields })}\n`);
+      out.write(`${JSON.stringify({ time: now().toISOString(), level, event, msg: msg.trim(), ...fields })}\n`);
     } else {
       (event === "serving" ? out : err).write(`${msg}\n`);
     }

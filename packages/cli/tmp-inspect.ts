@@ -1,0 +1,12 @@
+import { createOpenClawHome, ensureOpenClaw, runOpenClaw, parseJsonOutput } from "@clawtower/testkit/openclaw-host";
+import { tmpDir } from "@clawtower/testkit";
+const install = await ensureOpenClaw("2026.9.6");
+const home = await createOpenClawHome({ dir: tmpDir("ct-oc-rel-"), fakeLlmBaseUrl: "http://127.0.0.1:9/v1", install });
+let t = Date.now();
+const inst = await runOpenClaw(home, ["plugins", "install", `npm-pack:${process.argv[2]}`, "--force", "--accept-capabilities"], { timeoutMs: 240_000 });
+console.log(inst.code, Date.now() - t, inst.stdout.slice(-1500), inst.stderr.slice(-1500));
+t = Date.now();
+const insp = await runOpenClaw(home, ["plugins", "inspect", "clawtower", "--json"], { timeoutMs: 240_000 });
+console.log(insp.code, Date.now() - t);
+const j = parseJsonOutput(insp.stdout) as any;
+console.log(JSON.stringify(j, null, 1).slice(0, 3000));

@@ -232,6 +232,20 @@ describe("release packages installed outside the repo", { timeout: 900_000 }, ()
     assert.deepEqual(loadedFile(loaded, "pg.js"), []);
   });
 
+  it("ships systemd units (system and user) that systemd accepts, running the installed command", { skip: !fs.existsSync("/usr/bin/systemd-analyze") && "no systemd-analyze" }, () => {
+    for (const unit of ["clawtower.service", "clawtower-user.service"]) {
+      const text = fs.readFileSync(path.join(pkgDir, "systemd", unit), "utf8");
+      const exec = /^ExecStart=(\S+) serve .*--log-format json/m.exec(text);
+      assert.ok(exec, `${unit} runs clawtower serve --log-format json`);
+      assert.match(text, /^KillSignal=SIGTERM$/m);
+      const here = path.join(work, unit);
+      fs.writeFileSync(here, text.replace(exec[1]!, path.join(prefix, "bin", "clawtower")));
+      const r = run("systemd-analyze", ["verify", here]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, "", `${unit}: ${r.stderr}`);
+    }
+  });
+
   describe("the plugin tarball in a real OpenClaw 2026.9.6 home", () => {
     let home: Awaited<ReturnType<typeof createOpenClawHome>>;
     before(async () => {

@@ -213,11 +213,13 @@ describe("release packages installed outside the repo", { timeout: 900_000 }, ()
       });
       await page.goto(`${url}/?range=all&tz=UTC`);
       // The generator's own tally of what it wrote, against what the page shows.
-      await page.waitForFunction(
-        (want) => document.querySelector("[data-kpi='sessions']")?.getAttribute("data-value") === want.sessions && document.querySelector("[data-kpi='llmCalls']")?.getAttribute("data-value") === want.llmCalls,
-        { sessions: String(demo["sessions"]), llmCalls: String(demo["llmCalls"]) },
-        { timeout: 20_000 },
-      );
+      const want = { sessions: String(demo["sessions"]), llmCalls: String(demo["llmCalls"]) };
+      const shown = async () => ({
+        sessions: await page.getAttribute("[data-kpi='sessions']", "data-value"),
+        llmCalls: await page.getAttribute("[data-kpi='llmCalls']", "data-value"),
+      });
+      for (const end = Date.now() + 20_000; Date.now() < end && JSON.stringify(await shown()) !== JSON.stringify(want); ) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await shown(), want);
       assert.match(await page.title(), /Clawtower$/);
       assert.deepEqual(problems, []);
     } finally {

@@ -238,6 +238,22 @@ describe("serve stops on SIGTERM after answering what is in flight", () => {
     }
   });
 
+  it("logs a failure to start as a JSON line too", async () => {
+    const port = await freePort();
+    const blocker = net.createServer().listen(port, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    try {
+      const r = spawnSync(process.execPath, [BIN, "serve", "--no-import", "--log-format", "json", "--port", String(port), "--db", path.join(tmpDir("ct-fatal-"), "x.db")], { encoding: "utf8", env: { ...process.env, CLAWTOWER_HOME: tmpDir("ct-fatal-home-") } });
+      assert.equal(r.status, 2, r.stderr);
+      const fatal = jsonLines(r.stdout).find((l) => l.event === "fatal");
+      assert.ok(fatal, r.stdout);
+      assert.equal(fatal.level, "error");
+      assert.match(fatal.msg, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it("refuses an unknown --log-format as bad usage", () => {
     const r = spawnSync(process.execPath, [BIN, "serve", "--no-import", "--log-format", "yaml", "--db", path.join(tmpDir("ct-logfmt-"), "x.db")], { encoding: "utf8" });
     assert.equal(r.status, 2, r.stderr);

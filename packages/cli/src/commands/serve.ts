@@ -13,7 +13,7 @@ import { loadPricing } from "../local.ts";
 import { startLiveImport, type LiveImport } from "../live-import.ts";
 import { createProgress } from "../progress.ts";
 import { UsageError } from "../errors.ts";
-import { createLogger, parseLogFormat } from "../log.ts";
+import { createLogger, parseLogFormat, type Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { parseWorkers } from "./shared.ts";
 
@@ -59,6 +59,16 @@ function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
 
 export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createLogger(parseLogFormat(o.logFormat ?? env["CLAWTOWER_LOG_FORMAT"]));
+  try {
+    return await serve(o, env, logger);
+  } catch (e) {
+    // A service's log says why it stopped too (main still prints the error on stderr and sets the exit code).
+    if (logger.format === "json") logger.log("error", "fatal", (e as Error).message);
+    throw e;
+  }
+}
+
+async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
   const log = logger.line;
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const host = o.host ?? env["CLAWTOWER_HOST"] ?? "127.0.0.1";

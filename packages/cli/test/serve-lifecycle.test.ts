@@ -9,9 +9,10 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { createApiKey, MIGRATIONS, openStore } from "@clawtower/store";
-import { tmpDir } from "@clawtower/testkit";
+import { storeTargets, tmpDir } from "@clawtower/testkit";
+import { dbArgOf } from "@clawtower/testkit/hub-process";
 import { freePort } from "@clawtower/testkit/openclaw-host";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/clawtower.js");
@@ -111,6 +112,30 @@ describe("clawtower --version", () => {
     assert.equal(r.stdout.trim(), `${PKG_VERSION} (store schema ${LAST_MIGRATION})`);
   });
 });
+
+const targets = storeTargets();
+after(() => Promise.all(targets.map((t) => t.cleanup())));
+
+for (const target of targets) {
+  describe(`[${target.name}] /api/v1/info`, () => {
+    it("names the release, the store's dialect and the schema version the store is at", { timeout: 60_000 }, async () => {
+      const options = target.options();
+      await (await openStore(options)).close();
+      const port = await freePort();
+      const serve = startServe(["--no-import", "--db", dbArgOf(options), "--port", String(port)]);
+      try {
+        await serve.waitFor(/is serving/);
+        const info = (await (await fetch(`http://127.0.0.1:${port}/api/v1/info`)).json()) as { version: string; store: unknown };
+        assert.equal(info.version, PKG_VERSION);
+        assert.deepEqual(info.store, { dialect: target.name, schemaVersion: LAST_MIGRATION });
+        serve.child.kill("SIGTERM");
+        assert.deepEqual(await exited(serve.child), { code: 0, signal: null });
+      } finally {
+        serve.child.kill("SIGKILL");
+      }
+    });
+  });
+}
 
 describe("launcher under an older Node", { skip: !systemNodeIsOld && `${SYSTEM_NODE} is missing or already Node >= 24.16` }, () => {
   it("passes SIGTERM on to the Node 24 child: the port closes, no child survives, the exit code is the child's", { timeout: 60_000 }, async () => {

@@ -218,7 +218,8 @@ describe("release packages installed outside the repo", { timeout: 900_000 }, ()
         sessions: await page.getAttribute("[data-kpi='sessions']", "data-value"),
         llmCalls: await page.getAttribute("[data-kpi='llmCalls']", "data-value"),
       });
-      for (const end = Date.now() + 20_000; Date.now() < end && JSON.stringify(await shown()) !== JSON.stringify(want); ) await new Promise((r) => setTimeout(r, 100));
+      const deadline = Date.now() + 20_000;
+      while (JSON.stringify(await shown()) !== JSON.stringify(want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(await shown(), want);
       assert.match(await page.title(), /Clawtower$/);
       assert.deepEqual(problems, []);

@@ -23,14 +23,24 @@ const SYSTEM_NODE = "/usr/bin/node";
 type LogLine = { time: string; level: string; event: string; msg: string; [k: string]: unknown };
 
 /** A `clawtower serve` process whose stdout is collected as it comes. */
-function startServe(args: string[], node = process.execPath): { child: ChildProcess; stdout: () => string; stderr: () => string; waitFor: (re: RegExp) => Promise<void> } {
-  const child = spawn(node, [BIN, "serve", "--no-progress", ...args], { env: { ...process.env, CLAWTOWER_HOME: tmpDir("ct-serve-home-") }, stdio: ["ignore", "pipe", "pipe"] });
+function startServe(
+  args: string[],
+  node = process.execPath,
+  opts: { detached?: boolean } = {},
+): { child: ChildProcess; stdout: () => string; stderr: () => string; waitFor: (re: RegExp) => Promise<void> } {
+  const child = spawn(node, [BIN, "serve", "--no-progress", ...args], {
+    env: { ...process.env, CLAWTOWER_HOME: tmpDir("ct-serve-home-") },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached ?? false,
+  });
   let out = "";
   let err = "";
-  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  let waiters: { re: RegExp; resolve: () => void }[] = [];
   child.stdout!.on("data", (d: Buffer) => {
     out += d.toString();
-    for (const w of waiters.splice(0)) (w.re.test(out) ? w.resolve : () => waiters.push(w))();
+    const met = waiters.filter((w) => w.re.test(out));
+    waiters = waiters.filter((w) => !met.includes(w));
+    for (const w of met) w.resolve();
   });
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const waitFor = (re: RegExp) =>
@@ -153,6 +163,25 @@ describe("launcher under an older Node", { skip: !systemNodeIsOld && `${SYSTEM_N
       assert.equal(alive(child), false, `the Node 24 child ${child} is still running`);
       assert.equal(await portOpen(port), false, `port ${port} still answers`);
       assert.match(serve.stderr(), /SIGTERM: finishing requests in flight/);
+    } finally {
+      if (child && alive(child)) process.kill(child, "SIGKILL");
+      serve.child.kill("SIGKILL");
+    }
+  });
+
+  it("Ctrl-C in a terminal (SIGINT to the launcher and the child alike) still drains and exits 0", { timeout: 60_000 }, async () => {
+    // The terminal signals the whole foreground process group; the launcher forwards its copy as well, so
+    // the child gets SIGINT twice and must not let the second one cut its shutdown short.
+    const port = await freePort();
+    const serve = startServe(["--demo", "--port", String(port)], SYSTEM_NODE, { detached: true });
+    let child: number | undefined;
+    try {
+      await serve.waitFor(/is serving/);
+      [child] = childrenOf(serve.child.pid!);
+      process.kill(-serve.child.pid!, "SIGINT");
+      assert.deepEqual(await exited(serve.child), { code: 0, signal: null }, serve.stderr());
+      assert.equal(alive(child!), false);
+      assert.equal(await portOpen(port), false);
     } finally {
       if (child && alive(child)) process.kill(child, "SIGKILL");
       serve.child.kill("SIGKILL");

@@ -7,8 +7,6 @@ import { STORE_SCHEMA_VERSION } from "@clawtower/store/schema-version";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-export { STORE_SCHEMA_VERSION };
-
 /** `clawtower --version`: the release first (what scripts compare), then the store schema it writes. */
 export function versionLine(): string {
   return `${VERSION} (store schema ${STORE_SCHEMA_VERSION})`;

@@ -149,12 +149,12 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
   }
   if (!defaultWebDir()) logger.log("warn", "serve", "note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
   const what = o.demo ? "the demo" : importing ? home : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
-  logger.log("info", "serving", `Clawtower is serving ${what} at ${hub.url}`, { url: hub.url, version: VERSION, store: conn.dialect, schemaVersion, pid: process.pid });
 
   // A stop signal drains: no new connections, requests in flight are answered (an ingest once committed),
   // then the store closes and the exit code is 0. Later signals (a terminal's Ctrl-C reaches both the launcher,
-  // which forwards it, and this process) do not cut the drain short.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // which forwards it, and this process) do not cut the drain short. Listening before saying "serving": a
+  // supervisor may signal as soon as it reads that line.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     let first = true;
     const onSignal = (s: NodeJS.Signals) => {
       if (first) resolve(s);
@@ -164,6 +164,8 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+  logger.log("info", "serving", `Clawtower is serving ${what} at ${hub.url}`, { url: hub.url, version: VERSION, store: conn.dialect, schemaVersion, pid: process.pid });
+  const signal = await stopSignal;
   const closing = hub.close({ drainMs: DRAIN_MS }); // stops listening before it returns
   logger.log("info", "shutdown", `${signal}: finishing requests in flight, then stopping`, { signal, drainMs: DRAIN_MS });
   await live?.stop();

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Launcher (plain JavaScript, so that any Node can read it). Clawtower needs Node >= 24.16 (node:sqlite,
-// zstd, TypeScript type stripping). On an older Node it re-runs itself with the Node 24 that the repo
-// installs as the `node` devDependency, or explains what to install.
-import { spawnSync } from "node:child_process";
+// zstd). On an older Node it re-runs itself with the Node 24 that the repo installs as the `node`
+// devDependency, or (in the published package, or a repo without `npm ci`) says what to install.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import module, { createRequire } from "node:module";
 import path from "node:path";
@@ -40,12 +40,20 @@ function loadKyselyBundled() {
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 const supported = major > 24 || (major === 24 && minor >= 16);
+// The published package runs its bundle (dist/, plain JavaScript: Node does not strip types under
+// node_modules); the repo runs the TypeScript sources.
+const bundle = new URL("../dist/clawtower.js", import.meta.url);
+const packaged = existsSync(bundle);
 
 if (supported) {
-  // Caches the compiled (type-stripped) modules on disk: start-up drops from ~0.7 s to ~0.45 s.
+  // Caches the compiled modules on disk: start-up drops from ~0.7 s to ~0.45 s (repo sources).
   module.enableCompileCache?.();
-  loadKyselyBundled();
-  await import("../src/main.ts");
+  if (packaged) {
+    await import(bundle.href);
+  } else {
+    loadKyselyBundled();
+    await import("../src/main.ts");
+  }
 } else {
   let node24 = null;
   try {
@@ -57,11 +65,33 @@ if (supported) {
   }
   if (!node24) {
     process.stderr.write(
-      `clawtower: needs Node.js >= 24.16 (this is ${process.versions.node}). Install Node 24, or run it from the repo after \`npm ci\` (which brings Node 24).\n`,
+      `clawtower: needs Node.js 24.16 or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
+        `  Install Node.js 24 (LTS) from https://nodejs.org/en/download (or: nvm install 24), then run clawtower again.\n` +
+        (packaged ? "" : "  In a clone of the repo, `npm ci` brings its own Node 24.\n"),
     );
     process.exit(1);
   }
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(node24, [self, ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(r.status ?? 1);
+  runUnder(node24);
+}
+
+/**
+ * Runs this launcher under `node` as a child and mirrors it: SIGTERM, SIGINT and SIGHUP sent to this process
+ * go to the child (so `kill <pid>` of a service stops what serves the port), and this process ends as the
+ * child did — with its exit code, or killed by its signal.
+ */
+function runUnder(node) {
+  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const forward = (signal) => child.kill(signal);
+  const signals = ["SIGTERM", "SIGINT", "SIGHUP"];
+  for (const s of signals) process.on(s, forward);
+  child.on("error", (e) => {
+    process.stderr.write(`clawtower: could not start ${node}: ${e.message}\n`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    for (const s of signals) process.off(s, forward);
+    if (!signal) process.exit(code ?? 1);
+    process.kill(process.pid, signal);
+    setTimeout(() => process.exit(1), 1000); // should the signal be ignored here
+  });
 }

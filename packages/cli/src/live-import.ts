@@ -20,7 +20,8 @@ export type LiveImportStatus = {
   lastError: string | null;
 };
 
-export type LiveImport = { status(): LiveImportStatus; syncNow(): Promise<void>; stop(): void };
+/** `stop` resolves once a sync in progress has finished (the store may be closed then). */
+export type LiveImport = { status(): LiveImportStatus; syncNow(): Promise<void>; stop(): Promise<void> };
 
 export type LiveImportOptions = {
   home: string;
@@ -108,11 +109,12 @@ export function startLiveImport(conn: StoreConnection, opts: LiveImportOptions):
   return {
     status: () => ({ ...status, running: !stopped }),
     syncNow,
-    stop() {
+    async stop() {
       stopped = true;
       clearInterval(timer);
       if (debounce) clearTimeout(debounce);
       watcher?.close();
+      await busy;
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { NoOpenClawHomeError, REPORT_KINDS, UsageError } from "./errors.ts";
+import { versionLine } from "./version.ts";
 
 // Commands are imported when they run: loading the store, the hub and their dependencies for every
 // invocation cost ~0.3 s of start-up (measured on `clawtower --version`).
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name("clawtower")
     .description("Clawtower — exact usage and cost of your OpenClaw agents, from every transcript store.")
-    .version("0.1.0");
+    .version(versionLine());
 
   const report = common(reportFilters(new Command("report")))
     .description(`usage reports: ${REPORT_KINDS.join(" | ")}`)
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
       .option("--demo", "serve a generated demo dataset")
       .option("--interval <seconds>", "seconds between imports while running", "2")
       .option("--no-progress", "never show a progress bar")
+      .option("--log-format <format>", "plain (default) or json: one JSON object per line on stdout (default: $CLAWTOWER_LOG_FORMAT)")
       .addOption(new Option("--workers <n>").hideHelp())
       .action(async (opts) => {
         process.exitCode = await (await import("./commands/serve.ts")).runServe(opts);

@@ -29,7 +29,16 @@ export type HubServerOptions = {
   log?: (line: string) => void;
 };
 
-export type RunningHub = { url: string; port: number; feed: ChangeFeed; close(): Promise<void> };
+export type RunningHub = {
+  url: string;
+  port: number;
+  feed: ChangeFeed;
+  /**
+   * Stops listening and ends live streams. With `drainMs`, requests in flight are answered first (idle
+   * keep-alive connections close at once), and only what is still open after `drainMs` is cut.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
+};
 
 export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
   const loopbackOnly = isLoopbackHost(opts.host);
@@ -64,12 +73,21 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
     url: `http://${shownHost}:${port}`,
     port,
     feed,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        feed.close();
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
+    close: async ({ drainMs = 0 } = {}) => {
+      feed.close();
+      const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
+      let closed = false;
+      const done = new Promise<void>((resolve) => server.close(() => resolve())).then(() => {
+        closed = true;
       });
+      // A connection whose request is answered turns idle: close it then, until none is left or time is up.
+      const deadline = Date.now() + drainMs;
+      while (!closed && Date.now() < deadline) {
+        http.closeIdleConnections();
+        await Promise.race([done, new Promise((r) => setTimeout(r, 50))]);
+      }
+      http.closeAllConnections();
+      await done;
       await stopCheckpoints();
     },
   };

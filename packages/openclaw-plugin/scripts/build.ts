@@ -9,11 +9,15 @@ import { build } from "esbuild";
 import { buildManifest } from "../src/manifest.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-fs.writeFileSync(path.join(root, "openclaw.plugin.json"), `${JSON.stringify(buildManifest(), null, 2)}\n`);
+// `--out DIR` writes both into DIR instead (the release build stages the package there: scripts/release/pack.ts).
+const outArg = process.argv.indexOf("--out");
+const out = outArg > 0 ? path.resolve(process.argv[outArg + 1]!) : root;
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, "openclaw.plugin.json"), `${JSON.stringify(buildManifest(), null, 2)}\n`);
 
 const result = await build({
   entryPoints: [path.join(root, "src", "index.ts")],
-  outfile: path.join(root, "dist", "index.js"),
+  outfile: path.join(out, "dist", "index.js"),
   bundle: true,
   platform: "node",
   format: "esm",

@@ -156,6 +156,12 @@ export async function openStore(options: OpenStoreOptions): Promise<StoreConnect
   return conn;
 }
 
+/** The highest migration the store has applied (what /api/v1/info reports; a newer replica may have gone further). */
+export async function storeSchemaVersion(conn: StoreConnection): Promise<number> {
+  const r = await sql<{ v: number | null }>`SELECT max(version) AS v FROM schema_migrations`.execute(conn.db);
+  return Number(r.rows[0]?.v ?? 0);
+}
+
 /** Applies pending migrations in one transaction; on PostgreSQL under an advisory lock so replicas agree. */
 export async function migrate(conn: StoreConnection): Promise<number> {
   const { db, dialect } = conn;

@@ -1,7 +1,8 @@
 // Public surface of @clawtower/store: connection + migrations, incremental import of an OpenClaw home,
 // idempotent ledger writes, and the report queries.
 export * from "./schema.ts";
-export { openStore, migrate, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreConnection } from "./connection.ts";
+export { STORE_SCHEMA_VERSION } from "./schema-version.ts";
+export { openStore, migrate, storeSchemaVersion, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreConnection } from "./connection.ts";
 export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
 export * from "./ledger-writer.ts";
 export * from "./session-aggregates.ts";

@@ -7,6 +7,7 @@
  * in several stores count once.
  */
 import type { Generated } from "kysely";
+import { STORE_SCHEMA_VERSION } from "./schema-version.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -617,3 +618,8 @@ export const MIGRATIONS: Migration[] = [
         : [],
   },
 ];
+
+// One number for `clawtower --version`, /api/v1/info and the migrations: adding a migration means raising it.
+if (MIGRATIONS.at(-1)?.version !== STORE_SCHEMA_VERSION) {
+  throw new Error(`schema-version.ts says ${STORE_SCHEMA_VERSION}, the last migration is ${MIGRATIONS.at(-1)?.version}`);
+}

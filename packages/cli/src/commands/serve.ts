@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHub, HubConfigError } from "@clawtower/hub";
-import { openStore, problemCounts, startIntegrityCheck, syncHome } from "@clawtower/store";
+import { openStore, problemCounts, startIntegrityCheck, storeSchemaVersion, syncHome } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { writeDemoHome } from "../demo/demo-home.ts";
 import { loadPricing } from "../local.ts";
@@ -14,6 +14,8 @@ import { startLiveImport, type LiveImport } from "../live-import.ts";
 import { createProgress } from "../progress.ts";
 import { checkOnStart } from "../store-check.ts";
 import { UsageError } from "../errors.ts";
+import { createLogger, parseLogFormat, type Logger } from "../log.ts";
+import { VERSION } from "../version.ts";
 import { parseWorkers } from "./shared.ts";
 
 export type ServeOptions = {
@@ -27,12 +29,22 @@ export type ServeOptions = {
   adminTokenFile?: string;
   progress?: boolean;
   workers?: string;
+  logFormat?: string;
 };
 
-/** packages/web/dist, next to this package in the repo. */
+/** How long a stop signal waits for requests in flight (an ingest is answered once committed) before closing. */
+export const DRAIN_MS = 30_000;
+
+/**
+ * The built dashboard: `web/` beside the bundle in the published package (dist/web), else packages/web/dist
+ * in the repo.
+ */
 export function defaultWebDir(): string | null {
-  const dir = fileURLToPath(new URL("../../../web/dist", import.meta.url));
-  return fs.existsSync(path.join(dir, "index.html")) ? dir : null;
+  for (const rel of ["./web", "../../../web/dist"]) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (fs.existsSync(path.join(dir, "index.html"))) return dir;
+  }
+  return null;
 }
 
 function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
@@ -47,7 +59,18 @@ function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
 }
 
 export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = createLogger(parseLogFormat(o.logFormat ?? env["CLAWTOWER_LOG_FORMAT"]));
+  try {
+    return await serve(o, env, logger);
+  } catch (e) {
+    // A service's log says why it stopped too (main still prints the error on stderr and sets the exit code).
+    if (logger.format === "json") logger.log("error", "fatal", (e as Error).message);
+    throw e;
+  }
+}
+
+async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+  const log = logger.line;
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const host = o.host ?? env["CLAWTOWER_HOST"] ?? "127.0.0.1";
   const port = Number(o.port ?? env["CLAWTOWER_PORT"] ?? 4680);
@@ -65,7 +88,11 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
       for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) fs.rmSync(f, { force: true });
       store = { kind: "sqlite", path: dbPath };
     }
-    log(`demo: generated ${demo.totals.sessions} sessions and ${demo.totals.llmCalls} LLM calls over the last 45 days in ${home}`);
+    logger.log("info", "demo", `demo: generated ${demo.totals.sessions} sessions and ${demo.totals.llmCalls} LLM calls over the last 45 days in ${home}`, {
+      sessions: demo.totals.sessions,
+      llmCalls: demo.totals.llmCalls,
+      home,
+    });
   }
   const homeExists = fs.existsSync(home);
   const conn = await openStore(store);
@@ -81,18 +108,26 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   const watching = o.import !== false;
 
   if (importing) {
-    const progress = createProgress("Importing transcripts", o.progress !== false);
+    const progress = createProgress("Importing transcripts", o.progress !== false && logger.format === "plain");
     const r = await syncHome(conn, { home, deploymentId, deploymentName, prices: pricing.book, workers: parseWorkers(o.workers), onProgress: (d, t) => progress.update(d, t) });
     progress.stop();
-    log(`imported ${home}: ${r.parts.total} transcript parts (${r.parts.read + r.parts.appended + r.parts.rewritten} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`);
+    const partsRead = r.parts.read + r.parts.appended + r.parts.rewritten;
+    logger.log("info", "import", `imported ${home}: ${r.parts.total} transcript parts (${partsRead} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`, {
+      home,
+      parts: r.parts.total,
+      partsRead,
+      bytesRead: r.bytesRead,
+      durationMs: r.durationMs,
+    });
     // The store's count, not this run's: a restart over the same data must say so too.
     const problems = Object.values(await problemCounts(conn, { deployment: deploymentId })).reduce((a, b) => a + (b ?? 0), 0);
-    if (problems > 0) log(`  warning: ${problems} input problem(s); details: clawtower doctor`);
+    if (problems > 0) logger.log("warn", "import", `  warning: ${problems} input problem(s); details: clawtower doctor`, { problems });
   } else if (!homeExists && o.import !== false) {
-    log(`no OpenClaw home at ${home} yet: it is imported as soon as it appears (start OpenClaw, or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`);
+    logger.log("warn", "import", `no OpenClaw home at ${home} yet: it is imported as soon as it appears (start OpenClaw, or pass --openclaw-home DIR / set OPENCLAW_STATE_DIR), or try \`clawtower serve --demo\`.`, { home });
   }
 
   let live: LiveImport | null = null;
+  const schemaVersion = await storeSchemaVersion(conn);
   let hub;
   try {
     hub = await startHub({
@@ -104,7 +139,8 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
       webDir: defaultWebDir(),
       log,
       info: () => ({
-        version: "0.1.0",
+        version: VERSION,
+        store: { dialect: conn.dialect, schemaVersion },
         demo: o.demo === true,
         localDeployment: watching ? deploymentId : null,
         openclawHome: { path: home, exists: live?.status().homeExists ?? homeExists },
@@ -120,17 +156,30 @@ export async function runServe(o: ServeOptions, env: NodeJS.ProcessEnv = process
   if (watching) {
     live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: () => (fs.existsSync(home) ? loadPricing(home).book : pricing.book), intervalMs, log, onChange: () => hub.feed.poke() });
   }
-  if (!defaultWebDir()) log("note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
+  if (!defaultWebDir()) logger.log("warn", "serve", "note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
   const what = o.demo ? "the demo" : importing ? home : watching ? `${home} (once it exists)` : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;
-  process.stdout.write(`Clawtower is serving ${what} at ${hub.url}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  // A stop signal drains: no new connections, requests in flight are answered (an ingest once committed),
+  // then the store closes and the exit code is 0. Later signals (a terminal's Ctrl-C reaches both the launcher,
+  // which forwards it, and this process) do not cut the drain short. Listening before saying "serving": a
+  // supervisor may signal as soon as it reads that line.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    let first = true;
+    const onSignal = (s: NodeJS.Signals) => {
+      if (first) resolve(s);
+      else logger.log("info", "shutdown", `${s} again: still draining (at most ${DRAIN_MS / 1000} s)`, { signal: s });
+      first = false;
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
-  live?.stop();
-  await hub.close();
+  logger.log("info", "serving", `Clawtower is serving ${what} at ${hub.url}`, { url: hub.url, version: VERSION, store: conn.dialect, schemaVersion, pid: process.pid });
+  const signal = await stopSignal;
+  const closing = hub.close({ drainMs: DRAIN_MS }); // stops listening before it returns
+  logger.log("info", "shutdown", `${signal}: finishing requests in flight, then stopping`, { signal, drainMs: DRAIN_MS });
+  await live?.stop();
+  await closing;
   await conn.close();
+  logger.log("info", "stopped", "Clawtower stopped", { signal });
   return 0;
 }

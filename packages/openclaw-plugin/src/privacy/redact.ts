@@ -38,7 +38,7 @@ const TOKEN_GROUPS: readonly { gate: RegExp; patterns: readonly RegExp[] }[] = [
     gate: /k-|xox[abprs]-|gh[pousr]_|ub_pat_/,
     patterns: [/\b(?:sk|pk|rk)-(?:live-|test-|proj-|ant-)?[A-Za-z0-9_-]{16,}/g, /\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}/g, /\bxox[abprs]-[A-Za-z0-9-]{10,}/g],
   },
-  { gate: /A(?:KIA|SIA|Iza)/, patterns: [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, /\bAIza[0-9A-Za-z_-]{35}\b/g] },
+  { gate: /A(?:KIA|SIA|Iza)/, patterns: [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g] },
   { gate: /glpat-|npm_|ct_/, patterns: [/\bglpat-[A-Za-z0-9_-]{20,}/g, /\bnpm_[A-Za-z0-9]{36}\b/g, /\bct_[A-Za-z0-9_-]{20,}/g] },
   { gate: /(?:eyJ|[Bb]earer)/, patterns: [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, /\b[Bb]earer\s+[A-Za-z0-9._~+/-]{12,}=*/g] },
 ];

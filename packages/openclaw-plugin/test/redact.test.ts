@@ -33,7 +33,7 @@ const REFERENCE_BUILT_IN: readonly (readonly [RegExp, string | typeof maskAssign
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
   /\b[Bb]earer\s+[A-Za-z0-9._~+/-]{12,}=*/g,
   /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/]+:[^\s/]+@/gi,
-].map((re) => [re, REDACTED] as const).concat([[REFERENCE_ASSIGNMENT, maskAssignment]]);
+].map((re): readonly [RegExp, string | typeof maskAssignment] => [re, REDACTED]).concat([[REFERENCE_ASSIGNMENT, maskAssignment]]);
 const REFERENCE_EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g;
 
 function reference(opts: RedactorOptions): (s: string) => string {

@@ -114,11 +114,12 @@ function rightClear(s: string, k: number, hi: number): boolean {
 
 /**
  * A `\n` escape at raw offset `i` (inside the string body [lo, hi)) is a safe cut when no match of any
- * built-in pattern can contain the newline. Matches never start or end with whitespace, and the only ones
- * that run across whitespace are assignments (around their operator), bearer tokens (after "Bearer") and
- * PEM blocks (whose strings are redacted whole). So the cut is safe when the nearest non-whitespace
+ * built-in pattern can contain the newline. A match holds a newline only in the whitespace around an
+ * assignment's operator (its value, quoted or not, ends with the line), in the whitespace after "Bearer",
+ * or in a PEM block (whose strings are redacted whole). So the cut is safe when the nearest non-whitespace
  * characters on both sides are not an operator and the left side does not end with "earer". Masks
- * ("[REDACTED]", "[EMAIL]") hold neither, so this holds through every stage of the redactor.
+ * ("[REDACTED]", "[EMAIL]") hold neither, and an assignment's kept head was there before, so this holds
+ * through every stage of the redactor.
  */
 function safeCut(s: string, i: number, lo: number, hi: number): boolean {
   return !escaped(s, i, lo) && leftClear(s, i, lo) && rightClear(s, i + 2, hi);

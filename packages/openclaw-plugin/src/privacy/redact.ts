@@ -2,7 +2,8 @@
  * Masks secrets, tokens and e-mail addresses in text before it leaves the machine (privacy "redacted").
  *
  * Built-in patterns cover what commonly leaks into transcripts: vendor token prefixes, bearer headers, JWTs,
- * PEM private keys, `password=`/`api_key:` style assignments, URL credentials, AWS access keys. OpenClaw's
+ * PEM private keys, `password=`/`api_key:` style assignments (the whole value), URL credentials, AWS access
+ * keys; the plugin README lists what each masks. OpenClaw's
  * own `logging.redactPatterns` (raw regex strings, flags `gi`, or `/pattern/flags`) are added, and so are
  * the plugin's `redact.patterns`. A pattern that does not compile is reported, never thrown.
  */

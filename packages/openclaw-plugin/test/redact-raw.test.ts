@@ -132,10 +132,19 @@ describe("raw-text redaction", () => {
     const keyed = JSON.stringify({ type: "x", headers: { Authorization: "anything", cookie: "", id: "sk-live-abcdefghijklmnop1234" } });
     assert.equal(redactRawEvent(keyed, "utf16", r), JSON.stringify({ type: "x", headers: { Authorization: REDACTED, cookie: "", id: "sk-live-abcdefghijklmnop1234" } }));
     // A secret-named key alone is found: its value is masked even where nothing else in the event is.
-    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE"]) {
+    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE", "OPENAI_API_KEY", "x-api-key", "githubToken", "Set-Cookie", "credentials", "passphrase", "db_password"]) {
       for (const spelt of [`{"type":"x","${key}":"v"}`, `{ "type" : "x" , "${key}" :\n "v" }`]) {
         assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), { type: "x", [key]: REDACTED }, spelt);
       }
+    }
+    // A secret key's value is masked whole whatever it holds; values that hold nothing stay.
+    for (const v of [123456, -1.5e3, { user: "bob", pass: "correct horse" }, ["a b"], [{}]]) {
+      const spelt = `{"type":"x","auth": ${JSON.stringify(v, null, 1)}}`;
+      assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), { type: "x", auth: REDACTED }, spelt);
+    }
+    for (const v of [null, true, false, "", {}, [], " { } ", "[ ]"]) {
+      const spelt = `{"type":"x","auth":${typeof v === "string" && v.trim() !== "" ? v : JSON.stringify(v)}}`;
+      assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), JSON.parse(spelt), spelt);
     }
     // Only the window around the secret is re-encoded; the rest keeps its spelling.
     const long = JSON.stringify({ type: "x", text: `${"line\n".repeat(50)}key: sk-live-abcdefghijklmnop1234\n${"tail\n".repeat(50)}` });

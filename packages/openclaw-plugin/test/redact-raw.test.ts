@@ -151,6 +151,14 @@ describe("raw-text redaction", () => {
     assert.equal(redactRawEvent(long, "utf16", r), long.replace("sk-live-abcdefghijklmnop1234", REDACTED));
   });
 
+  it("keeps a __proto__ member a member on both paths", () => {
+    const r = createRedactor({ emails: true, patterns: [] });
+    const text = '{"type":"x","__proto__":{"text":"token: abc def"}}';
+    const want = JSON.parse('{"type":"x","__proto__":{"text":"token: [REDACTED]"}}');
+    assert.deepEqual(redactValue(JSON.parse(text), r), want);
+    assert.deepEqual(JSON.parse(redactRawEvent(text, "utf16", r)!), want);
+  });
+
   it("leaves what it cannot decide exactly to the decoding path", () => {
     const r = createRedactor({ emails: true, patterns: [] });
     assert.equal(redactRawEvent('{"text": "to\\u006ben: abcdef"}', "utf16", r), undefined); // escaped letter

@@ -53,9 +53,9 @@ const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/]+:[^\s/]+@/iy;
 /**
  * A name that says its value is a secret: one that ends in one of these words (`OPENAI_API_KEY`, `x-api-key`,
  * `githubToken`, `db_password`, `Set-Cookie`), case-insensitively. Object keys (SECRET_KEY) and assignments in
- * text (ASSIGNMENT) use the same words; redact-raw.ts's KEYWORDS gate finds every word's ending.
+ * text (ASSIGNMENT) use the same words; redact-raw.ts's KEYWORDS gate finds every word's ending. Factored by
+ * first letters: V8 scans text for this alternation a quarter faster than for the plain list of words.
  */
-// Factored by first letters: V8 scans text for this alternation a quarter faster than for the plain list.
 const SECRET_WORD = String.raw`(?:pass(?:w(?:or)?d|phrase)|pwd|secret(?:[ _-]?key)?|token|(?:api|access|private)[ _-]?key|auth(?:orization)?|cookie|credentials?)`;
 
 /**
@@ -213,7 +213,7 @@ export const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
 export const SECRET_KEY = new RegExp(`${SECRET_WORD}$`, "i");
 
 /** A value under a secret key that holds something to hide: null, booleans and empty strings, objects and arrays hold nothing. */
-export function holdsSecret(value: unknown): boolean {
+function holdsSecret(value: unknown): boolean {
   if (typeof value === "string") return value !== "";
   if (typeof value === "number") return true;
   if (Array.isArray(value)) return value.length > 0;
@@ -234,8 +234,11 @@ export function redactValue(value: unknown, redactor: Redactor, key?: string): u
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      // defineProperty: a "__proto__" member (JSON.parse makes it an own property) stays a member.
-      Object.defineProperty(out, redactor.text(k), { value: redactValue(v, redactor, k), enumerable: true, writable: true, configurable: true });
+      const masked = redactor.text(k);
+      const member = redactValue(v, redactor, k);
+      // A "__proto__" member (JSON.parse makes it an own property) must stay a member, not become the prototype.
+      if (masked === "__proto__") Object.defineProperty(out, masked, { value: member, enumerable: true, writable: true, configurable: true });
+      else out[masked] = member;
     }
     return out;
   }

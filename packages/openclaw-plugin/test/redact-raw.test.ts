@@ -11,7 +11,7 @@ import { redactRawEvent } from "../src/privacy/redact-raw.ts";
 import { createEventTransform } from "../src/privacy/transform.ts";
 import { ALNUM, charsOf, int, noise, pick, rand, secret, transcriptText } from "./redaction-corpus.ts";
 
-const KEYS = ["text", "content", "arguments", "command", "output", "note", "value", "data", "env", "headers", "Token", "token", "TOKEN", "password", "apiKey", "api_key", "authorization", "Authorization", "cookie", "secret", "auth", "client-secret", "id", "model", "type", "toolCallId", "timestamp", "provider", "tokens", "x_token", "clé", "日本", "OPENAI_API_KEY", "x-api-key", "githubToken", "credentials", "Set-Cookie", "passphrase", "tokens", "token_type"];
+const KEYS = ["text", "content", "arguments", "command", "output", "note", "value", "data", "env", "headers", "Token", "token", "TOKEN", "password", "apiKey", "api_key", "authorization", "Authorization", "cookie", "secret", "auth", "client-secret", "id", "model", "type", "toolCallId", "timestamp", "provider", "tokens", "x_token", "clé", "日本", "OPENAI_API_KEY", "x-api-key", "githubToken", "credentials", "Set-Cookie", "passphrase", "tokens", "token_type", "pass", "bypass"];
 const WS = [" ", "  ", "\n", "\n  ", " \n", "\t", "\u00a0", "\u000b", "\f", "\r\n", "\u2028", ""];
 
 /** Text built to sit on window cuts: operators, "Bearer" and tokens on either side of newlines. */
@@ -132,7 +132,7 @@ describe("raw-text redaction", () => {
     const keyed = JSON.stringify({ type: "x", headers: { Authorization: "anything", cookie: "", id: "sk-live-abcdefghijklmnop1234" } });
     assert.equal(redactRawEvent(keyed, "utf16", r), JSON.stringify({ type: "x", headers: { Authorization: REDACTED, cookie: "", id: "sk-live-abcdefghijklmnop1234" } }));
     // A secret-named key alone is found: its value is masked even where nothing else in the event is.
-    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE", "OPENAI_API_KEY", "x-api-key", "githubToken", "Set-Cookie", "credentials", "passphrase", "db_password"]) {
+    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE", "OPENAI_API_KEY", "x-api-key", "githubToken", "Set-Cookie", "credentials", "passphrase", "db_password", "pass", "SMTP_PASS"]) {
       for (const spelt of [`{"type":"x","${key}":"v"}`, `{ "type" : "x" , "${key}" :\n "v" }`]) {
         assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), { type: "x", [key]: REDACTED }, spelt);
       }

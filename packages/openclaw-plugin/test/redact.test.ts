@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { compilePattern, createRedactor, REDACTED, REDACTED_EMAIL, type RedactorOptions } from "../src/privacy/redact.ts";
 import { fixtureStrings, int, noise, pick, secret, transcriptText } from "./redaction-corpus.ts";
 
-const SECRET_WORD = String.raw`(?:passw(?:or)?d|passphrase|pwd|secret|token|(?:api|access|secret|private)[ _-]?key|auth|authorization|cookie|credentials?)`;
+const SECRET_WORD = String.raw`(?:pass|passw(?:or)?d|passphrase|pwd|secret|token|(?:api|access|secret|private)[ _-]?key|auth|authorization|cookie|credentials?)`;
 /** An assignment: the head, then a quoted value (its quotes kept), one escaped once, or the rest of the line. */
 const REFERENCE_ASSIGNMENT = new RegExp(
   String.raw`(${SECRET_WORD}\b(?:\\*["'])?\s*[:=]\s*)(?:(")((?:[^"\\\n]|\\[^\n]?)*)("?)|(\\")((?:[^"\\\n]|\\\\\\["\\]|\\\\[^"\\\n]|\\[^"\\\n])*)((?:\\")?)|(')((?:[^'\\\n]|\\[^\n]?)*)('?)|(?!(?:null|true|false)[^\S\r\n]*(?:[,}\]\r\n]|$))(?![{[][^\S\r\n]*(?:[\r\n]|$))()([^\s"'][^\r\n]*)())`,

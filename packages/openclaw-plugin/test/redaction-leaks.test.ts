@@ -77,7 +77,7 @@ function phrase(opts: { quotes: boolean; newlines?: boolean; long?: boolean }): 
 const unquoted = () => phrase({ quotes: rand() < 0.5, long: true }).replace(/[\r\n]/g, " ");
 
 /** Names that say their value is a secret, as code, config, env and headers spell them. */
-const SECRET_NAMES = ["password", "Password", "passwd", "pwd", "passphrase", "DB_PASSWORD", "secret", "client_secret", "clientSecret", "token", "access_token", "GITHUB_TOKEN", "githubToken", "x-auth-token", "api_key", "apiKey", "API-KEY", "apikey", "x-api-key", "OPENAI_API_KEY", "API key", "access_key", "AWS_SECRET_ACCESS_KEY", "secret_key", "private_key", "auth", "Authorization", "Proxy-Authorization", "cookie", "Set-Cookie", "credentials"];
+const SECRET_NAMES = ["password", "Password", "passwd", "pwd", "passphrase", "DB_PASSWORD", "pass", "SMTP_PASS", "secret", "client_secret", "clientSecret", "token", "access_token", "GITHUB_TOKEN", "githubToken", "x-auth-token", "api_key", "apiKey", "API-KEY", "apikey", "x-api-key", "OPENAI_API_KEY", "API key", "access_key", "AWS_SECRET_ACCESS_KEY", "secret_key", "private_key", "auth", "Authorization", "Proxy-Authorization", "cookie", "Set-Cookie", "credentials"];
 
 /** The strings of eventOf's own (not from the case). */
 const EVENT_WORDS = ["type", "id", "timestamp", "role", "content", "message", "e1", "2026-12-08T01:00:00.000Z", "toolResult", "text", "details", "nested", "12345", ...SECRET_NAMES].join("\u0000");

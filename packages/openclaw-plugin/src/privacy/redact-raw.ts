@@ -40,7 +40,7 @@ const RAW_WS = String.raw`(?:[ \t\r\n\x80-\uffff]|\\[nrtfb]|\\u[0-9a-fA-F]{4})*`
  *                (SECRET_WORD) ends in one of these words, matched case-insensitively as both patterns are.
  */
 const FALLBACK = /\\u00[2-7][0-9a-fA-F]|\\\//;
-const KEYWORDS = new RegExp(String.raw`(?:pass(?:w(?:or)?d|phrase)|pwd|secret|key|token|auth(?:orization)?|cookie|credentials?)(?:\\*["'])?${RAW_WS}[:=]`, "gi");
+const KEYWORDS = new RegExp(String.raw`(?:pass(?:w(?:or)?d|phrase)?|pwd|secret|key|token|auth(?:orization)?|cookie|credentials?)(?:\\*["'])?${RAW_WS}[:=]`, "gi");
 
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;

@@ -52,11 +52,11 @@ export const TOKEN_HINTS = new RegExp(TOKEN_GROUPS.map((g) => g.gate.source).joi
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/]+:[^\s/]+@/iy;
 /**
  * A name that says its value is a secret: one that ends in one of these words (`OPENAI_API_KEY`, `x-api-key`,
- * `githubToken`, `db_password`, `Set-Cookie`), case-insensitively. Object keys (SECRET_KEY) and assignments in
+ * `githubToken`, `db_password`, `SMTP_PASS`, `Set-Cookie`), case-insensitively. Object keys (SECRET_KEY) and assignments in
  * text (ASSIGNMENT) use the same words; redact-raw.ts's KEYWORDS gate finds every word's ending. Factored by
  * first letters: V8 scans text for this alternation a quarter faster than for the plain list of words.
  */
-const SECRET_WORD = String.raw`(?:pass(?:w(?:or)?d|phrase)|pwd|secret(?:[ _-]?key)?|token|(?:api|access|private)[ _-]?key|auth(?:orization)?|cookie|credentials?)`;
+const SECRET_WORD = String.raw`(?:pass(?:w(?:or)?d|phrase)?|pwd|secret(?:[ _-]?key)?|token|(?:api|access|private)[ _-]?key|auth(?:orization)?|cookie|credentials?)`;
 
 /**
  * `password=…`, `api_key: "…"`, `"token": "…"`, `Authorization: Basic …`: a secret word, an optional closing

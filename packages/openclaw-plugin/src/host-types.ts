@@ -14,3 +14,14 @@ export type HookEvent<K extends HookName> = Parameters<HookHandler<K>>[0];
 export type HookCtx<K extends HookName> = Parameters<HookHandler<K>>[1];
 
 export type TranscriptUpdate = Parameters<Parameters<OpenClawPluginApi["runtime"]["events"]["onSessionTranscriptUpdate"]>[0]>[0];
+
+/**
+ * The part of the host API the plugin uses, as the host types it: register(), the service and the CLI take
+ * this, so a fake host in tests implements exactly it (typed, no cast) and the real `api` fits it as it is.
+ */
+export type PluginHost = Pick<OpenClawPluginApi, "registrationMode" | "pluginConfig" | "config" | "on" | "registerService" | "registerCli"> & {
+  runtime: {
+    events: Pick<OpenClawPluginApi["runtime"]["events"], "onSessionTranscriptUpdate">;
+    state: Pick<OpenClawPluginApi["runtime"]["state"], "resolveStateDir">;
+  };
+};

@@ -9,7 +9,7 @@
  * fired). So hooks are registered in every mode that takes them, and every registration shares one queue
  * per process, which the one service drains.
  */
-import type { OpenClawPluginApi } from "./host-types.ts";
+import type { PluginHost } from "./host-types.ts";
 import { registerCommands } from "./cli/commands.ts";
 import { HookQueue } from "./live/hook-queue.ts";
 import { registerHooks, type HookSwitch } from "./live/hooks.ts";
@@ -27,7 +27,7 @@ function processHooks(): ProcessHooks {
   return (g[PROCESS_KEY] ??= { queue: new HookQueue(), hooks: { active: false } });
 }
 
-export function registerClawtower(api: OpenClawPluginApi, shared: ProcessHooks = processHooks()): void {
+export function registerClawtower(api: PluginHost, shared: ProcessHooks = processHooks()): void {
   registerCommands(api);
   // CLI metadata scans have no runtime; nothing else is needed there.
   if (api.registrationMode === "cli-metadata") return;

@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import { describeIssues, loadConfig, type LoadedConfig } from "./config/load.ts";
 import { formatInterval } from "./config/interval.ts";
-import type { OpenClawPluginApi, OpenClawPluginService, OpenClawPluginServiceContext } from "./host-types.ts";
+import type { OpenClawPluginService, OpenClawPluginServiceContext, PluginHost } from "./host-types.ts";
 import type { HookQueue } from "./live/hook-queue.ts";
 import type { HookSwitch } from "./live/hooks.ts";
 import { LiveUsage } from "./live/live-usage.ts";
@@ -29,7 +29,7 @@ export const SESSION_END_CYCLE_DELAY_MS = 5_000;
 const SERVICE_FILE_EVERY_MS = 5_000;
 
 export type ServiceDeps = {
-  api: Pick<OpenClawPluginApi, "pluginConfig" | "config" | "runtime">;
+  api: Pick<PluginHost, "pluginConfig" | "config" | "runtime">;
   queue: HookQueue;
   hooks: HookSwitch;
 };

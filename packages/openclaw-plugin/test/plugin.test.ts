@@ -13,36 +13,9 @@ import { UNBLOCK_COMMAND } from "../src/live/hooks.ts";
 import { HookQueue } from "../src/live/hook-queue.ts";
 import { readStatusFile } from "../src/state/status-file.ts";
 import { statePaths } from "../src/state/files.ts";
+import type { PluginHost } from "../src/host-types.ts";
+import { fakeHost } from "./fake-host.ts";
 import { copyFixture, startTestHub, type TestHub } from "./helpers.ts";
-
-type Handler = (e: unknown, ctx: unknown) => unknown;
-
-function fakeApi(mode: string, pluginConfig: unknown, config: unknown = {}) {
-  const hooks = new Map<string, Handler>();
-  const services: any[] = [];
-  const clis: any[] = [];
-  let transcriptListener: ((u: unknown) => void) | null = null;
-  const api: any = {
-    id: "clawtower",
-    registrationMode: mode,
-    pluginConfig,
-    config,
-    logger: { info() {}, warn() {}, error() {} },
-    on: (name: string, h: Handler) => hooks.set(name, h),
-    registerService: (s: unknown) => services.push(s),
-    registerCli: (registrar: unknown, opts: unknown) => clis.push({ registrar, opts }),
-    runtime: {
-      events: {
-        onSessionTranscriptUpdate: (cb: (u: unknown) => void) => {
-          transcriptListener = cb;
-          return () => (transcriptListener = null);
-        },
-      },
-      state: { resolveStateDir: () => { throw new Error("no runtime in cli-metadata"); } },
-    },
-  };
-  return { api, hooks, services, clis, transcript: () => transcriptListener };
-}
 
 function logs() {
   const lines: string[] = [];
@@ -54,41 +27,54 @@ after(() => Promise.all(hubs.map((h) => h.close())));
 
 describe("register", () => {
   it("cli-metadata registers only the CLI; discovery adds the hooks (OpenClaw dispatches them from that registry); full adds the service", () => {
-    const meta = fakeApi("cli-metadata", {});
+    const meta = fakeHost("cli-metadata", {});
     registerClawtower(meta.api);
     assert.equal(meta.clis.length, 1);
-    assert.deepEqual(meta.clis[0].opts.commands, ["clawtower"]);
-    assert.equal(meta.hooks.size, 0);
+    assert.deepEqual(meta.clis[0]!.opts?.commands, ["clawtower"]);
+    assert.equal(meta.hookNames().length, 0);
     assert.equal(meta.services.length, 0);
-    const discovery = fakeApi("discovery", {});
+    const discovery = fakeHost("discovery", {});
     registerClawtower(discovery.api);
-    assert.equal(discovery.hooks.size, 6);
+    assert.equal(discovery.hookNames().length, 6);
     assert.equal(discovery.services.length, 0);
 
-    const full = fakeApi("full", {});
+    const full = fakeHost("full", {});
     registerClawtower(full.api);
-    assert.deepEqual([...full.hooks.keys()].sort(), ["after_tool_call", "message_received", "message_sending", "model_call_ended", "session_end", "session_start"]);
+    assert.deepEqual(full.hookNames().sort(), ["after_tool_call", "message_received", "message_sending", "model_call_ended", "session_end", "session_start"]);
     assert.equal(full.services.length, 1);
 
-    const allowed = fakeApi("full", {}, { plugins: { entries: { clawtower: { hooks: { allowConversationAccess: true } } } } });
+    const allowed = fakeHost("full", {}, { plugins: { entries: { clawtower: { hooks: { allowConversationAccess: true } } } } });
     registerClawtower(allowed.api);
-    assert.ok(allowed.hooks.has("llm_input") && allowed.hooks.has("llm_output"));
+    assert.ok(allowed.hookNames().includes("llm_input") && allowed.hookNames().includes("llm_output"));
+  });
+
+  it("hooks come back typed by the host's hook map: a payload or context the host never sends fails the typecheck", () => {
+    const f = fakeHost("full", {});
+    registerClawtower(f.api, { queue: new HookQueue(), hooks: { active: false } });
+    const ended = f.hook("model_call_ended");
+    // @ts-expect-error provider and model are missing, and outcome is not a number
+    assert.equal(ended({ runId: "r", callId: "c", outcome: 1 }, {}), undefined);
+    // @ts-expect-error the context's agentId is a string
+    assert.equal(f.hook("session_end")({ sessionId: "s", messageCount: 1 }, { sessionId: "s", agentId: 7 }), undefined);
+    assert.throws(() => f.hook("before_tool_call"), /no handler registered for before_tool_call/);
   });
 
   it("the service: invalid config loads, logs the wrong fields and uploads nothing; hooks enqueue only while it runs", async () => {
     const stateDir = copyFixture("openclaw-2026.9.6");
-    const f = fakeApi("full", { apiKey: "ct_x", deploymentId: "d", upload: { every: "banana" } });
+    const f = fakeHost("full", { apiKey: "ct_x", deploymentId: "d", upload: { every: "banana" } });
     registerClawtower(f.api, { queue: new HookQueue(), hooks: { active: false } });
-    const handler = f.hooks.get("model_call_ended")!;
-    assert.equal(handler({ runId: "r", callId: "r:model:1", outcome: "completed" }, {}), undefined);
+    const handler = f.hook("model_call_ended");
+    const call = { runId: "r", provider: "openai", model: "gpt-5", durationMs: 12 } as const;
+    assert.equal(handler({ ...call, callId: "r:model:1", outcome: "completed" }, {}), undefined);
     const { lines, logger } = logs();
-    const svc = f.services[0];
-    await svc.start({ stateDir, logger, config: {} });
+    const svc = f.service();
+    const ctx = { stateDir, logger, config: {} };
+    await svc.start(ctx);
     assert.ok(lines.some((l) => l.startsWith("error") && l.includes("plugins.entries.clawtower.config.upload.every")), lines.join("\n"));
     assert.equal(typeof f.transcript(), "function", "subscribed to transcript updates in the service");
-    handler({ runId: "r", callId: "r:model:2", outcome: "error" }, { agentId: "main", sessionId: "s" });
+    handler({ ...call, callId: "r:model:2", outcome: "error" }, { agentId: "main", sessionId: "s" });
     await new Promise((r) => setTimeout(r, 1300));
-    await svc.stop();
+    await svc.stop?.(ctx);
     assert.equal(f.transcript(), null, "unsubscribed on stop");
     assert.ok(!fs.existsSync(statePaths(stateDir).shipState), "no upload happened");
     assert.ok(fs.existsSync(statePaths(stateDir).ledger), "the ledger still records");
@@ -98,29 +84,30 @@ describe("register", () => {
     const hub = await startTestHub();
     hubs.push(hub);
     const stateDir = copyFixture("openclaw-2026.9.6");
-    const f = fakeApi("full", { apiKey: hub.key, deploymentId: "gw-test", apiUrl: hub.url, upload: { every: "500ms" }, filter: { minMessages: 0, minBytes: 0 } });
+    const f = fakeHost("full", { apiKey: hub.key, deploymentId: "gw-test", apiUrl: hub.url, upload: { every: "500ms" }, filter: { minMessages: 0, minBytes: 0 } });
     registerClawtower(f.api, { queue: new HookQueue(), hooks: { active: false } });
     const { logger } = logs();
-    await f.services[0].start({ stateDir, logger, config: {} });
+    const ctx = { stateDir, logger, config: {} };
+    await f.service().start(ctx);
     const deadline = Date.now() + 10_000;
     while (readStatusFile(statePaths(stateDir).status).lastCycle === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
-    await f.services[0].stop();
+    await f.service().stop?.(ctx);
     assert.ok(Date.now() - started < 4000);
     assert.equal(readStatusFile(statePaths(stateDir).status).lastCycle?.outcome, "ok");
     assert.ok((await hub.summary()).totals.llmCalls > 0);
   });
 });
 
-async function runCli(api: any, argv: string[]): Promise<{ out: string; code: number }> {
+async function runCli(host: Pick<PluginHost, "pluginConfig" | "config">, argv: string[]): Promise<{ out: string; code: number }> {
   const program = new Command();
   program.exitOverride();
   const captured: string[] = [];
   const before = process.exitCode;
   process.exitCode = 0;
-  const f = fakeApi("cli-metadata", api.pluginConfig, api.config);
+  const f = fakeHost("cli-metadata", host.pluginConfig, host.config);
   registerCommands(f.api, (s) => captured.push(s));
-  await f.clis[0].registrar({ program, parentPath: [], config: {}, logger: {} });
+  await f.clis[0]!.registrar({ program, parentPath: [], config: {}, logger: logs().logger });
   await program.parseAsync(["node", "openclaw", ...argv]);
   const code = Number(process.exitCode ?? 0);
   process.exitCode = before;
@@ -133,17 +120,17 @@ describe("CLI", () => {
     const prev = process.env["OPENCLAW_STATE_DIR"];
     process.env["OPENCLAW_STATE_DIR"] = stateDir;
     try {
-      const un = await runCli({ pluginConfig: {} }, ["clawtower", "status"]);
+      const un = await runCli({ pluginConfig: {}, config: {} }, ["clawtower", "status"]);
       assert.match(un.out, /not configured — uploads are off/);
       assert.match(un.out, /plugins\.entries\.clawtower\.config\.apiKey: required/);
       assert.ok(un.out.includes(UNBLOCK_COMMAND));
-      const bad = await runCli({ pluginConfig: {} }, ["clawtower", "sync"]);
+      const bad = await runCli({ pluginConfig: {}, config: {} }, ["clawtower", "sync"]);
       assert.notEqual(bad.code, 0);
 
       const hub = await startTestHub();
       hubs.push(hub);
       const cfg = { apiKey: hub.key, deploymentId: "gw-test", apiUrl: hub.url, filter: { minMessages: 0, minBytes: 0 } };
-      const sync = await runCli({ pluginConfig: cfg }, ["clawtower", "sync", "--json"]);
+      const sync = await runCli({ pluginConfig: cfg, config: {} }, ["clawtower", "sync", "--json"]);
       assert.equal(sync.code, 0, sync.out);
       assert.equal(JSON.parse(sync.out).outcome, "ok");
       const st = JSON.parse((await runCli({ pluginConfig: cfg, config: { plugins: { entries: { clawtower: { hooks: { allowConversationAccess: true } } } } } }, ["clawtower", "status", "--json"])).out);
@@ -154,17 +141,17 @@ describe("CLI", () => {
       assert.deepEqual(st.blockedHooks, []);
       assert.equal(st.ledger.calls, 20);
 
-      const reset = await runCli({ pluginConfig: cfg }, ["clawtower", "ledger", "reset", "--sessions"]);
+      const reset = await runCli({ pluginConfig: cfg, config: {} }, ["clawtower", "ledger", "reset", "--sessions"]);
       assert.equal(reset.code, 0);
-      const st2 = JSON.parse((await runCli({ pluginConfig: cfg }, ["clawtower", "status", "--json"])).out);
+      const st2 = JSON.parse((await runCli({ pluginConfig: cfg, config: {} }, ["clawtower", "status", "--json"])).out);
       assert.ok(st2.pending.sessions > 0, "after a reset everything is pending again");
-      const again = JSON.parse((await runCli({ pluginConfig: cfg }, ["clawtower", "sync", "--json"])).out);
+      const again = JSON.parse((await runCli({ pluginConfig: cfg, config: {} }, ["clawtower", "sync", "--json"])).out);
       assert.equal(again.lines.accepted, 0);
       assert.equal(again.lines.duplicates, again.lines.sent);
 
-      const down = await runCli({ pluginConfig: { ...cfg, apiUrl: "http://127.0.0.1:9", upload: { retryAttempts: 0 } } }, ["clawtower", "ledger", "reset"]);
+      const down = await runCli({ pluginConfig: { ...cfg, apiUrl: "http://127.0.0.1:9", upload: { retryAttempts: 0 } }, config: {} }, ["clawtower", "ledger", "reset"]);
       assert.equal(down.code, 0);
-      const failed = await runCli({ pluginConfig: { ...cfg, apiUrl: "http://127.0.0.1:9", upload: { retryAttempts: 0 } } }, ["clawtower", "sync"]);
+      const failed = await runCli({ pluginConfig: { ...cfg, apiUrl: "http://127.0.0.1:9", upload: { retryAttempts: 0 } }, config: {} }, ["clawtower", "sync"]);
       assert.equal(failed.code, 1, failed.out);
       assert.match(failed.out, /failed — hub unavailable/);
     } finally {

@@ -11,7 +11,7 @@ import { redactRawEvent } from "../src/privacy/redact-raw.ts";
 import { createEventTransform } from "../src/privacy/transform.ts";
 import { ALNUM, charsOf, int, noise, pick, rand, secret, transcriptText } from "./redaction-corpus.ts";
 
-const KEYS = ["text", "content", "arguments", "command", "output", "note", "value", "data", "env", "headers", "Token", "token", "TOKEN", "password", "apiKey", "api_key", "authorization", "Authorization", "cookie", "secret", "auth", "client-secret", "id", "model", "type", "toolCallId", "timestamp", "provider", "tokens", "x_token", "clé", "日本"];
+const KEYS = ["text", "content", "arguments", "command", "output", "note", "value", "data", "env", "headers", "Token", "token", "TOKEN", "password", "apiKey", "api_key", "authorization", "Authorization", "cookie", "secret", "auth", "client-secret", "id", "model", "type", "toolCallId", "timestamp", "provider", "tokens", "x_token", "clé", "日本", "OPENAI_API_KEY", "x-api-key", "githubToken", "credentials", "Set-Cookie", "passphrase", "tokens", "token_type", "pass", "bypass"];
 const WS = [" ", "  ", "\n", "\n  ", " \n", "\t", "\u00a0", "\u000b", "\f", "\r\n", "\u2028", ""];
 
 /** Text built to sit on window cuts: operators, "Bearer" and tokens on either side of newlines. */
@@ -43,6 +43,7 @@ function stringValue(): string {
 
 function value(depth: number): unknown {
   const r = rand();
+  if (r < 0.05) return pick(["", {}, [], [" "], { a: 1 }, -0.5, 0, "  "]); // what a secret key's value may be
   if (r < 0.5 || depth > 4) return stringValue();
   if (r < 0.6) return pick([0, 1, -2.5, 1e21, 123456789, true, false, null]);
   if (r < 0.75) return Array.from({ length: int(0, 4) }, () => value(depth + 1));
@@ -51,7 +52,8 @@ function value(depth: number): unknown {
 
 function object(depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (let n = int(0, 5); n > 0; n--) out[pick(KEYS)] = value(depth);
+  // Keys are masked too: some are text with secrets in it.
+  for (let n = int(0, 5); n > 0; n--) out[rand() < 0.1 ? pick([secret, lineText, noise])() : pick(KEYS)] = value(depth);
   return out;
 }
 
@@ -130,14 +132,31 @@ describe("raw-text redaction", () => {
     const keyed = JSON.stringify({ type: "x", headers: { Authorization: "anything", cookie: "", id: "sk-live-abcdefghijklmnop1234" } });
     assert.equal(redactRawEvent(keyed, "utf16", r), JSON.stringify({ type: "x", headers: { Authorization: REDACTED, cookie: "", id: "sk-live-abcdefghijklmnop1234" } }));
     // A secret-named key alone is found: its value is masked even where nothing else in the event is.
-    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE"]) {
+    for (const key of ["password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "ApiKey", "access_token", "refresh-token", "auth", "authorization", "client_secret", "private_key", "cookie", "COOKIE", "OPENAI_API_KEY", "x-api-key", "githubToken", "Set-Cookie", "credentials", "passphrase", "db_password", "pass", "SMTP_PASS"]) {
       for (const spelt of [`{"type":"x","${key}":"v"}`, `{ "type" : "x" , "${key}" :\n "v" }`]) {
         assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), { type: "x", [key]: REDACTED }, spelt);
       }
     }
+    // A secret key's value is masked whole whatever it holds; values that hold nothing stay.
+    for (const v of [123456, -1.5e3, { user: "bob", pass: "correct horse" }, ["a b"], [{}]]) {
+      const spelt = `{"type":"x","auth": ${JSON.stringify(v, null, 1)}}`;
+      assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), { type: "x", auth: REDACTED }, spelt);
+    }
+    for (const v of [null, true, false, "", {}, [], " { } ", "[ ]"]) {
+      const spelt = `{"type":"x","auth":${typeof v === "string" && v.trim() !== "" ? v : JSON.stringify(v)}}`;
+      assert.deepEqual(JSON.parse(redactRawEvent(spelt, "utf16", r)!), JSON.parse(spelt), spelt);
+    }
     // Only the window around the secret is re-encoded; the rest keeps its spelling.
     const long = JSON.stringify({ type: "x", text: `${"line\n".repeat(50)}key: sk-live-abcdefghijklmnop1234\n${"tail\n".repeat(50)}` });
     assert.equal(redactRawEvent(long, "utf16", r), long.replace("sk-live-abcdefghijklmnop1234", REDACTED));
+  });
+
+  it("keeps a __proto__ member a member on both paths", () => {
+    const r = createRedactor({ emails: true, patterns: [] });
+    const text = '{"type":"x","__proto__":{"text":"token: abc def"}}';
+    const want = JSON.parse('{"type":"x","__proto__":{"text":"token: [REDACTED]"}}');
+    assert.deepEqual(redactValue(JSON.parse(text), r), want);
+    assert.deepEqual(JSON.parse(redactRawEvent(text, "utf16", r)!), want);
   });
 
   it("leaves what it cannot decide exactly to the decoding path", () => {
@@ -149,12 +168,12 @@ describe("raw-text redaction", () => {
   });
 
   it("is used by the transform only when the built-in patterns are all that apply", () => {
-    const text = latin1(JSON.stringify({ type: "message", message: { content: "token: hunter22 é" } }));
+    const text = latin1(JSON.stringify({ type: "message", message: { content: "token: hunter22 x\né" } }));
     const builtIn = createEventTransform("redacted", createRedactor({ emails: true, patterns: [] }))(text, "latin1")!;
     assert.equal(builtIn.encoding, "latin1");
-    assert.deepEqual(JSON.parse(fromLatin1(builtIn.json)), { type: "message", message: { content: `${REDACTED} é` } });
+    assert.deepEqual(JSON.parse(fromLatin1(builtIn.json)), { type: "message", message: { content: `token: ${REDACTED}\né` } });
     const custom = createEventTransform("redacted", createRedactor({ emails: true, patterns: ["é"] }))(text, "latin1")!;
     assert.equal(custom.encoding, "utf16");
-    assert.deepEqual(JSON.parse(custom.json), { type: "message", message: { content: `${REDACTED} ${REDACTED}` } });
+    assert.deepEqual(JSON.parse(custom.json), { type: "message", message: { content: `token: ${REDACTED}\n${REDACTED}` } });
   });
 });

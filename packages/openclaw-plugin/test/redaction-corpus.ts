@@ -29,7 +29,7 @@ const UPPER_NUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 /** Secrets of every built-in kind, at, below and above their lengths, plus near misses. */
 export function secret(): string {
   const n = (min: number) => int(min - 2, min + 6); // sometimes too short
-  switch (int(0, 22)) {
+  switch (int(0, 25)) {
     case 0: return `${pick(["sk", "pk", "rk", "Sk", "xsk"])}-${pick(["", "live-", "test-", "proj-", "ant-", "nope-"])}${charsOf(`${ALNUM}_-`, n(16))}`;
     case 1: return `${pick(["ghp", "gho", "ghu", "ghs", "ghr", "github_pat", "ghx"])}_${charsOf(`${ALNUM}_`, n(20))}`;
     case 2: return `xox${pick(["a", "b", "p", "r", "s", "z"])}-${charsOf(`${ALNUM}-`, n(10))}`;
@@ -55,6 +55,14 @@ export function secret(): string {
     case 19: return `token=${secret()}`;
     case 20: return `https://${secret()}:${secret()}@host`;
     case 21: return `${secret()}${pick(["", "@", ".", "-", "_", ":", "="])}${secret()}`;
+    case 22: {
+      // Values with spaces, quotes and escapes, quoted as JSON, as JSON inside JSON, or not at all.
+      const key = pick(["password", "OPENAI_API_KEY", "x-api-key", "githubToken", "db_password", "credentials", "Set-Cookie", "API key", "aws_secret_access_key", "tokens", "token_type"]);
+      const value = `${charsOf(ALNUM, int(1, 6))}${pick(["", " ", "  ", '\\"', "\\\\", "'", " é 日本 "])}${charsOf(`${ALNUM} !#$%&*+-./:=?@^_|~`, int(0, 20))}`;
+      return pick([`${key}: "${value}"`, `{"${key}": "${value}", "n": 1}`, `{\\"${key}\\": \\"${value.replace(/\\/g, "\\\\")}\\"}`, `${key}=${value}`, `${key}: '${value}'`, `${key}:\n  ${value}`, `"${key}": ${pick(["null", "true", "12345", "{", "[", '""'])}${pick(["", ",", "\n"])}`]);
+    }
+    case 23: return `-----BEGIN ${pick(["RSA ", ""])}PRIVATE KEY-----\n${charsOf(`${ALNUM}+/`, int(10, 80))}${pick(["", "\n", "\\n", '"}'])}`;
+    case 24: return `${pick(["Authorization", "Proxy-Authorization", "Cookie"])}: ${pick(["Basic ", "Bearer ", ""])}${charsOf(`${ALNUM}+/= ;`, int(1, 30))}`;
     default: return `Authorization: Bearer ${secret()}`;
   }
 }

@@ -212,7 +212,9 @@ describe("privacy", () => {
       await cycle(home, h, { privacy: "redacted", redact: { patterns } });
       const row = await h.conn.db.selectFrom("raw_events").select("payload").where("event_id", "=", "sk-live-abcdefghijklmnop1234").executeTakeFirstOrThrow();
       const content = (JSON.parse(row.payload) as { message: { content: string } }).message.content;
-      assert.equal(content, "my key is [REDACTED] and mail [EMAIL],\n[REDACTED]\nsee café → 日本 😀");
+      // An assignment keeps its name and operator; the value goes.
+      assert.equal(content, "my key is [REDACTED] and mail [EMAIL],\npassword=[REDACTED]\nsee café → 日本 😀");
+      assert.ok(!row.payload.includes("hunter22"));
       assert.equal((row.payload.match(/sk-live-abcdefghijklmnop1234/g) ?? []).length, 1, "the id stays, the secret in the text goes");
       await assertTotals(h, LEGACY);
     });

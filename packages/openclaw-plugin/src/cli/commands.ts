@@ -14,12 +14,12 @@ import { ensureDir, statePaths } from "../state/files.ts";
 import { tryLock } from "../state/lock.ts";
 import { emptyShipState, loadShipState, saveShipState } from "../state/ship-state.ts";
 import { buildStatus, renderStatus } from "../status.ts";
-import type { OpenClawPluginApi } from "../host-types.ts";
+import type { PluginHost } from "../host-types.ts";
 
-type CliApi = Pick<OpenClawPluginApi, "pluginConfig" | "config" | "registerCli" | "runtime">;
+type CliApi = Pick<PluginHost, "pluginConfig" | "config" | "registerCli" | "runtime">;
 
 /** The state dir: the runtime's answer when it has one (Gateway), else OPENCLAW_STATE_DIR or ~/.openclaw. */
-export function resolveStateDir(api: Pick<OpenClawPluginApi, "runtime">): string {
+export function resolveStateDir(api: Pick<PluginHost, "runtime">): string {
   try {
     const dir = api.runtime.state.resolveStateDir();
     if (typeof dir === "string" && dir !== "") return dir;

@@ -8,8 +8,9 @@
  *      pattern could match, and every secret-named key, matches a gate. No match: the event goes out as its
  *      raw bytes, exactly as in "full".
  *   2. Otherwise the event's structure is walked with core's JSON scanner over its bytes (string bodies
- *      skipped by a byte loop; a JS string event is walked as its UTF-8 bytes); each string value gets the
- *      treatment redactValue gives it (structural keys kept, secret keys masked), and a string with gate hits is decoded, redacted and re-encoded only in the windows
+ *      skipped by a byte loop; a JS string event is walked as its UTF-8 bytes); each value gets the
+ *      treatment redactValue gives it (structural strings kept, a secret key's value masked whole), and a
+ *      string (a key or a value) with gate hits is decoded, redacted and re-encoded only in the windows
  *      around its hits, cut at newlines no pattern match can cross (see safeCut).
  *   3. What this cannot decide exactly falls back to the decoding path (returns `undefined`): escapes of
  *      printable ASCII characters (`\u0041`, `\/`: the decoded text would differ from the raw text the
@@ -20,6 +21,8 @@
  */
 import { jsonBytes, type TextEncoding } from "@clawtower/core";
 import { REDACTED, SECRET_KEY, STRUCTURAL_KEYS, TOKEN_HINTS, type Redactor } from "./redact.ts";
+
+const MASKED_VALUE = JSON.stringify(REDACTED);
 
 /** Decoded whitespace as raw JSON string text can spell it: a superset of what `\s` matches once decoded. */
 const RAW_WS = String.raw`(?:[ \t\r\n\x80-\uffff]|\\[nrtfb]|\\u[0-9a-fA-F]{4})*`;
@@ -32,17 +35,20 @@ const RAW_WS = String.raw`(?:[ \t\r\n\x80-\uffff]|\\[nrtfb]|\\u[0-9a-fA-F]{4})*`
  * fifth of that.
  *   TOKEN_HINTS  the token patterns' literals ("k-", "AKIA", "PRIVATE KEY", "Bearer", …: redact.ts)
  *   "@"          URL credentials and e-mail addresses (searched with indexOf)
- *   KEYWORDS     an assignment's keyword, an optional quote, whitespace, its operator (ASSIGNMENT); and a
- *                secret-named key with the ":" after it (SECRET_KEY). Every keyword of both ends in one of
- *                these words, matched case-insensitively as both patterns are.
+ *   KEYWORDS     an assignment's secret word, an optional (escaped) quote, whitespace, its operator
+ *                (ASSIGNMENT); and a secret-named key with the ":" after it (SECRET_KEY). Every secret word
+ *                (SECRET_WORD) ends in one of these words, matched case-insensitively as both patterns are.
  */
 const FALLBACK = /\\u00[2-7][0-9a-fA-F]|\\\//;
-const KEYWORDS = new RegExp(String.raw`(?:passw(?:or)?d|pwd|secret|key|token|auth(?:orization)?|cookie)(?:\\?["'])?${RAW_WS}[:=]`, "gi");
+const KEYWORDS = new RegExp(String.raw`(?:pass(?:w(?:or)?d|phrase)?|pwd|secret|key|token|auth(?:orization)?|cookie|credentials?)(?:\\*["'])?${RAW_WS}[:=]`, "gi");
 
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const LBRACE = 0x7b;
 const LBRACKET = 0x5b;
+const LETTER_T = 0x74;
+const LETTER_F = 0x66;
+const LETTER_N = 0x6e;
 
 /** A gate hit: raw offsets; `whole`: the string holding it is redacted whole (a PEM block spans lines). */
 type Hit = { start: number; end: number; whole: boolean };
@@ -108,11 +114,12 @@ function rightClear(s: string, k: number, hi: number): boolean {
 
 /**
  * A `\n` escape at raw offset `i` (inside the string body [lo, hi)) is a safe cut when no match of any
- * built-in pattern can contain the newline. Matches never start or end with whitespace, and the only ones
- * that run across whitespace are assignments (around their operator), bearer tokens (after "Bearer") and
- * PEM blocks (whose strings are redacted whole). So the cut is safe when the nearest non-whitespace
+ * built-in pattern can contain the newline. A match holds a newline only in the whitespace around an
+ * assignment's operator (its value, quoted or not, ends with the line), in the whitespace after "Bearer",
+ * or in a PEM block (whose strings are redacted whole). So the cut is safe when the nearest non-whitespace
  * characters on both sides are not an operator and the left side does not end with "earer". Masks
- * ("[REDACTED]", "[EMAIL]") hold neither, so this holds through every stage of the redactor.
+ * ("[REDACTED]", "[EMAIL]") hold neither, and an assignment's kept head was there before, so this holds
+ * through every stage of the redactor.
  */
 function safeCut(s: string, i: number, lo: number, hi: number): boolean {
   return !escaped(s, i, lo) && leftClear(s, i, lo) && rightClear(s, i + 2, hi);
@@ -211,24 +218,51 @@ function redactRawBytes(s: string, redactor: Redactor): string | undefined {
     redactWindow(winStart, winEnd);
   };
 
-  const walk = (i: number, key: string | undefined, depth: number): number => {
+  /** Walks the value at `i` and returns the index just past it; `secret`: its key is secret-named. */
+  const walk = (i: number, key: string | undefined, secret: boolean, depth: number): number => {
     const c = s.charCodeAt(i);
     if (c === QUOTE) {
       const end = jsonBytes.skipString(b, i);
       const lo = i + 1;
       const hi = end - 1;
       if (key !== undefined && STRUCTURAL_KEYS.has(key)) return end;
-      if (key !== undefined && hi > lo && SECRET_KEY.test(key)) out.replace(lo, hi, REDACTED);
-      else redactBody(lo, hi);
+      if (secret) {
+        if (hi > lo) out.replace(lo, hi, REDACTED);
+      } else redactBody(lo, hi);
       return end;
     }
-    if (c === LBRACE) return jsonBytes.scanObject(b, i, (k, at) => walk(at, k, depth + 1), depth);
-    if (c === LBRACKET) return jsonBytes.scanArray(b, i, (_, at) => walk(at, undefined, depth + 1), depth);
-    return -1; // numbers and literals: the scanner skips (and checks) them
+    if (secret) {
+      // Whatever it holds but nothing (null, a boolean, an empty object or array), the value becomes the mask.
+      const end = jsonBytes.skipValue(b, i, depth);
+      const empty = c === LBRACE || c === LBRACKET ? jsonBytes.skipWhitespace(b, i + 1) === end - 1 : c === LETTER_T || c === LETTER_F || c === LETTER_N;
+      if (!empty) out.replace(i, end, MASKED_VALUE);
+      return end;
+    }
+    if (c === LBRACE) {
+      let memberEnd = i + 1; // only whitespace and a comma lie between it and the next key
+      return jsonBytes.scanObject(
+        b,
+        i,
+        (k, at) => {
+          // Hits before the value lie in its key: the key is redacted, and only a key with a hit can be secret-named.
+          let secretKey = false;
+          if (next < hits.length && hits[next]!.start < at) {
+            const keyStart = s.indexOf('"', memberEnd);
+            redactBody(keyStart + 1, jsonBytes.skipString(b, keyStart) - 1);
+            secretKey = SECRET_KEY.test(k);
+          }
+          memberEnd = walk(at, k, secretKey, depth + 1);
+          return memberEnd;
+        },
+        depth,
+      );
+    }
+    if (c === LBRACKET) return jsonBytes.scanArray(b, i, (_, at) => walk(at, undefined, false, depth + 1), depth);
+    return jsonBytes.skipValue(b, i, depth); // numbers and literals
   };
 
   try {
-    walk(at, undefined, 0);
+    walk(at, undefined, false, 0);
   } catch {
     return undefined;
   }

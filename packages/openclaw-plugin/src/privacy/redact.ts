@@ -2,7 +2,8 @@
  * Masks secrets, tokens and e-mail addresses in text before it leaves the machine (privacy "redacted").
  *
  * Built-in patterns cover what commonly leaks into transcripts: vendor token prefixes, bearer headers, JWTs,
- * PEM private keys, `password=`/`api_key:` style assignments, URL credentials, AWS access keys. OpenClaw's
+ * PEM private keys, `password=`/`api_key:` style assignments (the whole value), URL credentials, AWS access
+ * keys; the plugin README lists what each masks. OpenClaw's
  * own `logging.redactPatterns` (raw regex strings, flags `gi`, or `/pattern/flags`) are added, and so are
  * the plugin's `redact.patterns`. A pattern that does not compile is reported, never thrown.
  */
@@ -31,27 +32,57 @@ export const REDACTED_EMAIL = "[EMAIL]";
  * skips through text fastest for long literals, "PRIVATE KEY"), so gating three patterns saves about two scans.
  */
 const TOKEN_GROUPS: readonly { gate: RegExp; patterns: readonly RegExp[] }[] = [
-  { gate: /PRIVATE KEY/, patterns: [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g] },
+  // A block without its END line (a truncated paste) is masked over the key text that follows the BEGIN line.
+  { gate: /PRIVATE KEY/, patterns: [/-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|(?:[A-Za-z0-9+/=:,.\s-]|\\[nrt])*)/g] },
   {
     // "k-" of "sk-"/"pk-"/"rk-", "ub_pat_" of "github_pat_": V8 scans this alternation twice as fast as the full literals.
     gate: /k-|xox[abprs]-|gh[pousr]_|ub_pat_/,
     patterns: [/\b(?:sk|pk|rk)-(?:live-|test-|proj-|ant-)?[A-Za-z0-9_-]{16,}/g, /\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}/g, /\bxox[abprs]-[A-Za-z0-9-]{10,}/g],
   },
-  { gate: /A(?:KIA|SIA|Iza)/, patterns: [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, /\bAIza[0-9A-Za-z_-]{35}\b/g] },
+  { gate: /A(?:KIA|SIA|Iza)/, patterns: [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g] },
   { gate: /glpat-|npm_|ct_/, patterns: [/\bglpat-[A-Za-z0-9_-]{20,}/g, /\bnpm_[A-Za-z0-9]{36}\b/g, /\bct_[A-Za-z0-9_-]{20,}/g] },
   { gate: /(?:eyJ|[Bb]earer)/, patterns: [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, /\b[Bb]earer\s+[A-Za-z0-9._~+/-]{12,}=*/g] },
 ];
 /** Literals every match of a token pattern contains (the group gates, as one pattern; redact-raw.ts). */
 export const TOKEN_HINTS = new RegExp(TOKEN_GROUPS.map((g) => g.gate.source).join("|"), "g");
-/** `scheme://user:password@`. Sticky: tried only where a match can start. */
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:[^\s/@]+@/iy;
-/** `password=…`, `api_key: …`, `"token": "…"`. */
-const ASSIGNMENT =
-  /\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|token)\b["']?\s*[:=]\s*["']?[^\s"',;]{4,}/gi;
+/**
+ * `scheme://user:password@`, up to the last "@" before the path: an unencoded "@" in the user or password
+ * (`postgres://me@corp:p@ss@db`) stays inside the mask. Sticky: tried only where a match can start.
+ */
+const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/]+:[^\s/]+@/iy;
+/**
+ * A name that says its value is a secret: one that ends in one of these words (`OPENAI_API_KEY`, `x-api-key`,
+ * `githubToken`, `db_password`, `SMTP_PASS`, `Set-Cookie`), case-insensitively. Object keys (SECRET_KEY) and assignments in
+ * text (ASSIGNMENT) use the same words; redact-raw.ts's KEYWORDS gate finds every word's ending. Factored by
+ * first letters: V8 scans text for this alternation a quarter faster than for the plain list of words.
+ */
+const SECRET_WORD = String.raw`(?:pass(?:w(?:or)?d|phrase)?|pwd|secret(?:[ _-]?key)?|token|(?:api|access|private)[ _-]?key|auth(?:orization)?|cookie|credentials?)`;
+
+/**
+ * `password=…`, `api_key: "…"`, `"token": "…"`, `Authorization: Basic …`: a secret word, an optional closing
+ * quote of a key (escaped once or more inside JSON text), `:` or `=`, and the value, masked whole:
+ *   "…" / '…'  everything up to the closing quote (escapes included) or the end of the line; the quotes stay,
+ *              so JSON text stays JSON
+ *   \"…\"      the same one JSON level down (a JSON document inside a JSON string: `"body":"{\"token\":\"…\"}"`)
+ *   otherwise  the rest of the line: an unquoted value has no end but the line's (`PASSWORD=correct horse`,
+ *              `Authorization: Bearer …`). JSON's `null`/`true`/`false` and an opening `{`/`[` at the end of a
+ *              line hold nothing and are left as they are.
+ * A value never crosses a newline; only the whitespace around the operator does (redact-raw.ts relies on it).
+ */
+const ASSIGNMENT = new RegExp(
+  String.raw`(?<head>${SECRET_WORD}\b(?:\\*["'])?\s*[:=]\s*)(?:(?<open>")(?<body>(?:[^"\\\n]|\\[^\n]?)*)(?<close>"?)|(?<open>\\")(?<body>(?:[^"\\\n]|\\\\\\["\\]|\\\\[^"\\\n]|\\[^"\\\n])*)(?<close>(?:\\")?)|(?<open>')(?<body>(?:[^'\\\n]|\\[^\n]?)*)(?<close>'?)|(?!(?:null|true|false)[^\S\r\n]*(?:[,}\]\r\n]|$))(?![{[][^\S\r\n]*(?:[\r\n]|$))(?<open>)(?<body>[^\s"'][^\r\n]*)(?<close>))`,
+  "gi",
+);
+type AssignmentGroups = { head: string; open: string; body: string; close: string };
+/** The head and the quotes stay; an empty value (`""`) has nothing to mask. */
+const maskAssignment = (m: string, ...args: unknown[]): string => {
+  const g = args.at(-1) as AssignmentGroups;
+  return g.body === "" ? m : `${g.head}${g.open}${REDACTED}${g.close}`;
+};
 /** Sticky: tried only where a match can start. */
 const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/y;
-/** No built-in pattern matches fewer characters ("pwd=abcd", "a://b:c@"). */
-const BUILT_IN_MIN_LENGTH = 8;
+/** No built-in pattern matches fewer characters ("pwd=x"). */
+const BUILT_IN_MIN_LENGTH = 5;
 
 function asciiSet(chars: string): Uint8Array {
   const set = new Uint8Array(128);
@@ -132,7 +163,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
       if (out.length >= BUILT_IN_MIN_LENGTH) {
         for (const group of TOKEN_GROUPS) if (group.gate.test(out)) for (const re of group.patterns) out = out.replace(re, REDACTED);
         if (out.includes("@")) out = replaceAnchored(out, URL_CREDENTIALS, "://", SCHEME_CHARS, REDACTED);
-        out = out.replace(ASSIGNMENT, REDACTED);
+        out = out.replace(ASSIGNMENT, maskAssignment);
       }
       // Global regexes: replace() starts at 0 and leaves lastIndex at 0 whatever it was.
       for (const re of custom) out = out.replace(re, REDACTED);
@@ -178,20 +209,37 @@ export const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
   "version",
 ]);
 
-/** Object keys whose string values are secrets whatever they look like. */
-export const SECRET_KEY = /^(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|auth(?:orization)?|client[_-]?secret|private[_-]?key|cookie)$/i;
+/** Object keys whose values are secrets whatever they hold: a name ending in a secret word (SECRET_WORD). */
+export const SECRET_KEY = new RegExp(`${SECRET_WORD}$`, "i");
 
-/** Masks every content string of a parsed event (object keys and structural fields are kept). */
+/** A value under a secret key that holds something to hide: null, booleans and empty strings, objects and arrays hold nothing. */
+function holdsSecret(value: unknown): boolean {
+  if (typeof value === "string") return value !== "";
+  if (typeof value === "number") return true;
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value === "object" && value !== null && Object.keys(value).length > 0;
+}
+
+/**
+ * Masks every content string of a parsed event, object keys included (structural fields are kept). The value
+ * of a secret-named key is replaced whole by the mask, whatever it is (a string, a number, an object).
+ */
 export function redactValue(value: unknown, redactor: Redactor, key?: string): unknown {
-  if (typeof value === "string") {
-    if (key === undefined) return redactor.text(value);
-    if (STRUCTURAL_KEYS.has(key)) return value;
-    return SECRET_KEY.test(key) && value !== "" ? REDACTED : redactor.text(value);
+  if (key !== undefined) {
+    if (typeof value === "string" && STRUCTURAL_KEYS.has(key)) return value;
+    if (SECRET_KEY.test(key) && holdsSecret(value)) return REDACTED;
   }
+  if (typeof value === "string") return redactor.text(value);
   if (Array.isArray(value)) return value.map((v) => redactValue(v, redactor));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, redactor, k);
+    for (const [k, v] of Object.entries(value)) {
+      const masked = redactor.text(k);
+      const member = redactValue(v, redactor, k);
+      // A "__proto__" member (JSON.parse makes it an own property) must stay a member, not become the prototype.
+      if (masked === "__proto__") Object.defineProperty(out, masked, { value: member, enumerable: true, writable: true, configurable: true });
+      else out[masked] = member;
+    }
     return out;
   }
   return value;

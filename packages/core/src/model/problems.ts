@@ -11,7 +11,7 @@ export const PROBLEM_KINDS = {
   "missing-event-type": "event has no string `type` (skipped)",
   "unknown-event-type": "event type Clawtower does not know (kept as an event, not accounted)",
   "assistant-without-usage": "assistant message with no `usage` (not an LLM call)",
-  "invalid-usage-field": "usage field that is NaN, negative, non-finite or not a number (counted as 0)",
+  "invalid-usage-field": "usage field out of range: a token count that is not a whole number from 0 to 1e9 (counted as 0), or a cost.total not from 0 to $10,000 (not used)",
   "missing-timestamp": "event without a usable timestamp (the previous event's time is used)",
   "line-too-long": "line larger than the per-line limit (skipped)",
   "unreadable-file": "file could not be read",

@@ -45,11 +45,12 @@ export function assertTimeZone(tz: string): string {
 }
 
 /**
- * The instants reports place on a calendar: four-digit years in every zone (labels sort and parse as dates),
- * well inside what a Date can hold. A stored instant outside (a broken clock, a store written before ingest
- * checked timestamps) is reported at the nearest end instead of failing the report.
+ * The instants reports place on a calendar: from 1970, with offsets in whole quarter hours in every zone (before,
+ * local mean time had odd offsets), to four-digit years (labels sort and parse as dates), well inside what a
+ * Date can hold. A stored instant outside (a broken clock, a store written before ingest checked timestamps)
+ * is reported at the nearest end instead of failing the report.
  */
-export const REPORTABLE_INSTANTS = { from: Date.UTC(1000, 0, 2), to: Date.UTC(9999, 11, 30) } as const;
+export const REPORTABLE_INSTANTS = { from: Date.UTC(1970, 0, 2), to: Date.UTC(9999, 11, 30) } as const;
 
 export function reportableInstant(ms: number): number {
   if (Number.isNaN(ms)) return REPORTABLE_INSTANTS.from;

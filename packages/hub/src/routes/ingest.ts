@@ -69,7 +69,8 @@ const TelemetryEvent = z
     tokens: z.number().int().min(0).optional(),
     input_tokens: z.number().int().min(0).optional(),
     output_tokens: z.number().int().min(0).optional(),
-    model: z.string().max(300).optional(),
+    // Part of the synthetic event's id (agentWatchLine).
+    model: ingestId(300).optional(),
     status: z.string().max(40).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     timestamp: z.string().max(64).optional(),

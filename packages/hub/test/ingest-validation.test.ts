@@ -313,6 +313,7 @@ for (const target of targets) {
     it("answers every report over a store that already holds integers too large for a double", async () => {
       // Two sessions on two days, one call each; then every stored copy of their input count is raised by 2^62
       // (as a store written before ingest checked usage may hold): each row still fits a bigint, their sum does not.
+      logged.length = 0;
       const day = (d: number) => `2026-11-${String(10 + d).padStart(2, "0")}T10:00:00.000Z`;
       const r = await ndjson([0, 1].map((d) => ({ deploymentId: "x-big", agentId: "main", sessionId: `b${d}`, event: call(`b${d}`, { input: 100, output: 10 }, { timestamp: day(d) }) })));
       assert.equal(r.body.accepted, 2);

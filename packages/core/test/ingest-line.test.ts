@@ -22,6 +22,7 @@ import {
   slotBucketer,
   SLOT_MS,
   type EventFacts,
+  type IngestEnvelope,
   type UsageAggregate,
 } from "../src/index.ts";
 
@@ -78,9 +79,9 @@ describe("usage ceilings (every source)", () => {
 
 describe("ingestLineProblem", () => {
   const now = Date.parse("2026-12-01T00:00:00Z");
-  const line = { deploymentId: "gw", agentId: "main", sessionId: "s1", idempotencyKey: null, event: "{}" };
+  const line: IngestEnvelope = { deploymentId: "gw", agentId: "main", sessionId: "s1", idempotencyKey: null, event: "{}" };
   const ok = facts(assistant({ input: 1, output: 1 }));
-  const problem = (l: Partial<typeof line> & { session?: Record<string, unknown> }, f: EventFacts = ok) => ingestLineProblem({ ...line, ...l }, f, now)?.split(":")[0];
+  const problem = (l: Partial<IngestEnvelope>, f: EventFacts = ok) => ingestLineProblem({ ...line, ...l }, f, now)?.split(":")[0];
 
   it("takes a normal line", () => {
     assert.equal(ingestLineProblem(line, ok, now), undefined);

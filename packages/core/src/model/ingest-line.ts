@@ -88,14 +88,10 @@ export type IngestEnvelope = {
  * text to store holding a NUL, or an event dated outside [INGEST_LIMITS.earliestTimestampMs, now + maxFutureMs].
  */
 export function ingestLineProblem(line: IngestEnvelope, facts: EventFacts, now: number): string | undefined {
-  const ids: [string, string | null | undefined, number][] = [
-    ["deploymentId", line.deploymentId, INGEST_LIMITS.deploymentId],
-    ["agentId", line.agentId, INGEST_LIMITS.agentId],
-    ["sessionId", line.sessionId, INGEST_LIMITS.sessionId],
-    ["idempotencyKey", line.idempotencyKey, INGEST_LIMITS.idempotencyKey],
-  ];
-  for (const [field, value, max] of ids) {
-    const problem = value === null || value === undefined ? undefined : idProblem(value, max);
+  // Checked on every ingested line: plain loops over constant field lists, nothing allocated unless a line fails.
+  for (const field of ENVELOPE_IDS) {
+    const value = line[field];
+    const problem = value === null || value === undefined ? undefined : idProblem(value, INGEST_LIMITS[field]);
     if (problem) return `${field}: ${problem}`;
   }
   const meta = line.session ? sessionMetaProblem(line.session) : undefined;
@@ -106,54 +102,31 @@ export function ingestLineProblem(line: IngestEnvelope, facts: EventFacts, now: 
   return factsProblem(facts, now);
 }
 
+const ENVELOPE_IDS = ["deploymentId", "agentId", "sessionId", "idempotencyKey"] as const;
+const EVENT_IDS = ["id", "parentId"] as const;
+const EVENT_TEXTS = ["type", "provider", "modelId", "customType", "cwd", "parentSession"] as const;
+const MESSAGE_TEXTS = ["role", "provider", "model", "api", "stopReason", "errorMessage", "responseId", "runId", "toolName", "customType"] as const;
+
 /** The event's own checks: its ids, the text the store keeps of it, its instants. */
 function factsProblem(f: EventFacts, now: number): string | undefined {
+  for (const k of EVENT_IDS) if (f[k] !== undefined && hasControlCharacter(f[k])) return `event.${k}: ${NO_CONTROL_CHARACTERS}`;
+  for (const k of EVENT_TEXTS) if (f[k]?.includes("\u0000")) return `event.${k}: ${textProblem(f[k])}`;
   const m = f.message;
-  const ids: [string, string | undefined][] = [
-    ["event.id", f.id],
-    ["event.parentId", f.parentId],
-    ["event.message.toolCallId", m?.toolCallId],
-    ...(m?.toolCalls ?? []).map((c, i): [string, string] => [`event.message.content[toolCall ${i}].id`, c.id]),
-  ];
-  for (const [field, value] of ids) if (value !== undefined && hasControlCharacter(value)) return `${field}: ${NO_CONTROL_CHARACTERS}`;
-  const texts: [string, string | undefined][] = [
-    ["event.type", f.type],
-    ["event.provider", f.provider],
-    ["event.modelId", f.modelId],
-    ["event.customType", f.customType],
-    ["event.cwd", f.cwd],
-    ["event.parentSession", f.parentSession],
-  ];
   if (m) {
-    texts.push(
-      ["event.message.role", m.role],
-      ["event.message.provider", m.provider],
-      ["event.message.model", m.model],
-      ["event.message.api", m.api],
-      ["event.message.stopReason", m.stopReason],
-      ["event.message.errorMessage", m.errorMessage],
-      ["event.message.responseId", m.responseId],
-      ["event.message.runId", m.runId],
-      ["event.message.toolName", m.toolName],
-      ["event.message.customType", m.customType],
-      ...m.toolCalls.flatMap((c, i): [string, string | undefined][] => [
-        [`event.message.content[toolCall ${i}].name`, c.name],
-        [`event.message.content[toolCall ${i}].via`, c.via],
-      ]),
-    );
+    if (m.toolCallId !== undefined && hasControlCharacter(m.toolCallId)) return `event.message.toolCallId: ${NO_CONTROL_CHARACTERS}`;
+    for (const k of MESSAGE_TEXTS) if (m[k]?.includes("\u0000")) return `event.message.${k}: ${textProblem(m[k])}`;
+    for (let i = 0; i < m.toolCalls.length; i++) {
+      const c = m.toolCalls[i]!;
+      const at = `event.message.content[toolCall ${i}]`;
+      if (hasControlCharacter(c.id)) return `${at}.id: ${NO_CONTROL_CHARACTERS}`;
+      if (c.name.includes("\u0000")) return `${at}.name: ${textProblem(c.name)}`;
+      if (c.via?.includes("\u0000")) return `${at}.via: ${textProblem(c.via)}`;
+    }
   }
-  for (const [field, value] of texts) {
-    const problem = value === undefined ? undefined : textProblem(value);
-    if (problem) return `${field}: ${problem}`;
-  }
-  const instants: [string, number | undefined][] = [
-    ["event.timestamp", f.timestamp],
-    ["event.message.timestamp", m?.timestamp],
-  ];
-  for (const [field, ms] of instants) {
-    const problem = ms === undefined ? undefined : timestampProblem(ms, now);
-    if (problem) return `${field}: ${problem}`;
-  }
+  const ts = f.timestamp === undefined ? undefined : timestampProblem(f.timestamp, now);
+  if (ts) return `event.timestamp: ${ts}`;
+  const mts = m?.timestamp === undefined ? undefined : timestampProblem(m.timestamp, now);
+  if (mts) return `event.message.timestamp: ${mts}`;
   return undefined;
 }
 

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { sql } from "kysely";
 import { createPriceBook, MAX_TOKENS_PER_CALL } from "@clawtower/core";
 import { createApiKey, ingestLines, openStore, syncHome, type StoreConnection } from "@clawtower/store";
-import { storeTargets, tmpDir } from "@clawtower/testkit";
+import { describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { createChangeFeed, createHubApp, type ChangeFeed } from "../src/index.ts";
 
 const targets = storeTargets();
@@ -43,7 +43,7 @@ function nestedText(depth: number): string {
 }
 
 for (const target of targets) {
-  describe(`[${target.name}] ingest validation`, () => {
+  describeStore(target, `[${target.name}] ingest validation`, () => {
     let conn: StoreConnection;
     let feed: ChangeFeed;
     let app: ReturnType<typeof createHubApp>;

@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { sql } from "kysely";
 import { createPriceBook } from "@clawtower/core";
 import { createApiKey, openStore, type StoreConnection } from "@clawtower/store";
-import { storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
+import { describeStore, storeTargets, tmpDir, type StoreTarget } from "@clawtower/testkit";
 import { createChangeFeed, createHubApp } from "../src/index.ts";
 
 const targets = storeTargets();
@@ -102,7 +102,7 @@ async function fullStore(target: StoreTarget): Promise<FullStore | string> {
 }
 
 for (const target of targets) {
-  describe(`[${target.name}] a full disk under ingest`, () => {
+  describeStore(target, `[${target.name}] a full disk under ingest`, () => {
     it("answers 503 'database or disk is full' with Retry-After, stores nothing of that request, and takes it whole once space is freed", async (t) => {
       const store = await fullStore(target);
       if (typeof store === "string") {

@@ -158,7 +158,7 @@ for (const target of targets) {
             { deploymentId: "n-influx", agentId: "main", sessionId: "s1", lineIndex: 0, payload: good(0) },
             { deploymentId: "n-influx", agentId: "main", sessionId: "s\u0000", lineIndex: 1, payload: good(1) },
             { deploymentId: "n-influx", agentId: "main", sessionId: "s1", lineIndex: 2, payload: call("m", { input: 1, output: 1 }, { model: "x\u0000" }) },
-            { deploymentId: "n-influx", agentId: "main", sessionId: "s1", lineIndex: 3, payload: good(3) },
+            { deploymentId: "n-influx", agentId: "main", sessionId: "s1", lineIndex: 3, idempotencyKey: "", payload: good(3) }, // an empty key is none
           ],
         }),
         "application/json",
@@ -183,6 +183,9 @@ for (const target of targets) {
       const skills = await request("/v1/openclaw/ingest/skills", JSON.stringify({ deploymentId: "n-aw", agentId: "main", skills: [{ name: "a\u0000b" }] }), "application/json");
       assert.equal(skills.status, 400);
       assert.match(skills.body.error.message, /^skills\.0\.name: must not contain NUL/);
+      const skillsDeployment = await request("/v1/openclaw/ingest/skills", JSON.stringify({ deploymentId: "n\u0000", agentId: "main", skills: [{ name: "ok" }] }), "application/json");
+      assert.equal(skillsDeployment.status, 400);
+      assert.match(skillsDeployment.body.error.message, /^deploymentId: must not contain control characters/);
     });
 
     it("rejects events dated before 2020 or more than 24 h ahead of the hub's clock, line by line, on every route", async () => {

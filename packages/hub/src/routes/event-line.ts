@@ -46,13 +46,17 @@ export const SessionMeta = z
     if (bad) ctx.addIssue({ code: "custom", path: [bad.field], message: bad.problem });
   });
 
-/** An id of the envelope: 1 to `max` characters, none of them a control character (core's rule). */
-export function ingestId(max: number) {
+/** At most `max` characters, none of them a control character (core's rule for ids). */
+export function controlFree(max: number) {
   return z
     .string()
-    .min(1)
     .max(max)
     .refine((s) => !hasControlCharacter(s), NO_CONTROL_CHARACTERS);
+}
+
+/** An id of the envelope: 1 to `max` characters, none of them a control character. */
+export function ingestId(max: number) {
+  return controlFree(max).min(1);
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Principal } from "../auth.ts";
 import { ndjsonLines, readBody, readJsonBody } from "../body.ts";
 import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
-import { SessionMeta, checkEventItem, ingestId, nestingProblem, readNdjsonLine, type LineReading } from "./event-line.ts";
+import { SessionMeta, checkEventItem, controlFree, ingestId, nestingProblem, readNdjsonLine, type LineReading } from "./event-line.ts";
 
 export type IngestDeps = { conn: StoreConnection; prices: PriceBook; now: () => number; onChange: () => void };
 
@@ -28,7 +28,7 @@ const InfluxionLine = z.object({
   sessionFile: z.string().max(2000).optional(),
   lineIndex: z.number().int().min(0),
   capturedAt: z.string().max(64).optional(),
-  idempotencyKey: ingestId(INGEST_LIMITS.idempotencyKey).optional(),
+  idempotencyKey: controlFree(INGEST_LIMITS.idempotencyKey).optional(),
   payload: z.unknown(),
   session: SessionMeta.optional(),
 });
@@ -37,14 +37,14 @@ const InfluxionLine = z.object({
 const skillText = (max: number) => z.string().max(max).refine((s) => !textProblem(s), "must not contain NUL (U+0000)");
 
 const SkillsBody = z.object({
-  deploymentId: z.string().min(1).max(200).optional(),
-  agentId: z.string().min(1).max(200).optional(),
+  deploymentId: ingestId(INGEST_LIMITS.deploymentId).optional(),
+  agentId: ingestId(INGEST_LIMITS.agentId).optional(),
   fullSync: z.boolean().default(false),
   skills: z
     .array(
       z
         .object({
-          agentId: skillText(200).optional(),
+          agentId: controlFree(INGEST_LIMITS.agentId).optional(),
           skillKey: skillText(300).optional(),
           name: skillText(300).min(1),
           source: skillText(300).nullish(),
@@ -70,7 +70,7 @@ const TelemetryEvent = z
     input_tokens: z.number().int().min(0).optional(),
     output_tokens: z.number().int().min(0).optional(),
     // Part of the synthetic event's id (agentWatchLine).
-    model: ingestId(300).optional(),
+    model: controlFree(300).optional(),
     status: z.string().max(40).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     timestamp: z.string().max(64).optional(),
@@ -198,7 +198,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
           agentId: l.agentId,
           sessionId: l.sessionId,
           seq: l.lineIndex,
-          idempotencyKey: l.idempotencyKey ?? null,
+          idempotencyKey: l.idempotencyKey || null, // an empty key is none
           event: JSON.stringify(payload),
           session: l.session,
         });

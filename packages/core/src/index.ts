@@ -3,8 +3,9 @@
 export * from "./model/facts.ts";
 export * from "./model/ledger.ts";
 export * from "./model/problems.ts";
+export * from "./model/ingest-line.ts";
 export { extractEventFacts, isExtractFailure, scanEventFactsAt, type ExtractFailure } from "./parse/event-facts.ts";
-export { JsonScanError, type TextEncoding } from "./parse/json-bytes.ts";
+export { JsonScanError, MAX_JSON_DEPTH, type TextEncoding } from "./parse/json-bytes.ts";
 // The JSON scanner over UTF-8 bytes (the parser's; the hub's ingest lines and the plugin's privacy transforms).
 export * as jsonBytes from "./parse/json-bytes.ts";
 export { PartAccumulator, classifyAssistant, type AssistantClass, type EventLocation } from "./accounting/part-accumulator.ts";

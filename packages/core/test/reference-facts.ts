@@ -11,7 +11,7 @@ function ts(v: unknown): number | undefined {
     const ms = Date.parse(v);
     return Number.isFinite(ms) ? ms : undefined;
   }
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  return typeof v === "number" && Number.isFinite(v) ? Math.floor(v) : undefined;
 }
 
 function bytes(v: unknown): number {
@@ -24,7 +24,7 @@ function usageOf(u: Record<string, unknown>): UsageFacts {
     if (!(name in u)) return 0;
     const v = u[name];
     if (v === null) return 0;
-    if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 1e9) return v;
     invalidFields.push(name);
     return 0;
   };
@@ -33,7 +33,7 @@ function usageOf(u: Record<string, unknown>): UsageFacts {
   const cost = u["cost"];
   if (cost && typeof cost === "object" && !Array.isArray(cost) && "total" in cost) {
     const t = (cost as Record<string, unknown>)["total"];
-    if (typeof t === "number" && Number.isFinite(t) && t >= 0) recordedCost = t;
+    if (typeof t === "number" && Number.isFinite(t) && t >= 0 && t <= 10_000) recordedCost = t;
     else if (t !== null) invalidFields.push("cost.total");
   }
   return { tokens, recordedCost, invalidFields };

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import type { PriceBook } from "@clawtower/core";
-import type { StoreConnection } from "@clawtower/store";
+import { isStoreFullError, type StoreConnection } from "@clawtower/store";
 import { bodyLimit, readJsonBody } from "./body.ts";
 import { authenticate, hostGuard, requireApiKey, requireReader, TOKEN_COOKIE, type AuthConfig } from "./auth.ts";
 import { HubError, errorBody } from "./errors.ts";
@@ -44,6 +44,9 @@ const MIME: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
+/** Seconds a client is asked to wait before resending after the store's disk was full. */
+const STORE_FULL_RETRY_AFTER_S = 60;
+
 export function createHubApp(opts: HubAppOptions): Hono {
   const now = opts.now ?? Date.now;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -52,6 +55,13 @@ export function createHubApp(opts: HubAppOptions): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HubError) return c.json(errorBody(err.code, err.message), err.status);
+    // A full disk is the operator's to fix, not a bug: say so, and have clients (the plugin honours
+    // Retry-After on a 503) come back later. The failed transaction kept nothing, and ingest is idempotent.
+    if (isStoreFullError(err)) {
+      log(`hub: database or disk is full (store ${opts.conn.location}) on ${c.req.method} ${c.req.path}: the failed write kept nothing; free space, clients resend`);
+      c.header("Retry-After", String(STORE_FULL_RETRY_AFTER_S));
+      return c.json(errorBody("storage_full", "database or disk is full: the hub cannot store this now; send it again later (lines already stored are answered as duplicates)"), 503);
+    }
     const id = crypto.randomUUID().slice(0, 8);
     log(`hub: internal error ${id} on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? String(err)}`);
     return c.json(errorBody("internal", `internal error (id ${id}); see the hub's log`), 500);

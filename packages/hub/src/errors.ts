@@ -12,9 +12,12 @@ export type ErrorCode =
   | "not_found"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "storage_full"
   | "internal";
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 413 | 415 | 500> = {
+type Status = 400 | 401 | 403 | 404 | 413 | 415 | 500 | 503;
+
+const STATUS: Record<ErrorCode, Status> = {
   bad_request: 400,
   invalid_query: 400,
   invalid_body: 400,
@@ -23,12 +26,13 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 413 | 415 | 500> = {
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  storage_full: 503,
   internal: 500,
 };
 
 export class HubError extends Error {
   readonly code: ErrorCode;
-  readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 500;
+  readonly status: Status;
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "HubError";

@@ -72,10 +72,20 @@ class NodeSqliteAdapter implements SqliteDatabase {
     return { st, reader };
   }
   prepare(text: string): SqliteStatement {
+    // SQLite ends the transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR…): Kysely's rollback would
+    // then fail with "cannot rollback - no transaction is active" and hide the error that matters.
+    if (ROLLBACK.test(text) && !this.raw.isTransaction) return NOTHING_TO_ROLL_BACK;
     const { st, reader } = this.#statement(text);
     return {
       reader,
-      all: (params) => st.all(...params.map(toSqliteValue)),
+      all: (params) => {
+        const args = params.map(toSqliteValue);
+        try {
+          return st.all(...args);
+        } catch (e) {
+          return readOversized(this.raw, text, args, e);
+        }
+      },
       run: (params) => {
         const r = st.run(...params.map(toSqliteValue));
         return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
@@ -83,6 +93,44 @@ class NodeSqliteAdapter implements SqliteDatabase {
       iterate: (params) => this.raw.prepare(text).iterate(...params.map(toSqliteValue)),
     };
   }
+}
+
+const ROLLBACK = /^\s*rollback\b/i;
+
+const NOTHING_TO_ROLL_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
+
+/**
+ * A query over values too large for a double, which only a store written before ingest checked usage holds
+ * (every value written since is bounded: see core's MAX_TOKENS_PER_CALL): node:sqlite refuses to read an
+ * integer beyond 2^53 (RangeError) and SQLite an integer SUM beyond 2^63 ("integer overflow"). A query
+ * (SELECT only: re-running a write would write twice) is then run again reading integers as bigints, and if
+ * need be summing as doubles (TOTAL), and gives each value as the nearest double: a report answers, exact for
+ * every normal value, instead of failing on one bad row forever. Anything else is rethrown.
+ */
+function readOversized(raw: DatabaseSync, text: string, args: SQLInputValue[], error: unknown): unknown[] {
+  const e = error as { code?: string; message?: string };
+  const tooLarge = e.code === "ERR_OUT_OF_RANGE";
+  const overflow = e.code === "ERR_SQLITE_ERROR" && e.message?.includes("integer overflow") === true;
+  if (!(tooLarge || overflow) || !/^\s*select\b/i.test(text)) throw error;
+  const run = (query: string) => {
+    const st = raw.prepare(query);
+    st.setReadBigInts(true);
+    return st.all(...args);
+  };
+  let rows: Record<string, unknown>[];
+  try {
+    rows = run(text);
+  } catch (again) {
+    if (!(again as Error).message?.includes("integer overflow")) throw again;
+    rows = run(text.replace(/\bsum\(/gi, "total("));
+  }
+  for (const row of rows) for (const [k, v] of Object.entries(row)) if (typeof v === "bigint") row[k] = Number(v);
+  return rows;
 }
 
 export function redactUrl(url: string): string {

@@ -12,6 +12,7 @@ export * from "./api-keys.ts";
 export * from "./ingest.ts";
 export * from "./replay.ts";
 export * from "./rollups.ts";
+export { isStoreFullError } from "./store-errors.ts";
 export { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 export { checkStoreIntegrity, startIntegrityCheck, type IntegrityReport } from "./integrity.ts";
 export { storeRecovery, StoreDamagedError } from "./store-damage.ts";

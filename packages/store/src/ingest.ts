@@ -12,6 +12,7 @@ import {
   PartAccumulator,
   classifySessionKind,
   extractEventFacts,
+  ingestLineProblem,
   isExtractFailure,
   newPartCursor,
   parentSessionId,
@@ -71,6 +72,12 @@ function parseRequest(lines: IngestLine[], prices: PriceBook, now: number): Requ
     const facts = line.facts ?? extractEventFacts(line.event);
     if (isExtractFailure(facts)) {
       rejected.push({ index: line.index, status: "rejected", reason: `${facts.failed}: ${facts.detail}` });
+      continue;
+    }
+    // One set of rules for every route and both stores (core's ingest-line.ts), before anything is written.
+    const problem = ingestLineProblem(line, facts, now);
+    if (problem) {
+      rejected.push({ index: line.index, status: "rejected", reason: problem });
       continue;
     }
     const eventId = facts.id ?? (line.seq !== null ? `~seq:${line.seq}` : line.idempotencyKey ? `~key:${line.idempotencyKey}` : null);

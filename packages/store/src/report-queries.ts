@@ -5,6 +5,7 @@
 import { sql, type RawBuilder, type Selectable, type SelectQueryBuilder } from "kysely";
 import {
   ALL_TIME,
+  INGEST_LIMITS,
   LEVEL_MS,
   SLOT_MS,
   bucketBoundaries,
@@ -128,7 +129,11 @@ export async function usageAggregates(
   const b = rangeBoundaries(f, boundaries);
   const pieces = decomposeBuckets(b);
   const byLevel = new Map<PieceLevel, Piece[]>();
-  for (const p of pieces) byLevel.set(p.level, [...(byLevel.get(p.level) ?? []), p]);
+  for (const p of pieces) {
+    const list = byLevel.get(p.level);
+    if (list) list.push(p);
+    else byLevel.set(p.level, [p]);
+  }
   const out: UsageAggregate[] = [];
   for (const [level, list] of byLevel) {
     const src = USAGE_SOURCES[level];
@@ -138,11 +143,18 @@ export async function usageAggregates(
       const col = sql.ref(`r.${src.column}`);
       const sorted = [...list].sort((x, y) => x.from - y.from);
       const runs = unitRuns(sorted, src.unit);
-      const rows = await sql<Record<string, unknown>>`SELECT ${col} AS u, ${keys}, ${src.sums} FROM ${sql.table(src.table)} r
-        WHERE (${sql.join(runs.map(([lo, hi]) => sql`(${col} >= ${lo} AND ${col} < ${hi})`), sql` OR `)}) AND ${scopeOf("r", f)}
-        GROUP BY r.deployment_id, ${col}${groupKeys ? sql`, ${groupKeys}` : sql``}`.execute(conn.db);
+      const rows: Record<string, unknown>[] = [];
+      // Runs per query bounded: SQLite refuses an expression deeper than 1000 terms (pieces stop merging into
+      // runs in zones whose offset is no multiple of 15 minutes, as before ~1972 in some).
+      for (let i = 0; i < runs.length; i += MAX_RUNS_PER_QUERY) {
+        const chunk = runs.slice(i, i + MAX_RUNS_PER_QUERY);
+        const r = await sql<Record<string, unknown>>`SELECT ${col} AS u, ${keys}, ${src.sums} FROM ${sql.table(src.table)} r
+          WHERE (${sql.join(chunk.map(([lo, hi]) => sql`(${col} >= ${lo} AND ${col} < ${hi})`), sql` OR `)}) AND ${scopeOf("r", f)}
+          GROUP BY r.deployment_id, ${col}${groupKeys ? sql`, ${groupKeys}` : sql``}`.execute(conn.db);
+        rows.push(...r.rows);
+      }
       const merged = new Map<string, UsageAggregate>();
-      for (const r of rows.rows) {
+      for (const r of rows) {
         const piece = pieceAt(sorted, n(r["u"]) * src.unit);
         const row = usageRow({ ...r, slot: Math.floor(b[piece.bucket]! / SLOT_MS) });
         const key = `${piece.bucket}\u0000${row.agentId}\u0000${row.provider}\u0000${row.model}`;
@@ -158,6 +170,8 @@ export async function usageAggregates(
   }
   return out;
 }
+
+const MAX_RUNS_PER_QUERY = 400;
 
 /** Adjacent pieces (sorted by start) merged into [lo, hi) ranges of the level's units. */
 function unitRuns(pieces: Piece[], unit: number): [number, number][] {
@@ -216,13 +230,18 @@ function usageRow(r: Record<string, unknown>): UsageAggregate {
   };
 }
 
-/** First and last instant with LLM calls in scope, to fill the time axis of an unbounded range. */
+/**
+ * First and last instant with LLM calls in scope, to fill the time axis of an unbounded range: within
+ * [2020-01-01, ALL_TIME.to), so that a call dated absurdly (a local file's broken clock; ingest refuses
+ * those) cannot stretch the axis over centuries; such calls still count in the range's totals.
+ */
 export async function dataRange(conn: StoreConnection, f: ReportFilters): Promise<{ first: number; last: number } | null> {
   // Two scalar subqueries, not min() and max() in one select: SQLite answers a lone min/max from the index,
   // but scans the whole table for both at once.
+  const inAxis = sql`r.slot >= ${Math.floor(INGEST_LIMITS.earliestTimestampMs / SLOT_MS)} AND r.slot < ${Math.floor(ALL_TIME.to / SLOT_MS)}`;
   const r = await sql<{ lo: number | null; hi: number | null }>`SELECT
-    (SELECT min(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)}) AS lo,
-    (SELECT max(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)}) AS hi`.execute(conn.db);
+    (SELECT min(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)} AND ${inAxis}) AS lo,
+    (SELECT max(r.slot) FROM usage_rollup r WHERE ${scopeOf("r", f)} AND ${inAxis}) AS hi`.execute(conn.db);
   const row = r.rows[0];
   if (!row || row.lo === null || row.hi === null) return null;
   return { first: n(row.lo) * SLOT_MS, last: (n(row.hi) + 1) * SLOT_MS - 1 };

@@ -9,7 +9,7 @@
  * - tool calls come from `toolCall` content blocks and are joined with `toolResult` messages by id
  *   (the join happens where both halves are stored, because they may arrive in different reads).
  */
-import { KNOWN_EVENT_TYPES, totalTokens, type EventFacts, type MessageFacts } from "../model/facts.ts";
+import { KNOWN_EVENT_TYPES, totalTokens, usageFieldRule, type EventFacts, type MessageFacts } from "../model/facts.ts";
 import {
   EVENT_FLAGS,
   type EventRecord,
@@ -123,7 +123,7 @@ export class PartAccumulator {
       if (m.stopReason === "error") flags |= EVENT_FLAGS.error;
       if (m.stopReason === "aborted") flags |= EVENT_FLAGS.aborted;
       for (const invalid of m.usage?.invalidFields ?? []) {
-        this.problem("invalid-usage-field", loc, `usage.${invalid} is not a finite number ≥ 0; counted as 0`);
+        this.problem("invalid-usage-field", loc, `usage.${invalid} ${usageFieldRule(invalid)}`);
       }
       const cls = classifyAssistant(m);
       if (cls === "no-usage") this.problem("assistant-without-usage", loc, `assistant message ${eventId} has no usage`);

@@ -21,11 +21,37 @@ export function totalTokens(t: TokenCounts): number {
   return t.input + t.output + t.cacheRead + t.cacheWrite;
 }
 
+/**
+ * Ceilings of one call's usage, for every source (local files and ingest alike). They keep each stored value
+ * an exact integer in a double and in PostgreSQL's bigint, with room for sums: 1e9 tokens of one kind is 100×
+ * the largest context window on offer, and 2^53 still holds ~9 million such calls; $10,000 for one call is
+ * far above any catalog price × that ceiling in practice, and is 1e13 nano-dollars (900 such calls per 2^53).
+ */
+export const MAX_TOKENS_PER_CALL = 1_000_000_000;
+export const MAX_COST_USD_PER_CALL = 10_000;
+
+/** A token count counts when it is a whole number from 0 to MAX_TOKENS_PER_CALL. */
+export function isValidTokenCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_TOKENS_PER_CALL;
+}
+
+/** A recorded cost (USD) counts when it is a finite number from 0 to MAX_COST_USD_PER_CALL. */
+export function isValidCostUsd(n: number): boolean {
+  return Number.isFinite(n) && n >= 0 && n <= MAX_COST_USD_PER_CALL;
+}
+
+/** Why a usage field listed in `invalidFields` did not count, for problem details. */
+export function usageFieldRule(field: string): string {
+  return field === "cost.total"
+    ? `is not a number from 0 to ${MAX_COST_USD_PER_CALL.toLocaleString("en-US")} (USD); not used`
+    : `is not a whole number from 0 to ${MAX_TOKENS_PER_CALL.toLocaleString("en-US")}; counted as 0`;
+}
+
 export type UsageFacts = {
   tokens: TokenCounts;
-  /** `usage.cost.total` as recorded by OpenClaw, when it is a finite number ≥ 0. */
+  /** `usage.cost.total` as recorded by OpenClaw, when it is valid (isValidCostUsd). */
   recordedCost: number | undefined;
-  /** Usage fields that were present but not a finite number ≥ 0 (counted as 0). */
+  /** Usage fields that were present but not valid (isValidTokenCount, isValidCostUsd): counted as 0 / not used. */
   invalidFields: string[];
 };
 

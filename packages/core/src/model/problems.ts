@@ -3,6 +3,8 @@
  * listed with its location (file:line or db:session:seq).
  */
 
+import { MAX_COST_USD_PER_CALL, MAX_TOKENS_PER_CALL } from "./facts.ts";
+
 export const PROBLEM_KINDS = {
   "invalid-json": "line or row is not valid JSON (skipped)",
   "truncated-line": "last line of a file ends without a newline and is incomplete (skipped; re-read when it grows)",
@@ -11,7 +13,7 @@ export const PROBLEM_KINDS = {
   "missing-event-type": "event has no string `type` (skipped)",
   "unknown-event-type": "event type Clawtower does not know (kept as an event, not accounted)",
   "assistant-without-usage": "assistant message with no `usage` (not an LLM call)",
-  "invalid-usage-field": "usage field that is NaN, negative, non-finite or not a number (counted as 0)",
+  "invalid-usage-field": `usage field out of range: a token count that is not a whole number from 0 to ${MAX_TOKENS_PER_CALL.toLocaleString("en-US")} (counted as 0), or a cost.total not from 0 to $${MAX_COST_USD_PER_CALL.toLocaleString("en-US")} (not used)`,
   "missing-timestamp": "event without a usable timestamp (the previous event's time is used)",
   "line-too-long": "line larger than the per-line limit (skipped)",
   "unreadable-file": "file could not be read",

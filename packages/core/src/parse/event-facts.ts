@@ -5,7 +5,7 @@
  * the rest (tool output, thinking text, details): a 200 KB tool result costs one byte loop instead of a
  * full `JSON.parse`, and never becomes a string.
  */
-import type { EventFacts, MessageFacts, ToolCallFacts, UsageFacts } from "../model/facts.ts";
+import { isValidCostUsd, isValidTokenCount, type EventFacts, type MessageFacts, type ToolCallFacts, type UsageFacts } from "../model/facts.ts";
 import type { ProblemKind } from "../model/problems.ts";
 import {
   asBuffer,
@@ -42,8 +42,9 @@ function parseTimestamp(s: Buffer, i: number): { value: number | undefined; end:
     return { value: Number.isFinite(ms) ? ms : undefined, end };
   }
   if (kind === "number") {
+    // Whole milliseconds, as a parsed ISO string gives (the store keeps instants as integers).
     const { value, end } = readNumber(s, i);
-    return { value: value !== undefined && Number.isFinite(value) ? value : undefined, end };
+    return { value: value !== undefined && Number.isFinite(value) ? Math.floor(value) : undefined, end };
   }
   return { value: undefined, end: skipValue(s, i) };
 }
@@ -69,10 +70,10 @@ function newMessage(): MessageFacts {
   };
 }
 
-/** A usage field counts when it is a finite number ≥ 0; anything else counts as 0 and is reported. */
-function usageNumber(s: Buffer, i: number, field: string, invalid: string[]): { value: number; end: number } {
+/** A usage field counts when it is valid (`valid`); anything else counts as 0 and is reported. */
+function usageNumber(s: Buffer, i: number, field: string, invalid: string[], valid: (n: number) => boolean): { value: number; end: number } {
   const { value, end } = readNumber(s, i);
-  if (value === undefined || !Number.isFinite(value) || value < 0) {
+  if (value === undefined || !valid(value)) {
     if (valueKind(s, i) !== "null") invalid.push(field);
     return { value: 0, end };
   }
@@ -92,7 +93,7 @@ function scanUsage(s: Buffer, i: number): { usage: UsageFacts; end: number } {
       case "output":
       case "cacheRead":
       case "cacheWrite": {
-        const r = usageNumber(s, v, key, invalidFields);
+        const r = usageNumber(s, v, key, invalidFields, isValidTokenCount);
         tokens[key] = r.value;
         return r.end;
       }
@@ -101,7 +102,7 @@ function scanUsage(s: Buffer, i: number): { usage: UsageFacts; end: number } {
         return scanObject(s, v, (costKey, cv) => {
           if (costKey !== "total") return -1;
           const before = invalidFields.length;
-          const r = usageNumber(s, cv, "cost.total", invalidFields);
+          const r = usageNumber(s, cv, "cost.total", invalidFields, isValidCostUsd);
           usage.recordedCost = invalidFields.length === before && valueKind(s, cv) === "number" ? r.value : undefined;
           return r.end;
         });

@@ -140,10 +140,11 @@ export function skipValue(b: Buffer, i: number, depth = 0): number {
   }
 }
 
-const MAX_DEPTH = 512;
+/** Deepest nesting of arrays and objects the scanner follows, counted from where each scan starts; deeper fails as "nesting too deep". */
+export const MAX_JSON_DEPTH = 512;
 
 function skipObject(b: Buffer, i: number, depth: number): number {
-  if (depth > MAX_DEPTH) fail("nesting too deep", i);
+  if (depth > MAX_JSON_DEPTH) fail("nesting too deep", i);
   let j = skipWhitespace(b, i + 1);
   if (b[j] === RBRACE) return j + 1;
   for (;;) {
@@ -160,7 +161,7 @@ function skipObject(b: Buffer, i: number, depth: number): number {
 }
 
 function skipArray(b: Buffer, i: number, depth: number): number {
-  if (depth > MAX_DEPTH) fail("nesting too deep", i);
+  if (depth > MAX_JSON_DEPTH) fail("nesting too deep", i);
   let j = skipWhitespace(b, i + 1);
   if (b[j] === RBRACKET) return j + 1;
   for (;;) {

@@ -3,7 +3,9 @@
  * its tokens, cost and latency, each tool call with its arguments and its result, and per-turn totals.
  * Pure: takes parsed events (from any store, possibly duplicated across stores) and the accounted costs.
  */
+import { isValidTokenCount } from "../model/facts.ts";
 import { nanosToUsd } from "../pricing/pricing.ts";
+import { isoInstant } from "../time/zone.ts";
 import type { TokensJson } from "./usage.ts";
 
 export const REPLAY_TEXT_LIMIT = 32 * 1024;
@@ -62,6 +64,8 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+/** A usage field as the ledger counts it (facts.ts): invalid counts as 0. */
+const tokenCount = (v: unknown): number => (typeof v === "number" && isValidTokenCount(v) ? v : 0);
 
 function clip(text: string, limit = REPLAY_TEXT_LIMIT): ReplayText {
   const bytes = Buffer.byteLength(text);
@@ -87,7 +91,7 @@ function contentParts(content: unknown): { text: string; thinking: string; toolC
 }
 
 function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : isoInstant(ms);
 }
 
 function eventTime(e: Obj): number | null {
@@ -162,7 +166,7 @@ export function buildReplay(events: unknown[], costs: Map<string, CallCostInfo>)
       });
       const usage = isObj(m["usage"]) ? m["usage"] : null;
       const cost = costs.get(id);
-      const tokens = usage && cost ? { input: num(usage["input"]), output: num(usage["output"]), cacheRead: num(usage["cacheRead"]), cacheWrite: num(usage["cacheWrite"]), total: 0 } : null;
+      const tokens = usage && cost ? { input: tokenCount(usage["input"]), output: tokenCount(usage["output"]), cacheRead: tokenCount(usage["cacheRead"]), cacheWrite: tokenCount(usage["cacheWrite"]), total: 0 } : null;
       if (tokens) tokens.total = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
       const started = typeof m["timestamp"] === "number" ? m["timestamp"] : null;
       entries.push({

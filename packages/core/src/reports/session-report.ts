@@ -1,4 +1,5 @@
 /** `report sessions`: one row per session active in the range, with its usage in the range. */
+import { isoInstant } from "../time/zone.ts";
 import { REPORT_SCHEMA_VERSION, filtersJson, usageJson, type ReportFilters, type UsageJson, type UsageSum } from "./usage.ts";
 
 export type SessionAggregate = UsageSum & {
@@ -42,8 +43,8 @@ export function sessionRow(s: SessionAggregate): SessionRow {
   const { calls, input, output, cacheRead, cacheWrite, recordedNanos, estimatedNanos, unpricedCalls, unpricedTokens, firstTs, lastTs, ...rest } = s;
   return {
     ...rest,
-    firstActivity: firstTs === null ? null : new Date(firstTs).toISOString(),
-    lastActivity: lastTs === null ? null : new Date(lastTs).toISOString(),
+    firstActivity: firstTs === null ? null : isoInstant(firstTs),
+    lastActivity: lastTs === null ? null : isoInstant(lastTs),
     ...usageJson({ calls, input, output, cacheRead, cacheWrite, recordedNanos, estimatedNanos, unpricedCalls, unpricedTokens }),
   };
 }

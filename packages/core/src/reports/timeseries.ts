@@ -2,7 +2,7 @@
  * Time series for charts: usage per hour / day / week / month of a time zone, with empty buckets filled in
  * (a chart must show the quiet days too), optionally split by model or agent.
  */
-import { bucketKey, bucketStart, slotBucketer, type Bucket } from "../time/zone.ts";
+import { bucketKey, bucketStart, isoInstant, slotBucketer, type Bucket } from "../time/zone.ts";
 import {
   REPORT_SCHEMA_VERSION,
   addInto,
@@ -115,7 +115,7 @@ export function buildTimeseries(
   const groups = [...groupTotals.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g);
   const points = labels.map((label) => {
     const s = sums.get(label);
-    const point: TimeseriesPoint = { bucket: label, start: new Date(bucketStart(label, filters.tz, bucket)).toISOString(), ...usageJson(s?.total ?? emptySum()) };
+    const point: TimeseriesPoint = { bucket: label, start: isoInstant(bucketStart(label, filters.tz, bucket)), ...usageJson(s?.total ?? emptySum()) };
     if (groupBy !== "none") point.groups = Object.fromEntries([...(s?.groups ?? new Map<string, UsageSum>())].map(([g, v]) => [g, usageJson(v)]));
     return point;
   });

@@ -4,6 +4,7 @@
  * rows give the same report, whichever database produced them.
  */
 import { nanosToUsd } from "../pricing/pricing.ts";
+import { isoInstant } from "../time/zone.ts";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -92,8 +93,8 @@ export type ReportFilters = {
 
 export function filtersJson(f: ReportFilters) {
   return {
-    since: f.since === null ? null : new Date(f.since).toISOString(),
-    until: f.until === null ? null : new Date(f.until).toISOString(),
+    since: f.since === null ? null : isoInstant(f.since),
+    until: f.until === null ? null : isoInstant(f.until),
     tz: f.tz,
     agent: f.agent,
     deployment: f.deployment,

@@ -44,9 +44,28 @@ export function assertTimeZone(tz: string): string {
   return tz;
 }
 
+/**
+ * The instants reports place on a calendar: from 1970, with offsets in whole quarter hours in every zone (before,
+ * local mean time had odd offsets), to four-digit years (labels sort and parse as dates), well inside what a
+ * Date can hold. A stored instant outside (a broken clock, a store written before ingest checked timestamps)
+ * is reported at the nearest end instead of failing the report.
+ */
+export const REPORTABLE_INSTANTS = { from: Date.UTC(1970, 0, 2), to: Date.UTC(9999, 11, 30) } as const;
+
+export function reportableInstant(ms: number): number {
+  if (Number.isNaN(ms)) return REPORTABLE_INSTANTS.from;
+  return Math.min(Math.max(ms, REPORTABLE_INSTANTS.from), REPORTABLE_INSTANTS.to);
+}
+
+/** An instant as ISO text, for report output: never throws (see REPORTABLE_INSTANTS). */
+export function isoInstant(ms: number): string {
+  return new Date(reportableInstant(ms)).toISOString();
+}
+
 export type WallClock = { year: number; month: number; day: number; hour: number; minute: number; second: number };
 
-export function wallClock(ms: number, tz: string): WallClock {
+export function wallClock(instant: number, tz: string): WallClock {
+  const ms = reportableInstant(instant);
   if (tz === "UTC") {
     const d = new Date(ms);
     return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
@@ -57,7 +76,8 @@ export function wallClock(ms: number, tz: string): WallClock {
 }
 
 /** Zone offset (wall clock minus UTC) at an instant, in ms. */
-export function zoneOffsetMs(ms: number, tz: string): number {
+export function zoneOffsetMs(instant: number, tz: string): number {
+  const ms = reportableInstant(instant);
   const w = wallClock(ms, tz);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - Math.floor(ms / 1000) * 1000;

@@ -9,9 +9,22 @@
  * text (about 3× the work).
  * The fast path only ever accepts what the schema accepts, with the same values; whenever it is not sure
  * (a field it does not check itself, a value out of range, malformed JSON…) the line takes the zod path.
+ * The rules themselves (id lengths and characters, stored text, instants, nesting) are core's ingest-line.ts;
+ * a line's answer names the field, and its position is the answer's `line` (0-based), never the text.
  */
 import { isUtf8 } from "node:buffer";
-import { JsonScanError, isExtractFailure, jsonBytes, scanEventFactsAt, type EventFacts } from "@clawtower/core";
+import {
+  INGEST_LIMITS,
+  JsonScanError,
+  NO_CONTROL_CHARACTERS,
+  hasControlCharacter,
+  isExtractFailure,
+  jsonBytes,
+  nestsDeeperThan,
+  scanEventFactsAt,
+  sessionMetaProblem,
+  type EventFacts,
+} from "@clawtower/core";
 import type { SessionMetaInput } from "@clawtower/store";
 import { z } from "../validation.ts";
 
@@ -27,18 +40,44 @@ export const SessionMeta = z
     createdVia: z.string().max(40).nullish(),
     skills: z.array(z.string().max(200)).max(1000).nullish(),
   })
-  .passthrough();
+  .passthrough()
+  .superRefine((meta, ctx) => {
+    const bad = sessionMetaProblem(meta);
+    if (bad) ctx.addIssue({ code: "custom", path: [bad.field], message: bad.problem });
+  });
 
-/** Length limits of the envelope's strings, shared by the schema and the fast path. */
-const LIMITS = { deploymentId: 200, agentId: 200, sessionId: 300, idempotencyKey: 500 } as const;
+/** At most `max` characters, none of them a control character (core's rule for ids). */
+export function controlFree(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine((s) => !hasControlCharacter(s), NO_CONTROL_CHARACTERS);
+}
+
+/** An id of the envelope: 1 to `max` characters, none of them a control character. */
+export function ingestId(max: number) {
+  return controlFree(max).min(1);
+}
+
+/**
+ * Deepest event the schema path walks: beyond the JSON scanner's own limit (which ingest applies to every
+ * event, as "nesting too deep"), so that the guard never refuses what the fast path takes; it only keeps
+ * JSON.stringify from overflowing the stack.
+ */
+export const NESTING_GUARD = 2 * INGEST_LIMITS.maxNestingDepth;
+
+/** Why a parsed event cannot be turned back into JSON text, or undefined. */
+export function nestingProblem(event: unknown): string | undefined {
+  return nestsDeeperThan(event, NESTING_GUARD) ? `nests arrays and objects deeper than ${INGEST_LIMITS.maxNestingDepth} levels` : undefined;
+}
 
 const EventLine = z.object({
-  deploymentId: z.string().min(1).max(LIMITS.deploymentId).optional(),
-  agentId: z.string().min(1).max(LIMITS.agentId),
-  sessionId: z.string().min(1).max(LIMITS.sessionId),
+  deploymentId: ingestId(INGEST_LIMITS.deploymentId).optional(),
+  agentId: ingestId(INGEST_LIMITS.agentId),
+  sessionId: ingestId(INGEST_LIMITS.sessionId),
   seq: z.number().int().min(0).optional(),
   lineIndex: z.number().int().min(0).optional(),
-  idempotencyKey: z.string().min(1).max(LIMITS.idempotencyKey).optional(),
+  idempotencyKey: ingestId(INGEST_LIMITS.idempotencyKey).optional(),
   event: z.union([z.record(z.string(), z.unknown()), z.string().min(2)]),
   session: SessionMeta.optional(),
 });
@@ -61,8 +100,8 @@ export type LineReading = { ok: true; line: EventLineFields } | { ok: false; rea
 
 const { expectEnd, mayBeLenient, readNumber, readString, scanObject, skipValue, skipWhitespace, valueKind } = jsonBytes;
 
-/** One NDJSON line, as its bytes (`lineNumber` counts from 1, for the error message). */
-export function readNdjsonLine(line: Buffer | string, lineNumber: number): LineReading {
+/** One NDJSON line, as its bytes. */
+export function readNdjsonLine(line: Buffer | string): LineReading {
   const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : line;
   const fast = scanLine(bytes);
   if (fast) return { ok: true, line: fast };
@@ -70,7 +109,7 @@ export function readNdjsonLine(line: Buffer | string, lineNumber: number): LineR
   try {
     item = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
-    return { ok: false, reason: `line ${lineNumber} is not valid JSON: ${(e as Error).message}` };
+    return { ok: false, reason: `not valid JSON: ${(e as Error).message}` };
   }
   return checkEventItem(item);
 }
@@ -83,6 +122,8 @@ export function checkEventItem(item: unknown): LineReading {
     return { ok: false, reason: `${issue.path.join(".") || "line"}: ${issue.message}` };
   }
   const l = r.data;
+  const deep = typeof l.event === "string" ? undefined : nestingProblem(l.event);
+  if (deep) return { ok: false, reason: `event: ${deep}` };
   return {
     ok: true,
     line: {
@@ -116,7 +157,7 @@ function scanLine(bytes: Buffer): EventLineFields | undefined {
         case "agentId":
         case "sessionId":
         case "idempotencyKey": {
-          const r = boundedString(bytes, v, LIMITS[key]);
+          const r = boundedString(bytes, v, INGEST_LIMITS[key]);
           if (r) f[key] = r.value;
           return took(r?.end);
         }
@@ -153,11 +194,11 @@ function scanLine(bytes: Buffer): EventLineFields | undefined {
   };
 }
 
-/** A string of 1 to `max` UTF-16 units (zod's measure), else undefined. */
+/** An id as ingestId takes it (1 to `max` UTF-16 units, zod's measure; no control character), else undefined. */
 function boundedString(bytes: Buffer, v: number, max: number): { value: string; end: number } | undefined {
   if (valueKind(bytes, v) !== "string") return undefined;
   const r = readString(bytes, v);
-  return r.value.length >= 1 && r.value.length <= max ? r : undefined;
+  return r.value.length >= 1 && r.value.length <= max && !hasControlCharacter(r.value) ? r : undefined;
 }
 
 /** `event`: an object, kept as its exact text with its facts, or a string (≥ 2 chars) holding the event's JSON. */

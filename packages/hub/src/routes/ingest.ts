@@ -9,46 +9,49 @@
 import crypto from "node:crypto";
 import { Hono, type Context } from "hono";
 import { sql } from "kysely";
-import type { PriceBook } from "@clawtower/core";
+import { INGEST_LIMITS, textProblem, type PriceBook } from "@clawtower/core";
 import { ingestLines, ingestSkills, type IngestLine, type IngestSummary, type SkillInput, type StoreConnection } from "@clawtower/store";
 import type { Principal } from "../auth.ts";
 import { ndjsonLines, readBody, readJsonBody } from "../body.ts";
 import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
-import { SessionMeta, checkEventItem, readNdjsonLine, type LineReading } from "./event-line.ts";
+import { SessionMeta, checkEventItem, controlFree, ingestId, nestingProblem, readNdjsonLine, type LineReading } from "./event-line.ts";
 
 export type IngestDeps = { conn: StoreConnection; prices: PriceBook; now: () => number; onChange: () => void };
 
 const InfluxionLine = z.object({
-  deploymentId: z.string().min(1).max(200).optional(),
+  deploymentId: ingestId(INGEST_LIMITS.deploymentId).optional(),
   projectId: z.string().max(200).optional(),
-  agentId: z.string().min(1).max(200),
+  agentId: ingestId(INGEST_LIMITS.agentId),
   agentName: z.string().max(200).optional(),
-  sessionId: z.string().min(1).max(300),
+  sessionId: ingestId(INGEST_LIMITS.sessionId),
   sessionFile: z.string().max(2000).optional(),
   lineIndex: z.number().int().min(0),
   capturedAt: z.string().max(64).optional(),
-  idempotencyKey: z.string().max(500).optional(),
+  idempotencyKey: controlFree(INGEST_LIMITS.idempotencyKey).optional(),
   payload: z.unknown(),
   session: SessionMeta.optional(),
 });
 
+/** Text a skill inventory stores (PostgreSQL text holds no NUL). */
+const skillText = (max: number) => z.string().max(max).refine((s) => !textProblem(s), "must not contain NUL (U+0000)");
+
 const SkillsBody = z.object({
-  deploymentId: z.string().min(1).max(200).optional(),
-  agentId: z.string().min(1).max(200).optional(),
+  deploymentId: ingestId(INGEST_LIMITS.deploymentId).optional(),
+  agentId: ingestId(INGEST_LIMITS.agentId).optional(),
   fullSync: z.boolean().default(false),
   skills: z
     .array(
       z
         .object({
-          agentId: z.string().max(200).optional(),
-          skillKey: z.string().max(300).optional(),
-          name: z.string().min(1).max(300),
-          source: z.string().max(300).nullish(),
+          agentId: controlFree(INGEST_LIMITS.agentId).optional(),
+          skillKey: skillText(300).optional(),
+          name: skillText(300).min(1),
+          source: skillText(300).nullish(),
           available: z.boolean().optional(),
           eligible: z.boolean().optional(),
-          contentHash: z.string().max(200).nullish(),
-          content: z.string().max(1_000_000).nullish(),
+          contentHash: skillText(200).nullish(),
+          content: skillText(1_000_000).nullish(),
         })
         .passthrough(),
     )
@@ -58,14 +61,16 @@ const SkillsBody = z.object({
 const TelemetryEvent = z
   .object({
     agent_name: z.string().max(300).optional(),
-    agent_id: z.string().min(1).max(200),
+    agent_id: ingestId(INGEST_LIMITS.agentId),
     event_type: z.string().max(40).optional(),
     trace_id: z.string().max(300).optional(),
-    session_id: z.string().min(1).max(300),
-    tokens: z.number().min(0).optional(),
-    input_tokens: z.number().min(0).optional(),
-    output_tokens: z.number().min(0).optional(),
-    model: z.string().max(300).optional(),
+    session_id: ingestId(INGEST_LIMITS.sessionId),
+    // Cumulative counts of a session: whole, and exact as doubles (a call's growth is then bounded by the ledger's rules).
+    tokens: z.number().int().min(0).optional(),
+    input_tokens: z.number().int().min(0).optional(),
+    output_tokens: z.number().int().min(0).optional(),
+    // Part of the synthetic event's id (agentWatchLine).
+    model: controlFree(300).optional(),
     status: z.string().max(40).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     timestamp: z.string().max(64).optional(),
@@ -100,7 +105,7 @@ async function eventLines(c: Context): Promise<LineReading[]> {
   if (type.includes("ndjson") || type.includes("jsonl")) {
     const lines = ndjsonLines(await readBody(c));
     if (lines.length > MAX_EVENTS) throw tooMany(lines.length);
-    return lines.map((l) => readNdjsonLine(l.bytes, l.number));
+    return lines.map((l) => readNdjsonLine(l.bytes));
   }
   if (type.includes("json") || type === "") {
     const body = await readJsonBody(c);
@@ -181,6 +186,11 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         errors.push({ ...where, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
         return;
       }
+      const deep = nestingProblem(payload);
+      if (deep) {
+        errors.push({ ...where, reason: `payload: ${deep}` });
+        return;
+      }
       try {
         lines.push({
           index,
@@ -188,7 +198,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
           agentId: l.agentId,
           sessionId: l.sessionId,
           seq: l.lineIndex,
-          idempotencyKey: l.idempotencyKey ?? null,
+          idempotencyKey: l.idempotencyKey || null, // an empty key is none
           event: JSON.stringify(payload),
           session: l.session,
         });

@@ -3,7 +3,7 @@
  * tz, agent, deployment) and returns the same JSON as the matching `clawtower report … --json`.
  */
 import { Hono, type Context } from "hono";
-import { assertTimeZone, bucketBoundaries, buildTimeseries, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import { assertTimeZone, bucketBoundaries, buildTimeseries, isoInstant, parseTimeBound, type ReportFilters } from "@clawtower/core";
 import {
   agentsReport,
   dataRange,
@@ -96,7 +96,7 @@ export function readRoutes(deps: ReadDeps): Hono {
     const deployments = await conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at"]).orderBy("name").execute();
     const found = await facets(conn, q.deployment ?? null);
     return c.json({
-      deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: new Date(Number(d.last_seen_at)).toISOString() })),
+      deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: isoInstant(Number(d.last_seen_at)) })),
       ...found,
     });
   });

@@ -50,7 +50,9 @@ export function buildProgram(): Command {
       .option("--db <path|url>", "Clawtower store: SQLite file or postgres:// URL (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
       .option("--host <host>", "address to listen on (default: $CLAWTOWER_HOST or 127.0.0.1; other addresses need an admin token)")
       .option("--port <port>", "port (default: $CLAWTOWER_PORT or 4680)")
-      .option("--admin-token-file <file>", "file holding the admin token (default: $CLAWTOWER_ADMIN_TOKEN)")
+      .option("--admin-token-file <file>", "file holding the admin token, readable by its owner only (default: $CLAWTOWER_ADMIN_TOKEN; make one with `clawtower token create`)")
+      .option("--allow-readable-token-file", "accept an --admin-token-file that group or others may read")
+      .option("--trust-proxy", "a reverse proxy fronts the hub: believe its X-Forwarded-For / X-Forwarded-Proto (default: $CLAWTOWER_TRUST_PROXY=1)")
       .option("--no-import", "serve the store only; do not read the local OpenClaw home")
       .option("--demo", "serve a generated demo dataset")
       .option("--interval <seconds>", "seconds between imports while running", "2")
@@ -62,7 +64,21 @@ export function buildProgram(): Command {
       }),
   );
 
-  const keys = new Command("keys").description("API keys for the ingest APIs");
+  program.addCommand(
+    new Command("token")
+      .description("admin tokens for a hub that requires one")
+      .addCommand(
+        new Command("create")
+          .description("write a random admin token to a file only you can read (for serve --admin-token-file)")
+          .option("--file <file>", "where to write it (default: $CLAWTOWER_HOME/admin-token)")
+          .option("--force", "replace an existing file")
+          .action(async (opts) => {
+            process.exitCode = await (await import("./commands/token.ts")).runToken("create", opts);
+          }),
+      ),
+  );
+
+  const keys = new Command("keys").description("API keys for the ingest and read APIs");
   for (const action of ["create", "list", "revoke"]) {
     const cmd = new Command(action)
       .option("--db <path|url>", "Clawtower store (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
@@ -72,7 +88,8 @@ export function buildProgram(): Command {
         .description("create a key; prints it once")
         .option("--name <name>", "a label for the key")
         .option("--project <id>", "project the key belongs to")
-        .option("--deployment <id>", "deployment (gateway) the key may write; without it every line must name one");
+        .option("--deployment <id>", "deployment (gateway) the key may write and read; without it every line must name one")
+        .option("--scope <scopes...>", "ingest, read, admin (comma-separated or repeated; default: ingest)");
     }
     if (action === "list") cmd.description("list keys (never their secrets)");
     if (action === "revoke") cmd.description("revoke a key").argument("<keyId>");

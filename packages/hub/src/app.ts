@@ -6,17 +6,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Hono } from "hono";
-import { setCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import type { PriceBook } from "@clawtower/core";
 import { isStoreFullError, type StoreConnection } from "@clawtower/store";
-import { bodyLimit, readJsonBody } from "./body.ts";
-import { authenticate, hostGuard, requireApiKey, requireReader, TOKEN_COOKIE, type AuthConfig } from "./auth.ts";
+import { bodyLimit } from "./body.ts";
+import { hostGuard, readableDeployment, requireApiKey, requireReader, type AuthConfig } from "./auth.ts";
 import { HubError, errorBody } from "./errors.ts";
 import type { ChangeFeed } from "./live.ts";
+import { requestClient } from "./request-origin.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { readRoutes } from "./routes/read.ts";
-import { parseWith, z } from "./validation.ts";
+import { signInRoutes } from "./routes/sign-in.ts";
+import { createStreamSlots, DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
 
 export type HubAppOptions = {
   conn: StoreConnection;
@@ -27,6 +28,8 @@ export type HubAppOptions = {
   webDir: string | null;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes?: number;
+  /** Concurrent live-update streams allowed per client and in all (DEFAULT_STREAM_LIMITS). */
+  streamLimits?: StreamLimits;
   now?: () => number;
   /** Facts for /api/v1/info (version, live import status, …). */
   info?: () => Record<string, unknown>;
@@ -54,7 +57,10 @@ export function createHubApp(opts: HubAppOptions): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
-    if (err instanceof HubError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof HubError) {
+      if (err.retryAfterSeconds !== null) c.header("retry-after", String(err.retryAfterSeconds));
+      return c.json(errorBody(err.code, err.message), err.status);
+    }
     // A full disk is the operator's to fix, not a bug: say so, and have clients (the plugin honours
     // Retry-After on a 503) come back later. The failed transaction kept nothing, and ingest is idempotent.
     if (isStoreFullError(err)) {
@@ -79,13 +85,7 @@ export function createHubApp(opts: HubAppOptions): Hono {
   app.use("/api/events/*", bodyLimit(limit), requireApiKey(opts.conn, now));
   app.route("/", ingestRoutes({ conn: opts.conn, prices: opts.prices, now, onChange: () => opts.feed.poke() }));
 
-  app.post("/api/v1/auth/login", bodyLimit(16 * 1024), async (c) => {
-    const body = parseWith(z.object({ token: z.string().min(1).max(500) }), await readJsonBody(c), "body");
-    const who = await authenticate(opts.conn, body.token, opts.auth, now());
-    if (!who || who.kind === "open") throw new HubError("unauthorized", "invalid or revoked token");
-    setCookie(c, TOKEN_COOKIE, body.token, { httpOnly: true, sameSite: "Strict", path: "/", secure: c.req.url.startsWith("https:") });
-    return c.json({ ok: true });
-  });
+  app.route("/", signInRoutes({ conn: opts.conn, auth: opts.auth, now }));
 
   app.use("/api/v1/*", requireReader(opts.conn, opts.auth, now));
   app.route(
@@ -97,25 +97,40 @@ export function createHubApp(opts: HubAppOptions): Hono {
     }),
   );
 
-  app.get("/api/v1/stream", (c) =>
-    streamSSE(c, async (stream) => {
-      let id = 0;
-      const unsubscribe = opts.feed.subscribe((changes) => {
-        void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
-      });
-      await stream.writeSSE({ event: "hello", data: JSON.stringify({ at: now() }) });
-      // Comments keep proxies from closing an idle stream. The wait ends early when the client goes away or the
-      // hub shuts down, so no timer keeps a closing process alive.
-      const gone = new AbortController();
-      stream.onAbort(() => gone.abort());
-      const ended = AbortSignal.any([gone.signal, opts.feed.closed]);
-      while (!ended.aborted) {
-        await waitOrAbort(15_000, ended);
-        if (!ended.aborted) await stream.write(": keep-alive\n\n");
+  const streamLimits = opts.streamLimits ?? DEFAULT_STREAM_LIMITS;
+  const streams = createStreamSlots(streamLimits);
+  app.get("/api/v1/stream", (c) => {
+    const slot = streams.acquire(requestClient(c, opts.auth.trustProxy === true));
+    if ("refused" in slot) {
+      if (slot.refused === "client") throw new HubError("too_many_requests", `at most ${streamLimits.perClient} live-update streams per client; close other dashboard tabs`, 30);
+      throw new HubError("unavailable", `the hub serves at most ${streamLimits.total} live-update streams at once; try again later`, 30);
+    }
+    // A key bound to a deployment hears only about changes to that deployment.
+    const only = readableDeployment(c.get("principal"));
+    return streamSSE(c, async (stream) => {
+      try {
+        let id = 0;
+        const unsubscribe = opts.feed.subscribe((all) => {
+          const changes = only === null ? all : all.filter((x) => x.deploymentId === only);
+          if (changes.length === 0) return;
+          void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
+        });
+        await stream.writeSSE({ event: "hello", data: JSON.stringify({ at: now() }) });
+        // Comments keep proxies from closing an idle stream. The wait ends early when the client goes away or the
+        // hub shuts down, so no timer keeps a closing process alive.
+        const gone = new AbortController();
+        stream.onAbort(() => gone.abort());
+        const ended = AbortSignal.any([gone.signal, opts.feed.closed]);
+        while (!ended.aborted) {
+          await waitOrAbort(15_000, ended);
+          if (!ended.aborted) await stream.write(": keep-alive\n\n");
+        }
+        unsubscribe();
+      } finally {
+        slot.release();
       }
-      unsubscribe();
-    }),
-  );
+    });
+  });
 
   if (opts.webDir) {
     const root = path.resolve(opts.webDir);

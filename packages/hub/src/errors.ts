@@ -13,9 +13,11 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "storage_full"
+  | "too_many_requests"
+  | "unavailable"
   | "internal";
 
-type Status = 400 | 401 | 403 | 404 | 413 | 415 | 500 | 503;
+type Status = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 503;
 
 const STATUS: Record<ErrorCode, Status> = {
   bad_request: 400,
@@ -27,17 +29,22 @@ const STATUS: Record<ErrorCode, Status> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   storage_full: 503,
+  too_many_requests: 429,
+  unavailable: 503,
   internal: 500,
 };
 
 export class HubError extends Error {
   readonly code: ErrorCode;
   readonly status: Status;
-  constructor(code: ErrorCode, message: string) {
+  /** Seconds for a `Retry-After` header (429 / 503). */
+  readonly retryAfterSeconds: number | null;
+  constructor(code: ErrorCode, message: string, retryAfterSeconds: number | null = null) {
     super(message);
     this.name = "HubError";
     this.code = code;
     this.status = STATUS[code];
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -4,3 +4,6 @@ export { startHub, HubConfigError, type HubServerOptions, type RunningHub } from
 export { createChangeFeed, type ChangeFeed, type Change } from "./live.ts";
 export { isLoopbackHost, type AuthConfig } from "./auth.ts";
 export { HubError } from "./errors.ts";
+export { SESSION_COOKIE, SESSION_POLICY, LOGIN_THROTTLE } from "./auth.ts";
+export { DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
+export { generateAdminToken, weakAdminTokenReason, HOW_TO_MAKE_A_TOKEN, MIN_ADMIN_TOKEN_GUESSES_LOG10 } from "./token-strength.ts";

@@ -9,6 +9,8 @@ import { startBackgroundCheckpoints, type StoreConnection } from "@clawtower/sto
 import { createHubApp } from "./app.ts";
 import { isLoopbackHost } from "./auth.ts";
 import { createChangeFeed, type ChangeFeed } from "./live.ts";
+import type { StreamLimits } from "./stream-limits.ts";
+import { weakAdminTokenReason } from "./token-strength.ts";
 
 export class HubConfigError extends Error {
   constructor(message: string) {
@@ -23,8 +25,12 @@ export type HubServerOptions = {
   host: string;
   port: number;
   adminToken: string | null;
+  /** Believe X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of the hub (request-origin.ts). */
+  trustProxy?: boolean;
   webDir: string | null;
   bodyLimitBytes?: number;
+  streamLimits?: StreamLimits;
+  now?: () => number;
   info?: () => Record<string, unknown>;
   log?: (line: string) => void;
 };
@@ -47,15 +53,20 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
       `refusing to serve on ${opts.host} without authentication: set CLAWTOWER_ADMIN_TOKEN (or --admin-token-file) to a secret, or bind to 127.0.0.1`,
     );
   }
-  if (opts.adminToken !== null && opts.adminToken.length < 16) throw new HubConfigError("the admin token must be at least 16 characters");
+  if (opts.adminToken !== null) {
+    const weak = await weakAdminTokenReason(opts.adminToken);
+    if (weak) throw new HubConfigError(weak);
+  }
   const feed = await createChangeFeed(opts.conn);
   const app = createHubApp({
     conn: opts.conn,
     prices: opts.prices,
-    auth: { adminToken: opts.adminToken, loopbackOnly },
+    auth: { adminToken: opts.adminToken, loopbackOnly, trustProxy: opts.trustProxy === true },
     feed,
     webDir: opts.webDir,
     ...(opts.bodyLimitBytes !== undefined ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
+    ...(opts.streamLimits ? { streamLimits: opts.streamLimits } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
     ...(opts.info ? { info: opts.info } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });

@@ -16,3 +16,5 @@ export { isStoreFullError } from "./store-errors.ts";
 export { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 export { checkStoreIntegrity, startIntegrityCheck, type IntegrityReport } from "./integrity.ts";
 export { storeRecovery, StoreDamagedError } from "./store-damage.ts";
+export * from "./auth-sessions.ts";
+export * from "./login-throttle.ts";

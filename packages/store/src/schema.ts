@@ -221,6 +221,32 @@ export type ApiKeysTable = {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Comma-separated scopes: `ingest`, `read`, `admin` (migration 11; keys made before it are `ingest`). */
+  scopes: Generated<string>;
+};
+
+/** A dashboard sign-in: only sha256 of the cookie's random id is stored, so a copy of the store opens nothing. */
+export type AuthSessionsTable = {
+  session_hash: string;
+  /** `admin` (signed in with the admin token) or `key` (with an API key that may read). */
+  principal: string;
+  key_id: string | null;
+  /** For admin sessions: a hash of the admin token they were made with, so a new token ends them. */
+  admin_fingerprint: string | null;
+  client: string | null;
+  created_at: number;
+  last_seen_at: number;
+  /** The absolute end, whatever the activity. */
+  expires_at: number;
+};
+
+/** Sign-in attempts per client address, shared by every replica (see login-throttle.ts). */
+export type LoginAttemptsTable = {
+  client: string;
+  failures: number;
+  last_attempt_at: number;
+  /** No attempt from this client is checked before this instant. */
+  next_allowed_at: number;
 };
 
 export type IngestBatchesTable = {
@@ -287,6 +313,8 @@ export type Database = {
   session_hour_usage: SessionHourUsageTable;
   session_models: SessionModelsTable;
   api_keys: ApiKeysTable;
+  auth_sessions: AuthSessionsTable;
+  login_attempts: LoginAttemptsTable;
   ingest_batches: IngestBatchesTable;
   raw_events: RawEventsTable;
   skills: SkillsTable;
@@ -616,6 +644,23 @@ export const MIGRATIONS: Migration[] = [
             sessionSearchInsertTrigger("WHEN NOT EXISTS (SELECT 1 FROM session_search_deferred)"),
           ]
         : [],
+  },
+  {
+    version: 11,
+    name: "auth-sessions-key-scopes",
+    // Keys get scopes; the keys already there were only ever meant for ingest, so they stay ingest-only (bound to
+    // the deployment they had). Dashboard sign-ins become server-side sessions; failed sign-ins are counted per
+    // client in the store, so replicas share one lockout.
+    sql: (d) => [
+      `ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'ingest'`,
+      `CREATE TABLE auth_sessions (
+        session_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, key_id TEXT, admin_fingerprint TEXT, client TEXT,
+        created_at ${big(d)} NOT NULL, last_seen_at ${big(d)} NOT NULL, expires_at ${big(d)} NOT NULL)`,
+      `CREATE INDEX auth_sessions_expires ON auth_sessions (expires_at)`,
+      `CREATE TABLE login_attempts (
+        client TEXT PRIMARY KEY, failures ${big(d)} NOT NULL, last_attempt_at ${big(d)} NOT NULL, next_allowed_at ${big(d)} NOT NULL)`,
+      `CREATE INDEX login_attempts_last ON login_attempts (last_attempt_at)`,
+    ],
   },
 ];
 

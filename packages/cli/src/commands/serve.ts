@@ -27,6 +27,8 @@ export type ServeOptions = {
   demo?: boolean;
   interval?: string;
   adminTokenFile?: string;
+  allowReadableTokenFile?: boolean;
+  trustProxy?: boolean;
   progress?: boolean;
   workers?: string;
   logFormat?: string;
@@ -47,13 +49,35 @@ export function defaultWebDir(): string | null {
   return null;
 }
 
-function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv): string | null {
+/**
+ * The admin token from --admin-token-file (which group and others must not be able to read, unless
+ * --allow-readable-token-file says so) or CLAWTOWER_ADMIN_TOKEN.
+ */
+export function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv, log: (line: string) => void = () => {}): string | null {
   if (o.adminTokenFile) {
+    const file = o.adminTokenFile;
+    let text: string;
     try {
-      return fs.readFileSync(o.adminTokenFile, "utf8").trim();
+      const fd = fs.openSync(file, "r");
+      try {
+        // The mode of the file actually read, not of whatever the name points to a moment later.
+        const mode = fs.fstatSync(fd).mode & 0o777;
+        if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+          const what = `--admin-token-file ${file} can be read by ${mode & 0o007 ? "every user" : "its group"} (mode ${mode.toString(8).padStart(4, "0")})`;
+          if (!o.allowReadableTokenFile) throw new UsageError(`${what}: run \`chmod 600 ${file}\` (or pass --allow-readable-token-file to accept it)`);
+          log(`warning: ${what}; accepted because of --allow-readable-token-file`);
+        }
+        text = fs.readFileSync(fd, "utf8");
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       throw new UsageError(`--admin-token-file: ${(e as Error).message}`);
     }
+    const token = text.trim();
+    if (!token) throw new UsageError(`--admin-token-file ${file} is empty`);
+    return token;
   }
   return env["CLAWTOWER_ADMIN_TOKEN"]?.trim() || null;
 }
@@ -77,6 +101,8 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535 (got "${o.port ?? env["CLAWTOWER_PORT"]}")`);
   const intervalMs = Math.round(Number(o.interval ?? "2") * 1000);
   if (!Number.isFinite(intervalMs) || intervalMs < 200) throw new UsageError(`--interval must be a number of seconds ≥ 0.2`);
+  // Before the import, which can take a while: a bad token file should fail at once.
+  const token = adminToken(o, env, log);
 
   let home = cfg.openclaw.home;
   let store = cfg.store;
@@ -135,7 +161,8 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
       prices: pricing.book,
       host,
       port,
-      adminToken: adminToken(o, env),
+      adminToken: token,
+      trustProxy: o.trustProxy === true || env["CLAWTOWER_TRUST_PROXY"] === "1",
       webDir: defaultWebDir(),
       log,
       info: () => ({

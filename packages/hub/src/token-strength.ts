@@ -16,8 +16,15 @@ export async function adminTokenGuessesLog10(token: string): Promise<number> {
   return zxcvbn.check(token).guessesLog10;
 }
 
-/** Why a token is too weak to be the admin token, or null when it is fine. */
+let lastChecked: { token: string; reason: string | null } | null = null;
+
+/** Why a token is too weak to be the admin token, or null when it is fine (the last answer is remembered). */
 export async function weakAdminTokenReason(token: string): Promise<string | null> {
+  if (lastChecked?.token !== token) lastChecked = { token, reason: await weakReason(token) };
+  return lastChecked.reason;
+}
+
+async function weakReason(token: string): Promise<string | null> {
   if (token.length < 16) return `the admin token is ${token.length} characters; it needs at least 16 and must be hard to guess: ${HOW_TO_MAKE_A_TOKEN}`;
   const log10 = await adminTokenGuessesLog10(token);
   if (log10 < MIN_ADMIN_TOKEN_GUESSES_LOG10) {

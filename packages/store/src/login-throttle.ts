@@ -15,6 +15,7 @@ export type LoginThrottlePolicy = {
 
 export type LoginAttempt = { allowed: true; attempt: number } | { allowed: false; retryAfterMs: number };
 
+/** The delay after attempt `n` (an SQL expression) as SQL; `now` is cast because PostgreSQL would type it integer. */
 function delayCase(policy: LoginThrottlePolicy, n: string) {
   const arms = policy.delaysMs.map((ms, i) => `WHEN ${n} <= ${i + 1} THEN ${Math.round(ms)}`).join(" ");
   return `CASE ${arms} ELSE ${Math.round(policy.delaysMs.at(-1) ?? 0)} END`;
@@ -30,7 +31,7 @@ export async function takeLoginAttempt(conn: StoreConnection, client: string, po
   // One conditional UPDATE: on PostgreSQL the row lock makes concurrent attempts re-check next_allowed_at
   // after each other's write, so only attempts outside the delay are counted and allowed.
   const taken = await sql<{ failures: number }>`UPDATE login_attempts SET failures = failures + 1, last_attempt_at = ${now},
-      next_allowed_at = ${now} + ${sql.raw(delayCase(policy, "failures + 1"))}
+      next_allowed_at = CAST(${now} AS BIGINT) + ${sql.raw(delayCase(policy, "failures + 1"))}
     WHERE client = ${client} AND next_allowed_at <= ${now} RETURNING failures`.execute(conn.db);
   const row = taken.rows[0];
   if (row) return { allowed: true, attempt: Number(row.failures) };
@@ -48,9 +49,9 @@ export async function loginLockedFor(conn: StoreConnection, client: string, now:
 /** Counts a failed bearer token (already known wrong) against its client. */
 export async function recordLoginFailure(conn: StoreConnection, client: string, policy: LoginThrottlePolicy, now: number): Promise<void> {
   await conn.db.deleteFrom("login_attempts").where("last_attempt_at", "<", now - policy.forgetAfterMs).execute();
-  await sql`INSERT INTO login_attempts (client, failures, last_attempt_at, next_allowed_at) VALUES (${client}, 1, ${now}, ${now} + ${sql.raw(delayCase(policy, "1"))})
+  await sql`INSERT INTO login_attempts (client, failures, last_attempt_at, next_allowed_at) VALUES (${client}, 1, ${now}, CAST(${now} AS BIGINT) + ${sql.raw(delayCase(policy, "1"))})
     ON CONFLICT (client) DO UPDATE SET failures = login_attempts.failures + 1, last_attempt_at = ${now},
-      next_allowed_at = ${now} + ${sql.raw(delayCase(policy, "login_attempts.failures + 1"))}`.execute(conn.db);
+      next_allowed_at = CAST(${now} AS BIGINT) + ${sql.raw(delayCase(policy, "login_attempts.failures + 1"))}`.execute(conn.db);
 }
 
 export async function clearLoginAttempts(conn: StoreConnection, client: string): Promise<void> {

@@ -70,7 +70,7 @@ function CurrentView(props: { state: DashboardState; info: Info | null; facets: 
   }
 }
 
-function Shell(props: { live: LiveState }) {
+function Shell(props: { live: LiveState; onSignedOut: () => void }) {
   const state = useDashboardState();
   const info = useApi<Info>("/api/v1/info");
   const facets = useApi<Facets>(apiUrl("/api/v1/facets", { deployment: state.deployment }));
@@ -87,7 +87,7 @@ function Shell(props: { live: LiveState }) {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <TopBar state={state} live={props.live} />
+      <TopBar state={state} live={props.live} onSignedOut={info.data?.authRequired ? props.onSignedOut : undefined} />
       <FilterBar state={state} facets={facets.data} />
       <main id="main" class="content">
         {info.error && !info.error.unauthorized ? <ErrorNotice error={info.error} retry={info.retry} what="the hub's status" /> : null}
@@ -110,7 +110,7 @@ export function App() {
   if (needsLogin) return <LoginView onSignedIn={() => setNeedsLogin(false)} />;
   return (
     <LiveContext.Provider value={live}>
-      <Shell live={live} />
+      <Shell live={live} onSignedOut={() => setNeedsLogin(true)} />
     </LiveContext.Provider>
   );
 }

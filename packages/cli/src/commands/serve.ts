@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startHub, HubConfigError } from "@clawtower/hub";
+import { startHub, HubConfigError, weakAdminTokenReason } from "@clawtower/hub";
 import { openStore, problemCounts, startIntegrityCheck, storeSchemaVersion, syncHome } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { writeDemoHome } from "../demo/demo-home.ts";
@@ -103,6 +103,8 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
   if (!Number.isFinite(intervalMs) || intervalMs < 200) throw new UsageError(`--interval must be a number of seconds ≥ 0.2`);
   // Before the import, which can take a while: a bad token file should fail at once.
   const token = adminToken(o, env, log);
+  const weak = token === null ? null : await weakAdminTokenReason(token);
+  if (weak) throw new UsageError(weak);
 
   let home = cfg.openclaw.home;
   let store = cfg.store;

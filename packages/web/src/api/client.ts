@@ -83,3 +83,14 @@ export async function login(token: string): Promise<void> {
   }
   if (!res.ok) throw await errorFrom(res);
 }
+
+/** Ends the hub's sign-in session (the cookie is HttpOnly, so only the hub can drop it). */
+export async function logout(): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch("/api/v1/auth/logout", { method: "POST", headers: { accept: "application/json" }, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "unreachable", "The hub did not answer. Is `clawtower serve` still running?");
+  }
+  if (!res.ok) throw await errorFrom(res);
+}

@@ -26,6 +26,8 @@ export type Info = {
   schemaVersion: number;
   store: string;
   authRequired: boolean;
+  /** Who is asking: the open loopback hub, the admin, or an API key (with the one deployment it may read). */
+  access?: { kind: "open" | "admin" | "key"; deployment: string | null };
   version?: string;
   demo?: boolean;
   localDeployment?: string | null;

@@ -1,4 +1,6 @@
-/** Brand, the views, the live-update status and the theme switch. Nav links keep every filter. */
+/** Brand, the views, the live-update status, the theme switch and (on a hub that needs a token) sign-out. Nav links keep every filter. */
+import { useState } from "preact/hooks";
+import { logout } from "../api/client.ts";
 import { formatDateTime } from "../format.ts";
 import type { LiveState } from "../state/live.ts";
 import { followLink } from "../state/router.ts";
@@ -40,7 +42,27 @@ function ThemeToggle() {
   );
 }
 
-export function TopBar(props: { state: DashboardState; live: LiveState | null }) {
+function SignOut(props: { onSignedOut: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState<string | null>(null);
+  const signOut = async () => {
+    setBusy(true);
+    try {
+      await logout();
+      props.onSignedOut();
+    } catch (e) {
+      setFailed((e as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" class="btn" onClick={signOut} disabled={busy} title={failed ?? "End this sign-in on the hub"} data-testid="sign-out">
+      {busy ? "Signing out…" : "Sign out"}
+    </button>
+  );
+}
+
+export function TopBar(props: { state: DashboardState; live: LiveState | null; onSignedOut?: (() => void) | undefined }) {
   const s = props.state;
   const active: View = s.route.view === "session" ? "sessions" : s.route.view;
   return (
@@ -65,6 +87,7 @@ export function TopBar(props: { state: DashboardState; live: LiveState | null })
       <div class="top-bar-end">
         {props.live ? <LiveIndicator live={props.live} tz={s.tz} /> : null}
         <ThemeToggle />
+        {props.onSignedOut ? <SignOut onSignedOut={props.onSignedOut} /> : null}
       </div>
     </header>
   );

@@ -1,6 +1,7 @@
 /**
  * Sign-in for a hub that requires authentication (bound beyond loopback, or with an admin token): the
- * admin token or an API key is exchanged for an HttpOnly cookie; the token itself is not kept by the page.
+ * admin token or an API key that may read is exchanged for a sign-in session on the hub (an HttpOnly cookie holding
+ * a random id); the token itself is not kept by the page or the cookie.
  */
 import { useState } from "preact/hooks";
 import { ApiError, login } from "../api/client.ts";
@@ -28,7 +29,7 @@ export function LoginView(props: { onSignedIn: () => void }) {
       <form class="panel login-form" onSubmit={submit} data-testid="login">
         <h1>Sign in to Clawtower</h1>
         <p class="muted">
-          This hub requires a token. Paste the admin token (<code>CLAWTOWER_ADMIN_TOKEN</code>) or an API key made with <code>clawtower keys create</code>.
+          This hub requires a token. Paste the admin token (<code>CLAWTOWER_ADMIN_TOKEN</code>) or an API key made with <code>clawtower keys create --scope read</code>.
         </p>
         <label class="field field-block">
           <span>Admin token or API key</span>

@@ -1,10 +1,11 @@
 /** A real hub on an ephemeral loopback port, with a clock the test moves, and plain HTTP helpers for it. */
+import crypto from "node:crypto";
 import { createPriceBook } from "@clawtower/core";
 import type { StoreConnection } from "@clawtower/store";
 import { startHub, type RunningHub, type StreamLimits } from "../src/index.ts";
 
-/** A token as `clawtower token create` makes them (never a constant the tests could share with anything else). */
-export { generateAdminToken as strongToken } from "../src/index.ts";
+/** A fresh random admin token, 256 bits like `clawtower token create` makes. */
+export const strongToken = () => crypto.randomBytes(32).toString("base64url");
 
 export type Clock = { now: () => number; advance: (ms: number) => void };
 

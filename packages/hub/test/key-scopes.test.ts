@@ -141,7 +141,7 @@ for (const target of targets) {
       const reader = res.body!.getReader();
       let seen = "";
       // One read in flight at a time, kept across waits that time out, so no chunk is dropped.
-      let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+      let pending: ReturnType<typeof reader.read> | null = null;
       const readUntil = async (pattern: RegExp, ms: number) => {
         const deadline = Date.now() + ms;
         while (!pattern.test(seen) && Date.now() < deadline) {

@@ -127,6 +127,9 @@ for (const target of targets) {
       assert.equal((await call(hub, "/api/v1/info", { headers: { cookie } })).status, 200);
       assert.equal((await call(hub, "/api/v1/info")).status, 401);
       assert.equal((await call(hub, "/api/v1/info", { headers: { cookie: `clawtower_token=${admin}` } })).status, 401, "the old raw-token cookie opens nothing");
+      const form = await call(hub, "/api/v1/auth/login", { body: JSON.stringify({ token: admin }), headers: { "content-type": "text/plain" } });
+      assert.equal(form.status, 415, "what a cross-site form could send is refused");
+      assert.equal(sessionCookie(form), null);
       // Two sign-ins, two different ids.
       assert.notEqual(sessionCookie(await login(hub, admin)), cookie);
     });

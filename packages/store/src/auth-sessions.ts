@@ -62,9 +62,8 @@ export async function revokeAuthSession(conn: StoreConnection, id: string): Prom
   return Number(r.numDeletedRows) > 0;
 }
 
-/** Ends every session made with a key, or with any admin token (`clawtower token create` after a leak). */
-export async function revokeAuthSessionsOf(conn: StoreConnection, who: { keyId: string } | { admin: true }): Promise<number> {
-  const q = conn.db.deleteFrom("auth_sessions");
-  const r = await ("keyId" in who ? q.where("key_id", "=", who.keyId) : q.where("principal", "=", "admin")).executeTakeFirst();
+/** Ends every session made with a key (the hub would refuse them anyway once the key is revoked; this drops them). */
+export async function revokeAuthSessionsOf(conn: StoreConnection, who: { keyId: string }): Promise<number> {
+  const r = await conn.db.deleteFrom("auth_sessions").where("key_id", "=", who.keyId).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -21,6 +21,8 @@ export function signInRoutes(deps: SignInDeps): Hono {
   const app = new Hono();
 
   app.post("/api/v1/auth/login", bodyLimit(16 * 1024), async (c) => {
+    // JSON only: a cross-site HTML form cannot send it, so no other site can sign a browser in or guess through it.
+    if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) throw new HubError("unsupported_media_type", "send the token as JSON: Content-Type: application/json");
     const body = parseWith(z.object({ token: z.string().min(1).max(500) }), await readJsonBody(c), "body");
     const client = requestClient(c, trustProxy);
     const attempt = await takeLoginAttempt(conn, client, LOGIN_THROTTLE, now());

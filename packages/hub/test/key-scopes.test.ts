@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { createApiKey, listApiKeys, openStore, type StoreConnection } from "@clawtower/store";
-import { storeTargets } from "@clawtower/testkit";
+import { describeStore, storeTargets } from "@clawtower/testkit";
 import type { RunningHub } from "../src/index.ts";
 import { call, hubOver, strongToken } from "./hub-over-http.ts";
 
@@ -40,7 +40,7 @@ function inputTokens(v: unknown): number[] {
 }
 
 for (const target of targets) {
-  describe(`[${target.name}] key scopes`, () => {
+  describeStore(target, `[${target.name}] key scopes`, () => {
     let conn: StoreConnection;
     let hub: RunningHub;
     const keys: Record<string, string> = {};
@@ -166,7 +166,7 @@ for (const target of targets) {
     });
   });
 
-  describe(`[${target.name}] keys from before scopes`, () => {
+  describeStore(target, `[${target.name}] keys from before scopes`, () => {
     it("become ingest-only keys bound to the deployment they had", async () => {
       const where = target.options();
       const conn = await openStore(where);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
 import { createApiKey, openStore, revokeApiKey, type StoreConnection } from "@clawtower/store";
-import { storeTargets, tmpDir } from "@clawtower/testkit";
+import { describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
 import { HubConfigError, startHub, type RunningHub } from "../src/index.ts";
 import { call, clock, cookieAttributes, hubOver, login, sessionCookie, strongToken } from "./hub-over-http.ts";
 
@@ -24,7 +24,7 @@ const FREE = 5;
 const WAITS = [MINUTE, 2 * MINUTE, 4 * MINUTE, 8 * MINUTE, 15 * MINUTE];
 
 for (const target of targets) {
-  describe(`[${target.name}] sign-in`, () => {
+  describeStore(target, `[${target.name}] sign-in`, () => {
     const open: { conn: StoreConnection; hub: RunningHub }[] = [];
     after(async () => {
       for (const x of open) {

@@ -108,25 +108,26 @@ export function createHubApp(opts: HubAppOptions): Hono {
     // A key bound to a deployment hears only about changes to that deployment.
     const only = readableDeployment(c.get("principal"));
     return streamSSE(c, async (stream) => {
+      let id = 0;
+      const unsubscribe = opts.feed.subscribe((all) => {
+        const changes = only === null ? all : all.filter((x) => x.deploymentId === only);
+        if (changes.length === 0) return;
+        void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
+      });
       try {
-        let id = 0;
-        const unsubscribe = opts.feed.subscribe((all) => {
-          const changes = only === null ? all : all.filter((x) => x.deploymentId === only);
-          if (changes.length === 0) return;
-          void stream.writeSSE({ event: "change", id: String(++id), data: JSON.stringify({ changes: changes.length, deployments: [...new Set(changes.map((x) => x.deploymentId))], at: now() }) });
-        });
         await stream.writeSSE({ event: "hello", data: JSON.stringify({ at: now() }) });
         // Comments keep proxies from closing an idle stream. The wait ends early when the client goes away or the
         // hub shuts down, so no timer keeps a closing process alive.
         const gone = new AbortController();
         stream.onAbort(() => gone.abort());
+        if (stream.aborted) gone.abort(); // the client left before the listener was there
         const ended = AbortSignal.any([gone.signal, opts.feed.closed]);
         while (!ended.aborted) {
           await waitOrAbort(15_000, ended);
           if (!ended.aborted) await stream.write(": keep-alive\n\n");
         }
-        unsubscribe();
       } finally {
+        unsubscribe();
         slot.release();
       }
     });

@@ -63,7 +63,9 @@ export function adminToken(o: ServeOptions, env: NodeJS.ProcessEnv, log: (line: 
         // The mode of the file actually read, not of whatever the name points to a moment later.
         const mode = fs.fstatSync(fd).mode & 0o777;
         if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-          const what = `--admin-token-file ${file} can be read by ${mode & 0o007 ? "every user" : "its group"} (mode ${mode.toString(8).padStart(4, "0")})`;
+          const who = mode & 0o007 ? "every user" : "its group";
+          const how = mode & 0o044 ? "read" : "changed";
+          const what = `--admin-token-file ${file} can be ${how} by ${who} (mode ${mode.toString(8).padStart(4, "0")})`;
           if (!o.allowReadableTokenFile) throw new UsageError(`${what}: run \`chmod 600 ${file}\` (or pass --allow-readable-token-file to accept it)`);
           log(`warning: ${what}; accepted because of --allow-readable-token-file`);
         }

@@ -93,10 +93,19 @@ export function readRoutes(deps: ReadDeps): Hono {
   /** What the filters can choose from. */
   app.get("/api/v1/facets", async (c) => {
     const q = parseWith(FilterQuery.pick({ deployment: true }), query(c), "query");
-    const deployments = await conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at"]).orderBy("name").execute();
+    const deployments = await conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at", "home_id"]).orderBy("name").execute();
+    const paths = await conn.db.selectFrom("deployment_paths").select(["deployment_id", "via", "name", "last_seen_at"]).orderBy("via").orderBy("name").execute();
     const found = await facets(conn, q.deployment ?? null);
     return c.json({
-      deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: isoInstant(Number(d.last_seen_at)) })),
+      deployments: deployments.map((d) => ({
+        id: d.deployment_id,
+        name: d.name,
+        kind: d.kind,
+        homeId: d.home_id,
+        lastSeenAt: isoInstant(Number(d.last_seen_at)),
+        // Through which paths its data arrives: local import, watch (serve's live import), plugin, ingest API.
+        paths: paths.filter((p) => p.deployment_id === d.deployment_id).map((p) => ({ via: p.via, name: p.name, lastSeenAt: isoInstant(Number(p.last_seen_at)) })),
+      })),
       ...found,
     });
   });

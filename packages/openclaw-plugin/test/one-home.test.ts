@@ -7,13 +7,38 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, describe, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
-import { syncHome } from "@clawtower/store";
+import { startHub } from "@clawtower/hub";
+import { createApiKey, openStore, syncHome, type StoreConnection } from "@clawtower/store";
+import { storeTargets, type StoreTarget } from "@clawtower/testkit";
 import { runCycle } from "../src/ship/cycle.ts";
 import { statePaths } from "../src/state/files.ts";
-import { configFor, copyFixture, expectedOf, quietLogger, startTestHub, type TestHub } from "./helpers.ts";
+import { configFor, copyFixture, expectedOf, quietLogger } from "./helpers.ts";
 
+type TestHub = { url: string; key: string; conn: StoreConnection; close(): Promise<void> };
 const hubs: TestHub[] = [];
-after(() => Promise.all(hubs.map((h) => h.close())));
+const targets = storeTargets();
+after(async () => {
+  await Promise.all(hubs.map((h) => h.close()));
+  for (const t of targets) await t.cleanup();
+});
+
+/** A hub process's parts in this process: a store, a key bound to the plugin's deployment, the HTTP server. */
+async function hubOn(target: StoreTarget): Promise<TestHub> {
+  const conn = await openStore(target.options());
+  const key = (await createApiKey(conn, { deploymentId: "gw-test" }, Date.now())).token;
+  const hub = await startHub({ conn, prices: createPriceBook([], []), host: "127.0.0.1", port: 0, adminToken: null, webDir: null });
+  const h = {
+    url: hub.url,
+    key,
+    conn,
+    async close() {
+      await hub.close();
+      await conn.close();
+    },
+  };
+  hubs.push(h);
+  return h;
+}
 
 type Totals = { llmCalls: number; toolCalls: number; sessions: number; tokens: Record<string, number>; cost: { total: number } };
 
@@ -70,9 +95,8 @@ async function assertCountedOnce(h: TestHub, fixture: string, sessionsAlone: num
   assert.deepEqual(facets.deployments[0]!.paths.map((p) => p.via).sort(), ["plugin", "watch"]);
 }
 
-async function sessionsOneWay(fixture: string, how: "local" | "plugin"): Promise<number> {
-  const h = await startTestHub();
-  hubs.push(h);
+async function sessionsOneWay(target: StoreTarget, fixture: string, how: "local" | "plugin"): Promise<number> {
+  const h = await hubOn(target);
   const home = copyFixture(fixture);
   if (how === "local") await localImport(h, home);
   else await ship(h, home);
@@ -81,65 +105,63 @@ async function sessionsOneWay(fixture: string, how: "local" | "plugin"): Promise
   return s.totals.sessions;
 }
 
-for (const fixture of ["openclaw-2026.9.6", "openclaw-legacy-2026.7.35"]) {
-  describe(`${fixture}: imported locally and shipped by the plugin into one hub`, () => {
-    it("counts once when the local import comes first", async () => {
-      const alone = await sessionsOneWay(fixture, "local");
-      assert.equal(await sessionsOneWay(fixture, "plugin"), alone, "both paths alone see the same sessions");
-      const h = await startTestHub();
-      hubs.push(h);
-      const home = copyFixture(fixture);
-      await localImport(h, home);
-      await ship(h, home);
-      await localImport(h, home); // and the live import keeps running
-      await assertCountedOnce(h, fixture, alone);
-    });
+for (const target of targets) {
+  for (const fixture of ["openclaw-2026.9.6", "openclaw-legacy-2026.7.35"]) {
+    describe(`${target.name}, ${fixture}: imported locally and shipped by the plugin into one hub`, () => {
+      it("counts once when the local import comes first", async () => {
+        const alone = await sessionsOneWay(target, fixture, "local");
+        assert.equal(await sessionsOneWay(target, fixture, "plugin"), alone, "both paths alone see the same sessions");
+        const h = await hubOn(target);
+        const home = copyFixture(fixture);
+        await localImport(h, home);
+        await ship(h, home);
+        await localImport(h, home); // and the live import keeps running
+        await assertCountedOnce(h, fixture, alone);
+      });
 
-    it("counts once when the plugin ships first", async () => {
-      const alone = await sessionsOneWay(fixture, "local");
-      const h = await startTestHub();
-      hubs.push(h);
-      const home = copyFixture(fixture);
-      await ship(h, home);
-      await localImport(h, home);
-      await ship(h, home);
-      await assertCountedOnce(h, fixture, alone);
-    });
+      it("counts once when the plugin ships first", async () => {
+        const alone = await sessionsOneWay(target, fixture, "local");
+        const h = await hubOn(target);
+        const home = copyFixture(fixture);
+        await ship(h, home);
+        await localImport(h, home);
+        await ship(h, home);
+        await assertCountedOnce(h, fixture, alone);
+      });
 
-    // Stores both paths filled before homes were recorded: two deployments, each complete. Forgetting the
-    // home between the two paths' first writes makes exactly that.
-    const forgetHomes = async (h: TestHub) => {
-      await h.conn.db.updateTable("deployments").set({ home_id: null }).execute();
-      await h.conn.db.deleteFrom("deployment_paths").execute();
-    };
+      // Stores both paths filled before homes were recorded: two deployments, each complete. Forgetting the
+      // home between the two paths' first writes makes exactly that.
+      const forgetHomes = async (h: TestHub) => {
+        await h.conn.db.updateTable("deployments").set({ home_id: null }).execute();
+        await h.conn.db.deleteFrom("deployment_paths").execute();
+      };
 
-    it("counts once after both paths wrote apart, local import first", async () => {
-      const alone = await sessionsOneWay(fixture, "local");
-      const h = await startTestHub();
-      hubs.push(h);
-      const home = copyFixture(fixture);
-      await localImport(h, home);
-      await forgetHomes(h);
-      await ship(h, home);
-      await localImport(h, home);
-      await ship(h, home);
-      await assertCountedOnce(h, fixture, alone);
-    });
+      it("counts once after both paths wrote apart, local import first", async () => {
+        const alone = await sessionsOneWay(target, fixture, "local");
+        const h = await hubOn(target);
+        const home = copyFixture(fixture);
+        await localImport(h, home);
+        await forgetHomes(h);
+        await ship(h, home);
+        await localImport(h, home);
+        await ship(h, home);
+        await assertCountedOnce(h, fixture, alone);
+      });
 
-    it("counts once after both paths wrote apart, plugin first", async () => {
-      const alone = await sessionsOneWay(fixture, "local");
-      const h = await startTestHub();
-      hubs.push(h);
-      const home = copyFixture(fixture);
-      await ship(h, home);
-      await forgetHomes(h);
-      await localImport(h, home);
-      // The plugin names its home on its next upload after the upgrade; a shipper with nothing new sends no
-      // request, so have it start over (every line again, all duplicates for its deployment).
-      fs.rmSync(statePaths(home).shipState);
-      await ship(h, home);
-      await localImport(h, home);
-      await assertCountedOnce(h, fixture, alone);
+      it("counts once after both paths wrote apart, plugin first", async () => {
+        const alone = await sessionsOneWay(target, fixture, "local");
+        const h = await hubOn(target);
+        const home = copyFixture(fixture);
+        await ship(h, home);
+        await forgetHomes(h);
+        await localImport(h, home);
+        // The plugin names its home on its next upload after the upgrade; a shipper with nothing new sends no
+        // request, so have it start over (every line again, all duplicates for its deployment).
+        fs.rmSync(statePaths(home).shipState);
+        await ship(h, home);
+        await localImport(h, home);
+        await assertCountedOnce(h, fixture, alone);
+      });
     });
-  });
+  }
 }

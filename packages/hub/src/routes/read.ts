@@ -3,7 +3,7 @@
  * tz, agent, deployment) and returns the same JSON as the matching `clawtower report … --json`.
  */
 import { Hono, type Context } from "hono";
-import { assertTimeZone, bucketBoundaries, buildTimeseries, isoInstant, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import { assertTimeZone, bucketBoundaries, buildTimeseries, isoInstant, isRelativeBound, parseTimeBound, type ReportFilters } from "@clawtower/core";
 import {
   agentsReport,
   dataRange,
@@ -27,7 +27,8 @@ export function filtersFrom(q: { since?: string | undefined; until?: string | un
   try {
     assertTimeZone(tz);
     const since = q.since ? parseTimeBound(q.since, tz, now, "--since") : null;
-    const until = q.until ? parseTimeBound(q.until, tz, now, "--until") : null;
+    // "The last 7 days" ends now: data dated in the future (a clock ahead) is not recent (it is flagged as a problem).
+    const until = q.until ? parseTimeBound(q.until, tz, now, "--until") : q.since && isRelativeBound(q.since) ? now : null;
     if (since !== null && until !== null && since >= until) throw new Error("since must be before until");
     return { since, until, tz, agent: q.agent ?? null, deployment: q.deployment ?? null };
   } catch (e) {

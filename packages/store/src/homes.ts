@@ -40,6 +40,13 @@ export type HomeResolution = {
  *     (local data can always be read again from OpenClaw's files; pushed data cannot).
  */
 export async function resolveHome(conn: StoreConnection, claim: HomeClaim): Promise<HomeResolution> {
+  // The steady state, on every ingest request and every import: the home's deployment is this path's, or this
+  // plugin deployment already writes into it. Reads only (the path's row is refreshed once a minute).
+  const owner = await conn.db.selectFrom("deployments").select("deployment_id").where("home_id", "=", claim.homeId).executeTakeFirst();
+  if (owner && (owner.deployment_id === claim.candidate || (claim.via === "plugin" && (await pathSeen(conn.db, owner.deployment_id, "plugin", claim.candidate)) !== null))) {
+    await recordPath(conn.db, owner.deployment_id, claim.via, claim.name, claim.now);
+    return { deploymentId: owner.deployment_id, refused: null };
+  }
   return conn.db.transaction().execute(async (trx) => {
     const owner = await trx.selectFrom("deployments").select(["deployment_id", "kind"]).where("home_id", "=", claim.homeId).executeTakeFirst();
     const candidate = await trx.selectFrom("deployments").select(["deployment_id", "kind", "home_id"]).where("deployment_id", "=", claim.candidate).executeTakeFirst();
@@ -85,8 +92,18 @@ export async function resolveHome(conn: StoreConnection, claim: HomeClaim): Prom
   });
 }
 
-/** Records (or refreshes) that `deploymentId`'s data arrives through `via` under `name`. */
+/** How often a path's last_seen_at is refreshed: a write per request would cost a commit per request. */
+const PATH_REFRESH_MS = 60_000;
+
+async function pathSeen(db: Db, deploymentId: string, via: DeploymentVia, name: string): Promise<number | null> {
+  const row = await db.selectFrom("deployment_paths").select("last_seen_at").where("deployment_id", "=", deploymentId).where("via", "=", via).where("name", "=", name).executeTakeFirst();
+  return row ? Number(row.last_seen_at) : null;
+}
+
+/** Records that `deploymentId`'s data arrives through `via` under `name` (refreshing it at most once a minute). */
 export async function recordPath(db: Db, deploymentId: string, via: DeploymentVia, name: string, now: number): Promise<void> {
+  const seen = await pathSeen(db, deploymentId, via, name);
+  if (seen !== null && now - seen >= 0 && now - seen < PATH_REFRESH_MS) return;
   await db
     .insertInto("deployment_paths")
     .values({ deployment_id: deploymentId, via, name, first_seen_at: now, last_seen_at: now })

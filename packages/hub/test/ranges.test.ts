@@ -4,10 +4,10 @@
  * ends at now; a session counts in a range when it was active in it, not because its lifetime overlaps it.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
 import { createApiKey, openStore, type StoreConnection } from "@clawtower/store";
-import { storeTargets, type StoreTarget } from "@clawtower/testkit";
+import { describeStore, storeTargets, type StoreTarget } from "@clawtower/testkit";
 import { createChangeFeed, createHubApp } from "../src/index.ts";
 
 const targets = storeTargets();
@@ -61,7 +61,7 @@ async function hubWith(target: StoreTarget) {
 const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
 
 for (const target of targets) {
-  describe(`[${target.name}] ranges`, () => {
+  describeStore(target, `[${target.name}] ranges`, () => {
     it("the last 24 h ends now: calls dated in the future are not recent, but stay in all time", async () => {
       const hub = await hubWith(target);
       try {

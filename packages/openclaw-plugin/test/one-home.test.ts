@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { after, describe, it } from "node:test";
+import { after, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
 import { startHub } from "@clawtower/hub";
 import { createApiKey, openStore, syncHome, type StoreConnection } from "@clawtower/store";
-import { storeTargets, type StoreTarget } from "@clawtower/testkit";
+import { describeStore, storeTargets, type StoreTarget } from "@clawtower/testkit";
 import { runCycle } from "../src/ship/cycle.ts";
 import { statePaths } from "../src/state/files.ts";
 import { configFor, copyFixture, expectedOf, quietLogger } from "./helpers.ts";
@@ -107,7 +107,7 @@ async function sessionsOneWay(target: StoreTarget, fixture: string, how: "local"
 
 for (const target of targets) {
   for (const fixture of ["openclaw-2026.9.6", "openclaw-legacy-2026.7.35"]) {
-    describe(`${target.name}, ${fixture}: imported locally and shipped by the plugin into one hub`, () => {
+    describeStore(target, `${target.name}, ${fixture}: imported locally and shipped by the plugin into one hub`, () => {
       it("counts once when the local import comes first", async () => {
         const alone = await sessionsOneWay(target, fixture, "local");
         assert.equal(await sessionsOneWay(target, fixture, "plugin"), alone, "both paths alone see the same sessions");

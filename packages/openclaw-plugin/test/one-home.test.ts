@@ -88,8 +88,13 @@ async function assertCountedOnce(h: TestHub, fixture: string, sessionsAlone: num
   const ts = await get<{ points: { llmCalls: number }[] }>(h, "/api/v1/reports/timeseries?bucket=hour");
   const tsCalls = ts.points.reduce((s, v) => s + v.llmCalls, 0);
   assert.equal(tsCalls, want.llmCallsWithUsage, "timeseries: calls");
-  const sessions = await get<{ total: number }>(h, "/api/v1/sessions?limit=500");
+  const sessions = await get<{ total: number; sessions: { sessionId: string }[] }>(h, "/api/v1/sessions?limit=500");
   assert.equal(sessions.total, sessionsAlone, "sessions list");
+  // The session search finds each session once (a deployment that gave way left no search entries behind).
+  for (const s of sessions.sessions.slice(0, 3)) {
+    const found = await get<{ sessions: { sessionId: string }[] }>(h, `/api/v1/sessions?limit=50&q=${encodeURIComponent(s.sessionId)}`);
+    assert.deepEqual(found.sessions.map((x) => x.sessionId), [s.sessionId], `search ${s.sessionId}`);
+  }
   const facets = await get<{ deployments: { id: string; paths: { via: string; name: string }[] }[] }>(h, "/api/v1/facets");
   assert.equal(facets.deployments.length, 1, `one deployment for the home: ${JSON.stringify(facets.deployments)}`);
   assert.deepEqual(facets.deployments[0]!.paths.map((p) => p.via).sort(), ["plugin", "watch"]);

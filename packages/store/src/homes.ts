@@ -127,8 +127,11 @@ async function dropDeployment(db: Db, conn: StoreConnection, deploymentId: strin
           WHERE m.type = 'table' AND c.name = 'deployment_id'`.execute(db)
       : await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.columns
           WHERE table_schema = current_schema() AND column_name = 'deployment_id'`.execute(db);
-  for (const { name } of tables.rows) {
-    if (KEPT.has(name)) continue;
+  // Sessions first: their delete trigger also removes the session search entries (SQLite), which must not be
+  // deleted behind its back.
+  const names = tables.rows.map((r) => r.name).filter((name) => !KEPT.has(name) && name !== "session_search_keys");
+  names.sort((a, b) => Number(b === "sessions") - Number(a === "sessions"));
+  for (const name of names) {
     await db.executeQuery(CompiledQuery.raw(`DELETE FROM ${name} WHERE deployment_id = ${conn.dialect === "sqlite" ? "?" : "$1"}`, [deploymentId]));
   }
 }

@@ -73,7 +73,7 @@ export function startLiveImport(conn: StoreConnection, opts: LiveImportOptions):
     }
     ensureWatcher();
     try {
-      const r = await syncHome(conn, { home: opts.home, deploymentId: opts.deploymentId, deploymentName: opts.deploymentName, prices });
+      const r = await syncHome(conn, { home: opts.home, deploymentId: opts.deploymentId, deploymentName: opts.deploymentName, via: "watch", prices });
       status.lastSyncAt = new Date().toISOString();
       status.lastSyncMs = r.durationMs;
       if (status.lastError) opts.log(`import: recovered (${opts.home})`);

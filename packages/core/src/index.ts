@@ -12,6 +12,7 @@ export { PartAccumulator, classifyAssistant, type AssistantClass, type EventLoca
 export * from "./pricing/pricing.ts";
 export * from "./sources/parts.ts";
 export * from "./sources/home.ts";
+export { HOME_ID_PATTERN, localHomeId, openclawHomeId } from "./sources/home-id.ts";
 export * from "./sources/session-kind.ts";
 export * from "./sources/session-ending.ts";
 export { classifyTranscriptFile, listTranscriptFiles, type FileListing } from "./sources/legacy-files.ts";

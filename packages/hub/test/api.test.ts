@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { createApiKey, openStore, revokeApiKey, summaryReport, syncHome, type StoreConnection } from "@clawtower/store";
 import { buildMixedHome, describeStore, storeTargets, tmpDir } from "@clawtower/testkit";
@@ -25,7 +25,9 @@ for (const target of targets) {
     let openKey: string;
     const mixed = buildMixedHome();
 
-    before(async () => {
+    // Each test gets its own store, imported from the same home, and its own hub and keys: no test sees
+    // another's writes, so each passes alone and in any order (`--test-randomize`).
+    beforeEach(async () => {
       const home = path.join(tmpDir(), "openclaw");
       mixed.home.write(home);
       conn = await openStore(target.options());
@@ -37,7 +39,7 @@ for (const target of targets) {
       boundKey = (await createApiKey(conn, { deploymentId: "gw-1", name: "gateway 1" }, Date.now())).token;
       openKey = (await createApiKey(conn, {}, Date.now())).token;
     });
-    after(async () => {
+    afterEach(async () => {
       feed.close();
       await conn.close();
     });

@@ -13,6 +13,7 @@ export * from "./ingest.ts";
 export * from "./replay.ts";
 export * from "./rollups.ts";
 export { isStoreFullError } from "./store-errors.ts";
+export { recordPath, resolveHome, type DeploymentVia, type HomeClaim, type HomeResolution } from "./homes.ts";
 export { startBackgroundCheckpoints } from "./background-checkpoints.ts";
 export { checkStoreIntegrity, startIntegrityCheck, type IntegrityReport } from "./integrity.ts";
 export { storeRecovery, StoreDamagedError } from "./store-damage.ts";

@@ -5,6 +5,7 @@
 import { sql, type RawBuilder, type Selectable, type SelectQueryBuilder } from "kysely";
 import {
   ALL_TIME,
+  FUTURE_SKEW_MS,
   INGEST_LIMITS,
   LEVEL_MS,
   SLOT_MS,
@@ -260,15 +261,32 @@ export async function reportBoundaries(conn: StoreConnection, f: ReportFilters, 
   return bucketBoundaries(from, to, f.tz, bucket);
 }
 
-/** Sessions whose activity overlaps the range (first event before `until`, last event at or after `since`). */
+/**
+ * Whether a session (table alias `s`, or session_models `m` with its model's calls) was active in the range:
+ * one of its events falls in it. Its first or last event in the range says so; a session that began before
+ * the range and went on after it counts only when one of its LLM calls falls in the range (a lifetime that
+ * merely overlaps the range is not activity). Callers also require last_ts >= since and first_ts < until.
+ */
+export function spanningActivity(alias: "s" | "m", f: Pick<ReportFilters, "since" | "until">): RawBuilder<boolean> | null {
+  if (f.since === null || f.until === null) return null;
+  const a = sql.raw(alias);
+  const sameModel = alias === "m" ? sql` AND c.provider = m.provider AND c.model = m.model` : sql``;
+  return sql<boolean>`(${a}.first_ts >= ${f.since} OR ${a}.last_ts < ${f.until} OR EXISTS (SELECT 1 FROM llm_calls c
+    WHERE c.deployment_id = ${a}.deployment_id AND c.agent_id = ${a}.agent_id AND c.session_id = ${a}.session_id${sameModel}
+      AND c.ts >= ${f.since} AND c.ts < ${f.until}))`;
+}
+
+/** Sessions active in the range (see spanningActivity). */
 export async function countSessions(conn: StoreConnection, f: ReportFilters): Promise<number> {
   // A session's first and last activity are set together; testing last_ts lets an unfiltered count read only
   // the last_ts index.
-  let q = conn.db.selectFrom("sessions").select(sql<number>`count(*)`.as("n"));
-  if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-  if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-  q = f.since !== null ? q.where("last_ts", ">=", f.since) : q.where("last_ts", "is not", null);
-  if (f.until !== null) q = q.where("first_ts", "<", f.until);
+  let q = conn.db.selectFrom("sessions as s").select(sql<number>`count(*)`.as("n"));
+  if (f.deployment !== null) q = q.where("s.deployment_id", "=", f.deployment);
+  if (f.agent !== null) q = q.where("s.agent_id", "=", f.agent);
+  q = f.since !== null ? q.where("s.last_ts", ">=", f.since) : q.where("s.last_ts", "is not", null);
+  if (f.until !== null) q = q.where("s.first_ts", "<", f.until);
+  const spanning = spanningActivity("s", f);
+  if (spanning) q = q.where(spanning);
   return n((await q.executeTakeFirst())?.n);
 }
 
@@ -277,37 +295,64 @@ export async function countToolCalls(conn: StoreConnection, f: ReportFilters): P
   return (await toolAggregates(conn, f)).reduce((sum, t) => sum + t.calls, 0);
 }
 
-export async function problemCounts(conn: StoreConnection, f: Pick<ReportFilters, "deployment">): Promise<ProblemCounts> {
+/** Problems stored by imports and ingest, plus sessions dated in the future (relative to `now`, so computed here). */
+export async function problemCounts(conn: StoreConnection, f: Pick<ReportFilters, "deployment">, now: number = Date.now()): Promise<ProblemCounts> {
   let q = conn.db.selectFrom("problems").select(["kind", sql<number>`count(*)`.as("n")]).groupBy("kind");
   if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
   const out: ProblemCounts = {};
   for (const r of await q.execute()) out[r.kind as ProblemKind] = n(r.n);
+  let future = conn.db.selectFrom("sessions").select(sql<number>`count(*)`.as("n")).where("last_ts", ">", now + FUTURE_SKEW_MS);
+  if (f.deployment !== null) future = future.where("deployment_id", "=", f.deployment);
+  const ahead = n((await future.executeTakeFirst())?.n);
+  if (ahead > 0) out["future-timestamp"] = ahead;
   return out;
 }
 
 export type ProblemListing = { kind: string; source: string; line: number | null; sessionId: string | null; seq: number | null; detail: string };
 
-export async function listProblems(conn: StoreConnection, f: Pick<ReportFilters, "deployment">, limit: number): Promise<ProblemListing[]> {
-  let q = conn.db.selectFrom("problems").select(["kind", "source", "line", "session_id", "seq", "detail"]).orderBy("source").orderBy("line").limit(limit);
+export async function listProblems(conn: StoreConnection, f: Pick<ReportFilters, "deployment">, limit: number, now: number = Date.now()): Promise<ProblemListing[]> {
+  let future = conn.db
+    .selectFrom("sessions")
+    .select(["deployment_id", "agent_id", "session_id", "last_ts"])
+    .where("last_ts", ">", now + FUTURE_SKEW_MS)
+    .orderBy("last_ts", "desc")
+    .limit(limit);
+  if (f.deployment !== null) future = future.where("deployment_id", "=", f.deployment);
+  const ahead: ProblemListing[] = (await future.execute()).map((r) => ({
+    kind: "future-timestamp",
+    source: `${r.deployment_id}/${r.agent_id}`,
+    line: null,
+    sessionId: r.session_id,
+    seq: null,
+    detail: `last event dated ${new Date(n(r.last_ts)).toISOString()}, ${formatAhead(n(r.last_ts) - now)} after now`,
+  }));
+  let q = conn.db.selectFrom("problems").select(["kind", "source", "line", "session_id", "seq", "detail"]).orderBy("source").orderBy("line").limit(Math.max(0, limit - ahead.length));
   if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-  return (await q.execute()).map((r) => ({
+  return ahead.concat((await q.execute()).map((r) => ({
     kind: r.kind,
     source: r.source,
     line: r.line === null ? null : n(r.line),
     sessionId: r.session_id,
     seq: r.seq === null ? null : n(r.seq),
     detail: r.detail,
-  }));
+  })));
+}
+
+function formatAhead(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 120 ? `${minutes} min` : minutes < 2 * 1440 ? `${Math.round(minutes / 60)} h` : `${Math.round(minutes / 1440)} days`;
 }
 
 /** Sessions per model (from session_models) or per agent (from sessions), active in the range. */
 async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "model" | "agent"): Promise<Map<string, number>> {
   if (by === "agent") {
-    let q = conn.db.selectFrom("sessions").select(["agent_id as k", sql<number>`count(*)`.as("n")]).groupBy("agent_id");
-    if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-    if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
-    q = f.since !== null ? q.where("last_ts", ">=", f.since) : q.where("last_ts", "is not", null);
-    if (f.until !== null) q = q.where("first_ts", "<", f.until);
+    let q = conn.db.selectFrom("sessions as s").select(["s.agent_id as k", sql<number>`count(*)`.as("n")]).groupBy("s.agent_id");
+    if (f.deployment !== null) q = q.where("s.deployment_id", "=", f.deployment);
+    if (f.agent !== null) q = q.where("s.agent_id", "=", f.agent);
+    q = f.since !== null ? q.where("s.last_ts", ">=", f.since) : q.where("s.last_ts", "is not", null);
+    if (f.until !== null) q = q.where("s.first_ts", "<", f.until);
+    const spanning = spanningActivity("s", f);
+    if (spanning) q = q.where(spanning);
     return new Map((await q.execute()).map((r) => [r.k, n(r.n)]));
   }
   // The models first, skipping from one to the next in session_models_model (there are a handful), then one
@@ -316,11 +361,13 @@ async function distinctSessions(conn: StoreConnection, f: ReportFilters, by: "mo
   const models = await sessionModelKeys(conn);
   const counts = await Promise.all(
     models.map(async ({ provider, model }) => {
-      let q = conn.db.selectFrom("session_models").select(sql<number>`count(*)`.as("n")).where("provider", "=", provider).where("model", "=", model);
-      if (f.since !== null) q = q.where("last_ts", ">=", f.since);
-      if (f.until !== null) q = q.where("first_ts", "<", f.until);
-      if (f.deployment !== null) q = q.where("deployment_id", "=", f.deployment);
-      if (f.agent !== null) q = q.where("agent_id", "=", f.agent);
+      let q = conn.db.selectFrom("session_models as m").select(sql<number>`count(*)`.as("n")).where("m.provider", "=", provider).where("m.model", "=", model);
+      if (f.since !== null) q = q.where("m.last_ts", ">=", f.since);
+      if (f.until !== null) q = q.where("m.first_ts", "<", f.until);
+      if (f.deployment !== null) q = q.where("m.deployment_id", "=", f.deployment);
+      if (f.agent !== null) q = q.where("m.agent_id", "=", f.agent);
+      const spanning = spanningActivity("m", f);
+      if (spanning) q = q.where(spanning);
       return [`${provider}\u0000${model}`, n((await q.executeTakeFirstOrThrow()).n)] as const;
     }),
   );
@@ -402,6 +449,8 @@ async function sessionAggregatesOnly(conn: StoreConnection, f: ReportFilters, q:
   if (f.agent !== null) base = base.where("s.agent_id", "=", f.agent);
   if (f.since !== null) base = base.where("s.last_ts", ">=", f.since);
   if (f.until !== null) base = base.where("s.first_ts", "<", f.until);
+  const spanning = spanningActivity("s", f);
+  if (spanning) base = base.where(spanning);
   if (q.sessionId !== undefined) base = base.where("s.session_id", "=", q.sessionId);
   if (q.kind !== undefined) base = base.where("s.kind", "=", q.kind);
   if (q.channel !== undefined) base = base.where("s.channel", "=", q.channel);
@@ -416,6 +465,8 @@ async function sessionAggregatesOnly(conn: StoreConnection, f: ReportFilters, q:
     if (f.agent !== null) m = m.where("m.agent_id", "=", f.agent);
     if (f.since !== null) m = m.where("m.last_ts", ">=", f.since);
     if (f.until !== null) m = m.where("m.first_ts", "<", f.until);
+    const spanningModel = spanningActivity("m", f);
+    if (spanningModel) m = m.where(spanningModel);
     return m;
   };
   if (modelFilter) {
@@ -722,7 +773,7 @@ export async function summaryReport(conn: StoreConnection, f: ReportFilters, now
     usageAggregates(conn, f, days, false),
     countSessions(conn, f),
     countToolCalls(conn, f),
-    problemCounts(conn, f),
+    problemCounts(conn, f, now),
   ]);
   return buildSummaryReport({ rows, dayRows, sessions, toolCalls, problems, filters: f, generatedAt: now });
 }

@@ -21,6 +21,18 @@ export type DeploymentsTable = {
   openclaw_home: string | null;
   created_at: number;
   last_seen_at: number;
+  /** The OpenClaw home this deployment is (core's openclawHomeId): at most one deployment per home. */
+  home_id: string | null;
+};
+
+/** Through which path a deployment's data arrives: `local` import, `watch` (serve's live import), `plugin`, `ingest` API. */
+export type DeploymentPathsTable = {
+  deployment_id: string;
+  via: string;
+  /** What that path calls it: `host:/path` for an import, the sender's deployment id for a plugin / ingest key. */
+  name: string;
+  first_seen_at: number;
+  last_seen_at: number;
 };
 
 export type AgentsTable = {
@@ -297,6 +309,7 @@ export type ChangesTable = {
 export type Database = {
   meta: MetaTable;
   deployments: DeploymentsTable;
+  deployment_paths: DeploymentPathsTable;
   agents: AgentsTable;
   sessions: SessionsTable;
   parts: PartsTable;
@@ -660,6 +673,16 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE login_attempts (
         client TEXT PRIMARY KEY, failures ${big(d)} NOT NULL, last_attempt_at ${big(d)} NOT NULL, next_allowed_at ${big(d)} NOT NULL)`,
       `CREATE INDEX login_attempts_last ON login_attempts (last_attempt_at)`,
+    ],
+  },
+  {
+    version: 12,
+    name: "deployment-homes",
+    sql: (d) => [
+      `ALTER TABLE deployments ADD COLUMN home_id TEXT`,
+      `CREATE UNIQUE INDEX deployments_home ON deployments (home_id)`,
+      `CREATE TABLE deployment_paths (deployment_id TEXT NOT NULL, via TEXT NOT NULL, name TEXT NOT NULL,
+        first_seen_at ${big(d)} NOT NULL, last_seen_at ${big(d)} NOT NULL, PRIMARY KEY (deployment_id, via, name))${withoutRowid(d)}`,
     ],
   },
 ];

@@ -11,6 +11,7 @@
 import {
   DbHandles,
   countProblems,
+  localHomeId,
   parentSessionId,
   readPart,
   type DbSessionMeta,
@@ -41,11 +42,17 @@ import { holdYoungGeneration } from "./young-generation.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
 import { repriceCalls } from "./reprice.ts";
 import { catchUpSessionSearch, deferSessionSearch } from "./session-search-bulk.ts";
+import { resolveHome, type DeploymentVia } from "./homes.ts";
 
 export type SyncOptions = {
   home: string;
+  /** This importer's own deployment id; the home's deployment when another path reached the home first (see homes.ts). */
   deploymentId: string;
   deploymentName: string;
+  /** The home's identity (core's openclawHomeId); default: derived from `home` on this host. */
+  homeId?: string;
+  /** `local` (a one-off import) or `watch` (serve's live import); shown as the deployment's path. */
+  via?: Extract<DeploymentVia, "local" | "watch">;
   prices: PriceBook;
   /** Worker threads for reading; 0 reads on this thread. Default: decided by the amount to read. */
   workers?: number;
@@ -56,6 +63,8 @@ export type SyncOptions = {
 
 export type SyncReport = {
   home: string;
+  /** The deployment the home was imported into (reports on this home filter by it). */
+  deploymentId: string;
   agents: string[];
   databases: DatabaseStatus[];
   parts: { total: number; unchanged: number; appended: number; read: number; rewritten: number; gone: number; failed: number };
@@ -82,9 +91,18 @@ async function sync(conn: StoreConnection, opts: SyncOptions, releaseYoungGenera
   const now = opts.now ?? Date.now;
   const started = performance.now();
   const { db } = conn;
-  const dep = opts.deploymentId;
+  const { deploymentId: dep } = await resolveHome(conn, {
+    homeId: opts.homeId ?? localHomeId(opts.home),
+    candidate: opts.deploymentId,
+    via: opts.via ?? "local",
+    name: opts.deploymentName,
+    now: now(),
+    kind: "local",
+    openclawHome: opts.home,
+  });
   const report: SyncReport = {
     home: opts.home,
+    deploymentId: dep,
     agents: [],
     databases: [],
     parts: { total: 0, unchanged: 0, appended: 0, read: 0, rewritten: 0, gone: 0, failed: 0 },
@@ -99,7 +117,7 @@ async function sync(conn: StoreConnection, opts: SyncOptions, releaseYoungGenera
   await db
     .insertInto("deployments")
     .values({ deployment_id: dep, name: opts.deploymentName, kind: "local", openclaw_home: opts.home, created_at: now(), last_seen_at: now() })
-    .onConflict((oc) => oc.column("deployment_id").doUpdateSet({ last_seen_at: now(), openclaw_home: opts.home, name: opts.deploymentName }))
+    .onConflict((oc) => oc.column("deployment_id").doUpdateSet(dep === opts.deploymentId ? { last_seen_at: now(), openclaw_home: opts.home, name: opts.deploymentName } : { last_seen_at: now(), openclaw_home: opts.home }))
     .execute();
 
   const storedRows: StoredPart[] = (

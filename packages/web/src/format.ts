@@ -135,10 +135,21 @@ export function formatDateTime(iso: string | null, tz: string, now = Date.now())
   return dateTimeFormat(tz, !sameYear).format(ms);
 }
 
-/** "5 min ago", "3 h ago", "2 d ago" — for "last activity" columns where recency matters more than the clock. */
+/** The hub's allowance for clocks ahead (core's FUTURE_SKEW_MS): later than this is a problem, not "just now". */
+const FUTURE_SKEW_S = 600;
+
+/**
+ * "5 min ago", "3 h ago", "2 d ago" — for "last activity" columns where recency matters more than the clock.
+ * A time beyond the skew allowance ahead of now reads "in 3 h (ahead of now)", never "just now".
+ */
 export function formatAgo(iso: string | null, now = Date.now()): string {
   if (!iso) return "—";
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  const ahead = Math.round((Date.parse(iso) - now) / 1000);
+  if (ahead > FUTURE_SKEW_S) {
+    const span = ahead < 3600 ? `${Math.floor(ahead / 60)} min` : ahead < 86_400 ? `${Math.floor(ahead / 3600)} h` : `${Math.floor(ahead / 86_400)} d`;
+    return `in ${span} (ahead of now)`;
+  }
+  const s = Math.max(0, -ahead);
   if (s < 60) return "just now";
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;

@@ -3,14 +3,15 @@
  * standard mixed fixture. Checks that what the page shows equals what the API reports for the same filters,
  * that filters, charts, the sessions list and the replay work through the URL, that live updates land
  * without a reload, that themes and a phone-sized viewport render, and that nothing logs an error or fails
- * a request. Screenshots go to artifacts/screenshots/.
+ * a request. Each test opens its own page and is checked for errors when it ends, so each passes or fails
+ * alone (`--test-name-pattern`) as in the whole suite. Screenshots go to artifacts/screenshots/.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { createPriceBook } from "@clawtower/core";
 import { startHub, type RunningHub } from "@clawtower/hub";
@@ -149,8 +150,16 @@ describe("dashboard in a browser", { timeout: 120_000 }, () => {
       colorScheme: "light",
       locale: "en-US",
     });
-    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  // Every test on a page of its own, which must log no error and fail no request.
+  beforeEach(async () => {
+    page = await context.newPage();
     problems = watch(page);
+  });
+  afterEach(async () => {
+    await page.close();
+    assert.deepEqual(problems, [], "the page logged errors or failed requests");
   });
 
   after(async () => {
@@ -226,6 +235,7 @@ describe("dashboard in a browser", { timeout: 120_000 }, () => {
   });
 
   it("lists models, agents and tools as the API reports them", async () => {
+    await page.goto(`${hub.url}/?range=all&tz=UTC`);
     await page.click("nav.views >> text=Models");
     await eventually(async () => assert.equal(new URL(page.url()).pathname, "/models"));
     const models = await api<{ rows: { provider: string; model: string; llmCalls: number }[] }>("/api/v1/reports/models", { tz: "UTC" });
@@ -253,6 +263,7 @@ describe("dashboard in a browser", { timeout: 120_000 }, () => {
   });
 
   it("filters, searches, sorts and pages sessions, and opens a replay", async () => {
+    await page.goto(`${hub.url}/?range=all&tz=UTC`);
     await page.click("nav.views >> text=Sessions");
     const all = await api<SessionsPage>("/api/v1/sessions", { tz: "UTC", limit: "50" });
     await eventually(async () => assert.equal(await page.textContent("[data-testid=sessions-count]"), `1–${all.total} of ${all.total}`));
@@ -322,6 +333,8 @@ describe("dashboard in a browser", { timeout: 120_000 }, () => {
   });
 
   it("switches between light and dark themes", async () => {
+    await page.goto(`${hub.url}/?range=all&tz=UTC`);
+    await page.waitForSelector("[data-kpi='sessions']");
     const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     const light = await bg();
     assert.equal(await page.getAttribute("html", "data-theme"), "light");
@@ -354,8 +367,44 @@ describe("dashboard in a browser", { timeout: 120_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it("logged no console errors and no failed requests", () => {
-    assert.deepEqual(problems, []);
+  it("keeps a session dated in the future out of the last 24 hours and flags it", async () => {
+    const last24h = { since: "24h", until: "now", tz: "UTC" };
+    const before = await api<SummaryReport>("/api/v1/reports/summary", last24h);
+    // A gateway whose clock is 3 hours ahead wrote this session.
+    const id = "0f0f0f0f-3c1d-4c1a-9a31-f07ec0ffee00";
+    const at = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    fs.writeFileSync(
+      path.join(home, "agents/main/sessions", `${id}.jsonl`),
+      `${JSON.stringify({ type: "session", version: 3, id, timestamp: at, cwd: "/tmp" })}\n` +
+        `${JSON.stringify({ type: "message", id: "ahead-1", timestamp: at, message: { role: "assistant", provider: "google", model: "gemini-2.5-pro", usage: { input: 40, output: 2, cacheRead: 0, cacheWrite: 0, cost: { total: 0.25 } } } })}\n`,
+    );
+    await sync();
+    const all = await api<SummaryReport & { problems: Record<string, number> }>("/api/v1/reports/summary", { tz: "UTC" });
+    assert.ok((all.problems["future-timestamp"] ?? 0) >= 1, JSON.stringify(all.problems));
+    await page.goto(`${hub.url}/?range=24h&tz=UTC`);
+    const shown = await expectOverview(last24h);
+    assert.equal(shown["llmCalls"]!.value, String(before.totals.llmCalls), "the future call is not among the last 24 hours'");
+    assert.match((await page.textContent("[data-testid=problems]")) ?? "", /future-timestamp: \d/);
+    const listed = await api<SessionsPage>("/api/v1/sessions", { ...last24h, limit: "50" });
+    assert.ok(!listed.sessions.some((x) => x.sessionId === id), "the API's last 24 hours do not list it");
+    await page.goto(`${hub.url}/sessions?range=24h&tz=UTC`);
+    if (listed.total === 0) await page.waitForSelector("text=No sessions were active in last 24 hours");
+    else {
+      await eventually(async () =>
+        assert.deepEqual(await page.$$eval("[data-testid=sessions-table] tbody tr", (trs) => trs.map((tr) => tr.getAttribute("data-session"))), listed.sessions.map((x) => x.sessionId)),
+      );
+    }
+    await page.goto(`${hub.url}/sessions?range=all&tz=UTC`);
+    await page.waitForSelector(`[data-session='${id}']`);
+  });
+
+  it("says through which path the data arrives and what the sessions figure counts", async () => {
+    await page.goto(`${hub.url}/?range=all&tz=UTC`);
+    await page.waitForSelector("[data-kpi='sessions']");
+    assert.equal(await page.textContent("[data-testid=deployment-paths]"), "local import");
+    const activity = page.locator(".card", { has: page.locator("[data-kpi=sessions]") });
+    assert.match((await activity.textContent()) ?? "", /Active sessions/);
+    assert.match((await activity.getAttribute("title")) ?? "", /sessions with an event in the range/);
   });
 
   it("asks for a token on a hub that requires one", async () => {

@@ -53,7 +53,7 @@ describe("url state", () => {
 
   it("maps ranges to the API's since/until", () => {
     const base = defaultState("UTC");
-    assert.deepEqual(reportParams({ ...base, range: { preset: "24h" } }), { since: "24h", until: null, tz: "UTC", agent: null, deployment: null });
+    assert.deepEqual(reportParams({ ...base, range: { preset: "24h" } }), { since: "24h", until: "now", tz: "UTC", agent: null, deployment: null });
     assert.deepEqual(reportParams({ ...base, range: { preset: "all" }, agent: "main" }), { since: null, until: null, tz: "UTC", agent: "main", deployment: null });
     assert.deepEqual(reportParams({ ...base, range: { preset: "custom", from: "2026-11-01", to: "2026-11-02" } }).until, "2026-11-02");
   });

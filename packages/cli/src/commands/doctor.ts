@@ -13,7 +13,7 @@ export async function runDoctor(o: CommonOptions): Promise<number> {
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const { conn, sync, pricing } = await openAndSync(cfg, { progress: o.progress !== false && !o.json, workers: parseWorkers(o.workers) });
   try {
-    const dep = cfg.deploymentId;
+    const dep = sync.deploymentId;
     const agents = listAgents(cfg.openclaw.home).map((a) => {
       let db: (AgentDbStats & { path: string }) | { path: string; error: string } | null = null;
       if (a.dbPath) {

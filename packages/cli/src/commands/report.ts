@@ -91,21 +91,21 @@ export async function runReport(kind: string, o: ReportOptions): Promise<number>
   }
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const now = Date.now();
-  const filters = toFilters(o, cfg.deploymentId, now);
   const { conn, sync } = await openAndSync(cfg, { progress: o.progress !== false && !o.json, workers: parseWorkers(o.workers) });
   try {
+    const filters = toFilters(o, sync.deploymentId, now);
     if (sync.agents.length === 0) {
       process.stderr.write(`clawtower: no agents under ${cfg.openclaw.home}/agents — nothing to report.\n`);
       return 1;
     }
     if (filters.agent !== null) {
       // The store's agents (some may be gone from the home) and the home's (one whose database is unreadable has none).
-      const known = [...new Set([...(await facets(conn, cfg.deploymentId)).agents, ...sync.agents])].sort();
+      const known = [...new Set([...(await facets(conn, sync.deploymentId)).agents, ...sync.agents])].sort();
       if (!known.includes(filters.agent)) throw new UsageError(`no such agent '${filters.agent}'; known: ${known.join(", ") || "none"}`);
     }
     const out = await build(kind as ReportKind, conn, filters, o, now);
     process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : await out.text());
-    await warnAboutProblems(conn, cfg.deploymentId, o.verbose === true);
+    await warnAboutProblems(conn, sync.deploymentId, o.verbose === true);
     return 0;
   } finally {
     await conn.close();

@@ -131,7 +131,9 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
     throw e;
   });
   const pricing = loadPricing(home);
-  const deploymentId = o.demo ? "demo" : cfg.deploymentId;
+  const ownId = o.demo ? "demo" : cfg.deploymentId;
+  // The home's deployment: our own id, or the plugin's when it reached this home first (store homes.ts).
+  let deploymentId = ownId;
   const deploymentName = o.demo ? "demo" : cfg.deploymentName;
   const importing = o.import !== false && homeExists;
   // Without --no-import, a home that does not exist yet is waited for by the live importer.
@@ -139,8 +141,9 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
 
   if (importing) {
     const progress = createProgress("Importing transcripts", o.progress !== false && logger.format === "plain");
-    const r = await syncHome(conn, { home, deploymentId, deploymentName, prices: pricing.book, workers: parseWorkers(o.workers), onProgress: (d, t) => progress.update(d, t) });
+    const r = await syncHome(conn, { home, deploymentId: ownId, deploymentName, via: "watch", prices: pricing.book, workers: parseWorkers(o.workers), onProgress: (d, t) => progress.update(d, t) });
     progress.stop();
+    deploymentId = r.deploymentId;
     const partsRead = r.parts.read + r.parts.appended + r.parts.rewritten;
     logger.log("info", "import", `imported ${home}: ${r.parts.total} transcript parts (${partsRead} read, ${(r.bytesRead / 2 ** 20).toFixed(1)} MiB) in ${(r.durationMs / 1000).toFixed(1)} s`, {
       home,
@@ -185,7 +188,7 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
     throw e;
   }
   if (watching) {
-    live = startLiveImport(conn, { home, deploymentId, deploymentName, prices: () => (fs.existsSync(home) ? loadPricing(home).book : pricing.book), intervalMs, log, onChange: () => hub.feed.poke() });
+    live = startLiveImport(conn, { home, deploymentId: ownId, deploymentName, prices: () => (fs.existsSync(home) ? loadPricing(home).book : pricing.book), intervalMs, log, onChange: () => hub.feed.poke() });
   }
   if (!defaultWebDir()) logger.log("warn", "serve", "note: the dashboard is not built (npm run build -w @clawtower/web); the API is available.");
   const what = o.demo ? "the demo" : importing ? home : watching ? `${home} (once it exists)` : `the store ${conn.dialect === "postgres" ? "on PostgreSQL" : "in SQLite"} (no local import)`;

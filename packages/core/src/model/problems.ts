@@ -21,7 +21,11 @@ export const PROBLEM_KINDS = {
   "zstd-decode-failed": "compressed row or archive could not be decompressed (skipped)",
   "missing-archive": "a cold archive the store references is missing or does not match its recorded hash",
   "unknown-schema": "a store table has an unexpected shape",
+  "future-timestamp": "session with events dated more than 10 minutes after now (a clock ahead?): counted at their own time, so outside every range that ends now",
 } as const;
+
+/** How far ahead of the reader's clock an event may be dated before it is a problem (clocks across a fleet drift). */
+export const FUTURE_SKEW_MS = 10 * 60_000;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
 

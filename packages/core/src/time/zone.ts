@@ -150,7 +150,7 @@ export function bucketStart(key: string, tz: string, bucket: Bucket): number {
 
 export class TimeParseError extends Error {
   constructor(value: string, flag: string) {
-    super(`${flag}: cannot read "${value}" as a date (use YYYY-MM-DD, YYYYMMDD, an ISO timestamp, or a duration like 24h / 7d)`);
+    super(`${flag}: cannot read "${value}" as a date (use YYYY-MM-DD, YYYYMMDD, an ISO timestamp, a duration like 24h / 7d, or now)`);
     this.name = "TimeParseError";
   }
 }
@@ -160,9 +160,11 @@ export class TimeParseError extends Error {
  *   YYYY-MM-DD or YYYYMMDD  → start of that day in `tz` (for --until: the start of the next day, exclusive)
  *   ISO timestamp           → that instant
  *   <n>m | <n>h | <n>d | <n>w → `now` minus that duration
+ *   now                     → `now`
  */
 export function parseTimeBound(value: string, tz: string, now: number, flag: "--since" | "--until"): number {
   const v = value.trim();
+  if (v === "now") return now;
   const day = /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(v);
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
@@ -181,4 +183,9 @@ export function parseTimeBound(value: string, tz: string, now: number, flag: "--
     if (Number.isFinite(ms)) return ms;
   }
   throw new TimeParseError(value, flag);
+}
+
+/** Whether a --since value is a duration back from now ("the last 7 days"): such a range ends at now. */
+export function isRelativeBound(value: string): boolean {
+  return /^\d+(?:\.\d+)?\s*(m|h|d|w)$/.test(value.trim());
 }

@@ -16,6 +16,7 @@ import { ndjsonLines, readBody, readJsonBody } from "../body.ts";
 import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
 import { SessionMeta, checkEventItem, controlFree, ingestId, nestingProblem, readNdjsonLine, type LineReading } from "./event-line.ts";
+import { routeLinesToHomes, targetDeployments } from "./home-routing.ts";
 
 export type IngestDeps = { conn: StoreConnection; prices: PriceBook; now: () => number; onChange: () => void };
 
@@ -155,6 +156,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         early.push({ index, status: "rejected", reason: (e as Error).message });
       }
     });
+    await routeLinesToHomes(c, deps.conn, lines, deps.now());
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const results = [...summary.results, ...early].sort((a, b) => a.index - b.index).map(({ index, ...rest }) => ({ line: index, ...rest }));
     const counts = { accepted: summary.accepted, duplicates: summary.duplicates, rejected: summary.rejected + early.length };
@@ -206,6 +208,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         errors.push({ ...where, reason: (e as Error).message });
       }
     });
+    await routeLinesToHomes(c, deps.conn, lines, deps.now());
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const byIndex = new Map(lines.map((l) => [l.index, l]));
     for (const r of summary.results) {
@@ -222,7 +225,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
 
   app.post("/v1/openclaw/ingest/skills", async (c) => {
     const body = parseWith(SkillsBody, await readJsonBody(c), "body");
-    const deploymentId = deploymentFor(c, body.deploymentId);
+    const own = deploymentFor(c, body.deploymentId);
+    const deploymentId = (await targetDeployments(c, deps.conn, [own], deps.now(), (line) => console.error(line))).get(own) ?? own;
     const byAgent = new Map<string, SkillInput[]>();
     for (const s of body.skills) {
       const agentId = s.agentId ?? body.agentId ?? "*";
@@ -267,6 +271,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       });
       if (line) lines.push(line);
     }
+    await routeLinesToHomes(c, deps.conn, lines, deps.now());
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     for (const r of summary.results) if (r.status === "rejected") errors.push({ index: r.index, reason: r.reason ?? "rejected" });
     await recordBatch(deps, c, "agentwatch", items.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);

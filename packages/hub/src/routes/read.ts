@@ -4,7 +4,7 @@
  * to a deployment reads only that deployment: its filter is forced, and naming another one is refused.
  */
 import { Hono, type Context } from "hono";
-import { assertTimeZone, bucketBoundaries, buildTimeseries, isoInstant, parseTimeBound, type ReportFilters } from "@clawtower/core";
+import { assertTimeZone, bucketBoundaries, buildTimeseries, isoInstant, isRelativeBound, parseTimeBound, type ReportFilters } from "@clawtower/core";
 import {
   agentsReport,
   dataRange,
@@ -29,7 +29,8 @@ export function filtersFrom(q: { since?: string | undefined; until?: string | un
   try {
     assertTimeZone(tz);
     const since = q.since ? parseTimeBound(q.since, tz, now, "--since") : null;
-    const until = q.until ? parseTimeBound(q.until, tz, now, "--until") : null;
+    // "The last 7 days" ends now: data dated in the future (a clock ahead) is not recent (it is flagged as a problem).
+    const until = q.until ? parseTimeBound(q.until, tz, now, "--until") : q.since && isRelativeBound(q.since) ? now : null;
     if (since !== null && until !== null && since >= until) throw new Error("since must be before until");
     return { since, until, tz, agent: q.agent ?? null, deployment: q.deployment ?? null };
   } catch (e) {
@@ -113,12 +114,23 @@ export function readRoutes(deps: ReadDeps): Hono {
   app.get("/api/v1/facets", async (c) => {
     const q = scoped(c, parseWith(FilterQuery.pick({ deployment: true }), query(c), "query"));
     const only = readableDeployment(c.get("principal"));
-    let listed = conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at"]);
+    let listed = conn.db.selectFrom("deployments").select(["deployment_id", "name", "kind", "last_seen_at", "home_id"]);
     if (only !== null) listed = listed.where("deployment_id", "=", only);
     const deployments = await listed.orderBy("name").execute();
+    let pathRows = conn.db.selectFrom("deployment_paths").select(["deployment_id", "via", "name", "last_seen_at"]);
+    if (only !== null) pathRows = pathRows.where("deployment_id", "=", only);
+    const paths = await pathRows.orderBy("via").orderBy("name").execute();
     const found = await facets(conn, q.deployment ?? null);
     return c.json({
-      deployments: deployments.map((d) => ({ id: d.deployment_id, name: d.name, kind: d.kind, lastSeenAt: isoInstant(Number(d.last_seen_at)) })),
+      deployments: deployments.map((d) => ({
+        id: d.deployment_id,
+        name: d.name,
+        kind: d.kind,
+        homeId: d.home_id,
+        lastSeenAt: isoInstant(Number(d.last_seen_at)),
+        // Through which paths its data arrives: local import, watch (serve's live import), plugin, ingest API.
+        paths: paths.filter((p) => p.deployment_id === d.deployment_id).map((p) => ({ via: p.via, name: p.name, lastSeenAt: isoInstant(Number(p.last_seen_at)) })),
+      })),
       ...found,
     });
   });

@@ -7,7 +7,7 @@
  *   llm_output          per-run totals (cross-check); llm_input → large-prompt audit
  *   after_tool_call     tool timings; session_end → an early upload cycle; message_* → counters
  */
-import { DbHandles, extractEventFacts, isExtractFailure } from "@clawtower/core";
+import { DbHandles, extractEventFacts, isExtractFailure, localHomeId } from "@clawtower/core";
 import type { ResolvedConfig } from "../config/load.ts";
 import type { EventTransform } from "../privacy/transform.ts";
 import { postWithRetry } from "../ship/http.ts";
@@ -263,6 +263,7 @@ export class LiveUsage {
       // Best effort: one attempt, short timeout. What does not arrive now is shipped by the next cycle.
       const r = await postWithRetry(`${cfg.apiUrl}${wire.path}`, wire.body(lines, { deploymentId: cfg.deploymentId, projectId: cfg.projectId }, Date.now()), wire.contentType, {
         apiKey: cfg.apiKey,
+        homeId: localHomeId(this.#o.stateDir),
         timeoutMs: Math.min(cfg.upload.timeoutMs, 10_000),
         retryAttempts: 0,
         retryBackoffMs: 0,

@@ -21,6 +21,7 @@ import {
   extractEventFacts,
   isExtractFailure,
   listHome,
+  localHomeId,
   planResume,
   readEventTexts,
   sessionRefKey,
@@ -489,10 +490,12 @@ class Sender {
   /** Positions of chunks queued but not yet answered (a part's next chunk continues from here). */
   readonly #latest = new Map<string, PartState>();
   readonly #unacked = new Set<string>();
+  readonly #homeId: string;
   stopMessage: string | null = null;
 
   constructor(opts: CycleOptions, cfg: ResolvedConfig, wire: Wire, state: ShipState, summary: CycleSummary, error: (k: string, m: string) => void, stateFile: string, sizes: BatchSizes) {
     this.#opts = opts;
+    this.#homeId = localHomeId(opts.stateDir);
     this.#cfg = cfg;
     this.#wire = wire;
     this.#state = state;
@@ -569,6 +572,7 @@ class Sender {
     this.#summary.lines.sent += lines.length;
     const r: HttpResult = await postWithRetry(`${cfg.apiUrl}${this.#wire.path}`, body, this.#wire.contentType, {
       apiKey: cfg.apiKey,
+      homeId: this.#homeId,
       timeoutMs: cfg.upload.timeoutMs,
       retryAttempts: cfg.upload.retryAttempts,
       retryBackoffMs: cfg.upload.retryBackoffMs,
@@ -641,6 +645,7 @@ async function shipSkills(
     summary.requests++;
     const r = await postWithRetry(`${cfg.apiUrl}/v1/openclaw/ingest/skills`, upload.body, "application/json", {
       apiKey: cfg.apiKey,
+      homeId: localHomeId(opts.stateDir),
       timeoutMs: cfg.upload.timeoutMs,
       retryAttempts: cfg.upload.retryAttempts,
       retryBackoffMs: cfg.upload.retryBackoffMs,

@@ -9,6 +9,8 @@ import { backoffMs, classify, parseRetryAfter, type Outcome } from "./retry.ts";
 
 export type HttpOptions = {
   apiKey: string;
+  /** This Gateway's OpenClaw home (core's openclawHomeId): a hub that also imports the home counts it once. */
+  homeId?: string;
   timeoutMs: number;
   retryAttempts: number;
   retryBackoffMs: number;
@@ -110,7 +112,7 @@ export async function postWithRetry(url: string, body: Buffer | string, contentT
   let last = "";
   for (let attempt = 0; attempt <= opts.retryAttempts; attempt++) {
     if (opts.signal.aborted) return { kind: "aborted" };
-    const r = await exchange(target, bytes, { authorization: `Bearer ${opts.apiKey}`, "content-type": contentType }, opts.timeoutMs, opts.signal);
+    const r = await exchange(target, bytes, { authorization: `Bearer ${opts.apiKey}`, "content-type": contentType, ...(opts.homeId ? { "x-clawtower-home": opts.homeId } : {}) }, opts.timeoutMs, opts.signal);
     if ("aborted" in r) return { kind: "aborted" };
     let outcome: Outcome = "status" in r ? { status: r.status, retryAfter: r.retryAfter } : r;
     const text = "status" in r ? r.text : "";

@@ -35,8 +35,11 @@ export type Info = {
   liveImport?: { home?: string; running: boolean; lastSyncAt: string | null; lastChange: string | null; lastError: string | null } | null;
 };
 
+/** How a deployment's data arrives: `local` import, `watch` (serve's live import), `plugin`, `ingest` API. */
+export type DeploymentPath = { via: string; name: string; lastSeenAt: string };
+
 export type Facets = {
-  deployments: { id: string; name: string; kind: string; lastSeenAt: string }[];
+  deployments: { id: string; name: string; kind: string; lastSeenAt: string; homeId?: string | null; paths?: DeploymentPath[] }[];
   agents: string[];
   models: string[];
   kinds: string[];

@@ -11,7 +11,7 @@ import { useEffect, useRef } from "preact/hooks";
 import type { TimeBucket } from "../api/types.ts";
 import { formatBucket } from "../format.ts";
 import { cssVar, useTheme } from "../state/theme.ts";
-import { stack, tickIndexes, type ChartSeries } from "./timeline-series.ts";
+import { hourTickIndexes, stack, tickIndexes, type ChartSeries } from "./timeline-series.ts";
 
 export type TimelineChartProps = {
   /** Bucket labels from the time series (e.g. "2026-11-22", "2026-11-22T13:00"). */
@@ -61,14 +61,18 @@ function options(get: () => TimelineChartProps, width: number): uPlot.Options {
         font,
         grid: { show: false },
         ticks: { stroke: gridColor, size: 4 },
-        splits: (u) => tickIndexes(n, Math.floor(u.bbox.width / devicePixelRatio / (p.bucket === "hour" ? 56 : 72))),
+        splits: (u) => {
+          const fit = Math.floor(u.bbox.width / devicePixelRatio / (p.bucket === "hour" ? 56 : 72));
+          return p.bucket === "hour" ? hourTickIndexes(get().labels, fit) : tickIndexes(n, fit);
+        },
         values: (_u, splits) =>
           splits.map((i) => {
             const label = get().labels[i];
             if (label === undefined) return "";
-            // Hour axes name the day at midnight, and on the first tick so the reader knows where they start.
+            // Hour axes name the day at midnight (every tick, when ticks are days apart), and on the first tick
+            // so the reader knows where they start.
             if (p.bucket === "hour" && label.endsWith("T00:00")) return formatBucket(label.slice(0, 10), "day");
-            return formatBucket(label, p.bucket, p.bucket === "hour" && i === 0);
+            return formatBucket(label, p.bucket, p.bucket === "hour" && i === splits[0]);
           }),
       },
       {

@@ -80,3 +80,33 @@ export function tickIndexes(count: number, maxTicks: number): number[] {
   for (let i = 0; i < count; i += step) out.push(i);
   return out;
 }
+
+/** Hours between ticks on an hour axis: steps that divide a day, then whole days, so ticks sit on round hours or midnights. */
+const HOUR_STEPS = [1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336, 720];
+
+/**
+ * Tick positions for hour buckets labelled "YYYY-MM-DDTHH:00" (already in the dashboard's time zone): every
+ * `step` hours on the clock (00:00, 06:00, 12:00…), or every `step / 24` midnights, whichever step is the
+ * smallest that fits `maxTicks`. Ticks 28 hours apart would fall on a different hour each day and, labelled
+ * with the time only, never say which day they are.
+ */
+export function hourTickIndexes(labels: string[], maxTicks: number): number[] {
+  const count = labels.length;
+  if (count <= 0) return [];
+  const fit = Math.max(1, maxTicks);
+  const step = HOUR_STEPS.find((s) => count / s <= fit) ?? Math.ceil(count / fit / 24) * 24;
+  const hourOf = (label: string) => Number(label.slice(11, 13));
+  const out: number[] = [];
+  let midnights = 0;
+  labels.forEach((label, i) => {
+    const hour = hourOf(label);
+    if (step < 24) {
+      if (hour % step === 0) out.push(i);
+    } else if (hour === 0) {
+      if (midnights % (step / 24) === 0) out.push(i);
+      midnights++;
+    }
+  });
+  // A short range without a round hour (or a midnight) still gets its first bucket labelled.
+  return out.length > 0 ? out : [0];
+}

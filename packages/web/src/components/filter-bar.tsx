@@ -2,7 +2,7 @@
  * The filters every panel follows: time range (presets or custom days), time zone, agent and deployment.
  * Each change is a navigation, so it lands in the URL and the back button undoes it.
  */
-import type { Facets } from "../api/types.ts";
+import type { DeploymentPath, Facets } from "../api/types.ts";
 import { navigate, rememberTimeZone } from "../state/router.ts";
 import { RANGE_PRESETS, initialCustomRange, withFilters, type DashboardState, type RangePreset } from "../state/url-state.ts";
 import { Segmented, type SegmentOption } from "./segmented.tsx";
@@ -117,11 +117,24 @@ export function FilterBar(props: { state: DashboardState; facets: Facets | null 
             {deployments.map((d) => (
               <option key={d.id} value={d.id}>
                 {d.name === d.id ? d.id : `${d.name} (${d.id})`}
+                {d.paths?.length ? ` — via ${pathsLabel(d.paths)}` : ""}
               </option>
             ))}
           </select>
         </label>
+      ) : deployments.length === 1 && deployments[0]!.paths?.length ? (
+        <span class="field deployment-paths" title={`deployment ${deployments[0]!.id}`}>
+          <span>Data via</span>
+          <span data-testid="deployment-paths">{pathsLabel(deployments[0]!.paths)}</span>
+        </span>
       ) : null}
     </div>
   );
+}
+
+const VIA: Record<string, string> = { local: "local import", watch: "live import", plugin: "plugin", ingest: "ingest API" };
+
+/** "live import + plugin gw-1": the paths a deployment's data arrives through. */
+export function pathsLabel(paths: DeploymentPath[]): string {
+  return paths.map((p) => (p.via === "plugin" || p.via === "ingest" ? `${VIA[p.via]} ${p.name}` : (VIA[p.via] ?? p.via))).join(" + ");
 }

@@ -25,7 +25,7 @@ export function UsageTable(props: { caption: string; nameHeader: string; rows: U
             <th scope="col" class="share-col">Share of cost</th>
             <th scope="col" class="num" title="US dollars per 1,000 priced tokens">$ / 1k tokens</th>
             <th scope="col" class="num" title="cache read ÷ (input + cache read + cache write)">Cache hits</th>
-            <th scope="col" class="num">Sessions</th>
+            <th scope="col" class="num" title="Sessions active in the range (for a model: that called it in the range)">Sessions</th>
           </tr>
         </thead>
         <tbody>

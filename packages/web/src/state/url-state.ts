@@ -167,7 +167,8 @@ export function reportParams(s: Pick<DashboardState, "range" | "tz" | "agent" | 
   const r = s.range;
   return {
     since: r.preset === "custom" ? r.from : r.preset === "all" ? null : r.preset,
-    until: r.preset === "custom" ? r.to : null,
+    // Presets end now, so data dated in the future never counts as recent.
+    until: r.preset === "custom" ? r.to : r.preset === "all" ? null : "now",
     tz: s.tz,
     agent: s.agent,
     deployment: s.deployment,

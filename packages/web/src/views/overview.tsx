@@ -42,6 +42,10 @@ function Row(props: { label: string; children: ComponentChildren }) {
   );
 }
 
+/** What the sessions count counts (the store's spanningActivity). */
+const ACTIVE_SESSIONS_HINT =
+  "Active sessions: sessions with an event in the range (a session open through the whole range counts when one of its LLM calls falls in it). LLM and tool calls: those made in the range.";
+
 function Kpis(props: { summary: SummaryReport | null }) {
   const t = props.summary?.totals;
   const none = "—";
@@ -82,9 +86,9 @@ function Kpis(props: { summary: SummaryReport | null }) {
           <Row label="Cache write">{sub("tokens.cacheWrite", t?.tokens.cacheWrite)}</Row>
         </dl>
       </Card>
-      <Card title="Activity">
+      <Card title="Activity" hint={ACTIVE_SESSIONS_HINT}>
         <dl class="activity">
-          <Row label="Sessions">{int("sessions", t?.sessions)}</Row>
+          <Row label="Active sessions">{int("sessions", t?.sessions)}</Row>
           <Row label="LLM calls">{int("llmCalls", t?.llmCalls)}</Row>
           <Row label="Tool calls">{int("toolCalls", t?.toolCalls)}</Row>
         </dl>

@@ -165,7 +165,7 @@ export function SessionsView(props: { state: DashboardState; facets: Facets | nu
   return (
     <div class="view" data-testid="sessions" aria-busy={loading ? "true" : "false"}>
       <h1 class="view-title">
-        Sessions <span class="muted">· {rangeLabel(s.range)}</span>
+        Sessions <span class="muted" title="Sessions with an event in the range (one open through the whole range counts when one of its LLM calls falls in it); their figures are what they used in the range.">· {s.range.preset === "all" ? rangeLabel(s.range) : `active ${rangeLabel(s.range)}`}</span>
       </h1>
       <Panel
         title="Sessions"

@@ -171,7 +171,10 @@ for (const target of targets) {
       const where = target.options();
       const conn = await openStore(where);
       try {
-        // Back to the store as it was before migration 11, with a key of that time.
+        // Back to the store as it was before migration 11, with a key of that time (later migrations undone too).
+        await sql`DROP TABLE deployment_paths`.execute(conn.db);
+        await sql`DROP INDEX deployments_home`.execute(conn.db);
+        await sql`ALTER TABLE deployments DROP COLUMN home_id`.execute(conn.db);
         await sql`DROP TABLE auth_sessions`.execute(conn.db);
         await sql`DROP TABLE login_attempts`.execute(conn.db);
         await sql`ALTER TABLE api_keys DROP COLUMN scopes`.execute(conn.db);

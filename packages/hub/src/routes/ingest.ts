@@ -98,6 +98,20 @@ function deploymentFor(c: Context, lineDeployment: string | undefined): string {
 
 const MAX_EVENTS = 50_000;
 
+/**
+ * Sessions per request. The store writes a session with a dozen statements and a big request in pieces
+ * (other clients are served between them); beyond this a client splits its batch (413 names the limit).
+ */
+export const MAX_SESSIONS_PER_REQUEST = 1_000;
+
+/** A 413 before anything is written when the lines name more than MAX_SESSIONS_PER_REQUEST sessions. */
+function checkSessionCount(lines: readonly { deploymentId: string; agentId: string; sessionId: string }[]): void {
+  const sessions = new Set(lines.map((l) => `${l.deploymentId}\u0000${l.agentId}\u0000${l.sessionId}`)).size;
+  if (sessions > MAX_SESSIONS_PER_REQUEST) {
+    throw new HubError("payload_too_large", `at most ${MAX_SESSIONS_PER_REQUEST.toLocaleString("en-US")} sessions per request (got ${sessions.toLocaleString("en-US")}): split the batch by session`);
+  }
+}
+
 /** The lines of an events request, NDJSON or a JSON batch, each read or answered with why not. */
 async function eventLines(c: Context): Promise<LineReading[]> {
   const type = c.req.header("content-type") ?? "";
@@ -155,6 +169,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         early.push({ index, status: "rejected", reason: (e as Error).message });
       }
     });
+    checkSessionCount(lines);
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const results = [...summary.results, ...early].sort((a, b) => a.index - b.index).map(({ index, ...rest }) => ({ line: index, ...rest }));
     const counts = { accepted: summary.accepted, duplicates: summary.duplicates, rejected: summary.rejected + early.length };
@@ -206,6 +221,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         errors.push({ ...where, reason: (e as Error).message });
       }
     });
+    checkSessionCount(lines);
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const byIndex = new Map(lines.map((l) => [l.index, l]));
     for (const r of summary.results) {

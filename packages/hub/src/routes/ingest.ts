@@ -185,6 +185,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     // clients ignore and ours use to mark exactly that line.
     type LineError = { index: number; lineIndex: number | null; agentId?: string; sessionId?: string; reason: string };
     const errors: LineError[] = [];
+    const sidecars = new Map<string, number>();
     body.lines.forEach((item, index) => {
       const r = InfluxionLine.safeParse(item);
       if (!r.success) {
@@ -196,6 +197,11 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const l = r.data;
       const where = { index, lineIndex: l.lineIndex, agentId: l.agentId, sessionId: l.sessionId };
       const payload = l.payload;
+      if (isTrajectorySidecar(l.sessionFile, l.sessionId, payload)) {
+        const file = l.sessionFile ?? `${l.agentId}/${l.sessionId}`;
+        sidecars.set(file, (sidecars.get(file) ?? 0) + 1);
+        return;
+      }
       if (!payload || typeof payload !== "object" || "raw" in payload) {
         errors.push({ ...where, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
         return;
@@ -228,11 +234,13 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const l = byIndex.get(r.index);
       errors.push({ index: r.index, lineIndex: l?.seq ?? null, ...(l ? { agentId: l.agentId, sessionId: l.sessionId } : {}), reason: r.reason ?? "rejected" });
     }
-    // Influxion counts a line it already had as accepted: the client's work for that line is done.
-    const accepted = summary.accepted + summary.duplicates;
-    const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);
+    // Influxion counts a line it already had, or one it has no use for, as accepted: the client's work for it is done.
+    const ignored = [...sidecars.values()].reduce((a, n) => a + n, 0);
+    const accepted = summary.accepted + summary.duplicates + ignored;
+    const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates + ignored, rejected: errors.length }, summary.deployments[0] ?? null);
     if (summary.accepted > 0) deps.onChange();
-    return c.json({ accepted, rejected: errors.length, duplicates: summary.duplicates, batchId, errors });
+    const warnings = [...sidecars].map(([file, n]) => `${file}: ${n} line${n === 1 ? "" : "s"} of an OpenClaw trajectory sidecar ignored (a runtime trace, not a session; its usage repeats the transcript's)`);
+    return c.json({ accepted, rejected: errors.length, duplicates: summary.duplicates, ignored, batchId, errors, ...(warnings.length > 0 ? { warnings } : {}) });
   });
 
   app.post("/v1/openclaw/ingest/skills", async (c) => {
@@ -294,6 +302,18 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   return app;
+}
+
+/**
+ * OpenClaw ≤ 2026.7 writes `<session>.trajectory.jsonl` runtime traces beside each transcript; the Influxion
+ * collector uploads every `*.jsonl`, so they arrive as sessions named `<session>.trajectory` (`sessionFile`
+ * says which file). They are not sessions, and their `model.completed` events repeat the transcript's usage.
+ */
+function isTrajectorySidecar(sessionFile: string | undefined, sessionId: string, payload: unknown): boolean {
+  if (sessionFile !== undefined && /\.trajectory\.jsonl(\.|$)/.test(sessionFile)) return true;
+  if (sessionId.endsWith(".trajectory")) return true;
+  const schema = payload && typeof payload === "object" ? (payload as { traceSchema?: unknown }).traceSchema : undefined;
+  return typeof schema === "string" && schema.startsWith("openclaw-trajectory");
 }
 
 /** Events per AgentWatch request (its syncer sends at most its batch size, 50 by default). */

@@ -26,6 +26,7 @@ import { savePart, writePartLedger, type Db, type SessionMeta, type SessionRef }
 import { prepared } from "./statements.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
+import { PlannerStatistics } from "./planner-statistics.ts";
 
 /** What a sender may say about a session besides its events (the session's key, kind, lineage…). */
 export type SessionMetaInput = Omit<SessionMeta, keyof SessionRef>;
@@ -112,6 +113,7 @@ type Pending = { request: Request; groups: Parsed[][]; written: Written; resolve
  */
 class GroupCommit {
   readonly #conn: StoreConnection;
+  readonly #statistics = new PlannerStatistics();
   #queue: Pending[] = [];
   #running = false;
   constructor(conn: StoreConnection) {
@@ -141,6 +143,8 @@ class GroupCommit {
           else await writeRequests(this.#conn, [piece]).then(([w]) => this.#settle(pending, w!), pending.reject);
         }
       }
+      const groups = pieces.flatMap((p) => p.piece.groups);
+      await this.#statistics.wrote(this.#conn, groups.length, groups.reduce((a, g) => a + g.length, 0));
       if (this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.#running = false;

@@ -17,6 +17,7 @@
 import { PartAccumulator, SLOT_MS, extractEventFacts, isExtractFailure, newPartCursor, type PriceBook } from "@clawtower/core";
 import { sql } from "kysely";
 import type { StoreConnection } from "./connection.ts";
+import { durableTransaction } from "./durable-commit.ts";
 import { ensureDeploymentAndAgent, type SessionMetaInput } from "./ingest.ts";
 import { writePartLedger, type Db, type SessionRef } from "./ledger-writer.ts";
 import { SLOT_OF_TS, Touched, refreshRollups } from "./rollups.ts";
@@ -62,7 +63,7 @@ export async function ingestSnapshots(conn: StoreConnection, snapshots: UsageSna
     else bySession.set(key, [s]);
   }
   const sessions = [...bySession.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, list]) => list.sort(compare));
-  const results = await conn.db.transaction().execute(async (trx) => {
+  const results = await durableTransaction(conn, async (trx) => {
     const touched = new Touched();
     const out: SnapshotResult[] = [];
     const perDeployment = new Map<string, number>();

@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --suite all|ledger|hub|plugin|ingest] [--size 1024 --sessions 6000 --only legacy|sqlite]`
  * (`--suite ingest`: only the hub's ingest throughput, on empty stores; printed, RESULTS.md left as it is)
+ * (`--suite ingest-sessions [--per-batch 2,100,1000] [--store sqlite|postgres]`: ingest by sessions per request,
+ *  with the slowest concurrent read; printed, RESULTS.md left as it is; see bench/ingest-sessions.ts)
  * (`--suite dashboard [--query NAME …] [--store sqlite|postgres] [--rounds 30] [--baseline DIR]`: only the dashboard
  *  latency on the 5 M-call datasets, optionally only the queries whose names contain NAME, optionally against a
  *  baseline checkout served from the same store; printed, RESULTS.md left as it is)
@@ -24,6 +26,7 @@ import { openStore, syncHome } from "@clawtower/store";
 import { AGENT_DB_DDL } from "@clawtower/testkit";
 import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
 import { runDashboardBench, runHubBench, runIngestBench, type HubBenchRow } from "./hub.ts";
+import { runIngestSessionsBench } from "./ingest-sessions.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -226,6 +229,11 @@ if (suite === "all" || suite === "hub") {
 if (suite === "ingest") {
   sections.push(hubTable("Hub: ingest", await runIngestBench()));
 }
+if (suite === "ingest-sessions") {
+  const all = (name: string) => args.flatMap((a, i) => (a === `--${name}` && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+  const perBatch = arg("per-batch", "2,100,1000").split(",").map(Number);
+  sections.push(hubTable("Hub: ingest by sessions per request", await runIngestSessionsBench(perBatch, all("store"))));
+}
 if (suite === "dashboard") {
   const all = (name: string) => args.flatMap((a, i) => (a === `--${name}` && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const dashboard = await runDashboardBench({ queries: all("query"), stores: all("store"), rounds: Number(arg("rounds", "30")), baseline: arg("baseline", "") || null });
@@ -248,4 +256,4 @@ if (suite === "all" || suite === "plugin") {
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
 // A quick ingest-only run does not replace the full results.
-if (suite !== "ingest" && suite !== "dashboard") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);
+if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

@@ -10,6 +10,7 @@ export * from "./report-queries.ts";
 export * from "./diagnostics.ts";
 export * from "./api-keys.ts";
 export * from "./ingest.ts";
+export * from "./snapshots.ts";
 export * from "./replay.ts";
 export * from "./rollups.ts";
 export { isStoreFullError } from "./store-errors.ts";

@@ -26,6 +26,7 @@ import { savePart, writePartLedger, type Db, type SessionMeta, type SessionRef }
 import { prepared } from "./statements.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";
+import { PlannerStatistics } from "./planner-statistics.ts";
 
 /** What a sender may say about a session besides its events (the session's key, kind, lineage…). */
 export type SessionMetaInput = Omit<SessionMeta, keyof SessionRef>;
@@ -96,16 +97,23 @@ function parseRequest(lines: IngestLine[], prices: PriceBook, now: number): Requ
 }
 
 type Written = { results: IngestLineResult[]; deployments: string[] };
-type Pending = { request: Request; resolve: (w: Written) => void; reject: (e: unknown) => void };
+/** A request waiting for its sessions (`groups`) to be written; `written` collects what earlier transactions answered. */
+type Pending = { request: Request; groups: Parsed[][]; written: Written; resolve: (w: Written) => void; reject: (e: unknown) => void };
 
 /**
  * Group commit: requests that arrive while a transaction is running wait, and the next transaction writes
- * all of them. Each request is answered once the transaction that holds its lines has committed, so an
+ * all of them. Each request is answered once the transactions that hold its lines have committed, so an
  * acknowledged line is durable, as with one transaction per request — but the per-transaction work (commit,
  * session aggregates, rollups) is shared by every request that came in meanwhile instead of repeated.
+ * A request with more than GROUP_SESSIONS sessions or GROUP_LINES lines is written a piece at a time, its
+ * remainder queued behind the requests that arrived meanwhile, and the event loop is yielded between
+ * transactions: other clients (readers waiting for SQLite's one connection included) are served between the
+ * pieces instead of after the whole request. A client that resends after a failure finds the pieces already
+ * written answered as duplicates.
  */
 class GroupCommit {
   readonly #conn: StoreConnection;
+  readonly #statistics = new PlannerStatistics();
   #queue: Pending[] = [];
   #running = false;
   constructor(conn: StoreConnection) {
@@ -114,7 +122,7 @@ class GroupCommit {
 
   submit(request: Request): Promise<Written> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
+      this.#queue.push({ request, groups: request.groups, written: { results: [], deployments: [] }, resolve, reject });
       if (this.#running) return;
       this.#running = true;
       // Starting on the next turn of the event loop lets requests that have already arrived join this transaction.
@@ -124,34 +132,67 @@ class GroupCommit {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0, this.#groupSize());
+      const pieces = this.#nextPieces();
       try {
-        const written = await writeRequests(this.#conn, group.map((p) => p.request));
-        group.forEach((p, i) => p.resolve(written[i]!));
+        const written = await writeRequests(this.#conn, pieces.map((p) => p.piece));
+        pieces.forEach((p, i) => this.#settle(p.pending, written[i]!));
       } catch (e) {
         // One request's failure must not fail the others: alone, each succeeds or fails on its own.
-        if (group.length === 1) group[0]!.reject(e);
-        else for (const p of group) await writeRequests(this.#conn, [p.request]).then(([w]) => p.resolve(w!), p.reject);
+        for (const { pending, piece } of pieces) {
+          if (pieces.length === 1) pending.reject(e);
+          else await writeRequests(this.#conn, [piece]).then(([w]) => this.#settle(pending, w!), pending.reject);
+        }
       }
+      const groups = pieces.flatMap((p) => p.piece.groups);
+      await this.#statistics.wrote(this.#conn, groups.length, groups.reduce((a, g) => a + g.length, 0));
+      if (this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.#running = false;
   }
 
-  /** How many queued requests the next transaction takes: at least one, and about GROUP_LINES lines. */
-  #groupSize(): number {
-    let n = 0;
+  /** Records a piece's answers; a request with sessions left goes to the back of the queue, else it is answered. */
+  #settle(p: Pending, w: Written): void {
+    p.written.results.push(...w.results);
+    for (const d of w.deployments) if (!p.written.deployments.includes(d)) p.written.deployments.push(d);
+    if (p.groups.length > 0) this.#queue.push(p);
+    else p.resolve(p.written);
+  }
+
+  /**
+   * What the next transaction writes: queued requests in order, whole while they fit in GROUP_LINES lines and
+   * GROUP_SESSIONS sessions — and at least the first sessions of the first request. Taken groups leave the queue.
+   */
+  #nextPieces(): { pending: Pending; piece: Request }[] {
+    const out: { pending: Pending; piece: Request }[] = [];
     let lines = 0;
-    while (n < this.#queue.length && (n === 0 || lines + lineCount(this.#queue[n]!.request) <= GROUP_LINES)) lines += lineCount(this.#queue[n++]!.request);
-    return n;
+    let sessions = 0;
+    while (this.#queue.length > 0) {
+      const p = this.#queue[0]!;
+      let n = 0;
+      let pieceLines = 0;
+      while (n < p.groups.length) {
+        const size = p.groups[n]!.length;
+        const fits = lines + pieceLines + size <= GROUP_LINES && sessions + n + 1 <= GROUP_SESSIONS;
+        if (!fits && (out.length > 0 || n > 0)) break;
+        pieceLines += size;
+        n++;
+      }
+      if (n === 0 && p.groups.length > 0) break;
+      out.push({ pending: p, piece: { ...p.request, groups: p.groups.slice(0, n) } });
+      p.groups = p.groups.slice(n);
+      lines += pieceLines;
+      sessions += n;
+      this.#queue.shift();
+      if (p.groups.length > 0) break; // the rest of a split request waits for the next transaction
+    }
+    return out;
   }
 }
 
 /** Lines per shared transaction, beyond which a request waits for the next one (bounds memory and latency). */
 const GROUP_LINES = 10_000;
-
-function lineCount(r: Request): number {
-  return r.groups.reduce((sum, g) => sum + g.length, 0);
-}
+/** Sessions per shared transaction: each costs a dozen statements, so this bounds how long others wait. */
+const GROUP_SESSIONS = 100;
 
 const groupCommits = new WeakMap<StoreConnection, GroupCommit>();
 

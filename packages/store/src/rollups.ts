@@ -357,7 +357,11 @@ const SESSION_HOUR_SELECT = sql.raw(`deployment_id, ts / 3600000, agent_id, sess
 
 async function refreshSessionModels(db: Db, sessions: SessionRef[]): Promise<void> {
   const byDeployment = new Map<string, SessionRef[]>();
-  for (const s of sessions) byDeployment.set(s.deploymentId, [...(byDeployment.get(s.deploymentId) ?? []), s]);
+  for (const s of sessions) {
+    const list = byDeployment.get(s.deploymentId);
+    if (list) list.push(s);
+    else byDeployment.set(s.deploymentId, [s]);
+  }
   for (const [dep, list] of byDeployment) {
     for (let i = 0; i < list.length; i += 400) {
       const inKeys = sql`(agent_id, session_id) IN (${sessionPairs(list.slice(i, i + 400))})`;

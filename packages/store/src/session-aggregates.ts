@@ -84,7 +84,7 @@ export async function recomputeSessions(
 ): Promise<void> {
   if (sessions !== "all" && sessions.length === 0) return;
   const models = modelsOf(dialect);
-  for (const scope of scopes(deploymentId, sessions)) await recomputeScope(db, scope, models, now);
+  for (const scope of scopes(dialect, deploymentId, sessions)) await recomputeScope(db, scope, models, now);
 }
 
 /** A session's models (`provider/model`, JSON), from its calls. */
@@ -94,10 +94,20 @@ function modelsOf(dialect: Dialect): ReturnType<typeof sql> {
     : sql`(SELECT json_group_array(DISTINCT c.provider || '/' || c.model) FROM llm_calls c WHERE c.deployment_id = sessions.deployment_id AND c.agent_id = sessions.agent_id AND c.session_id = sessions.session_id)`;
 }
 
-/** WHERE clauses over `sessions` for these sessions of a deployment (or all of them), 500 sessions per statement. */
-function scopes(deploymentId: string, sessions: SessionRef[] | "all"): ReturnType<typeof sql>[] {
+/**
+ * WHERE clauses over `sessions` for these sessions of a deployment (or all of them). SQLite: row-value IN
+ * lists of 500 sessions, which it looks up in the primary key. PostgreSQL: one statement joined with two
+ * arrays — it planned the IN lists as scans of the whole table (statistics of a table filled in the same
+ * transaction are stale), so a request with n new sessions read n²/500 rows.
+ */
+function scopes(dialect: Dialect, deploymentId: string, sessions: SessionRef[] | "all"): ReturnType<typeof sql>[] {
   const scope = sql`sessions.deployment_id = ${deploymentId}`;
   if (sessions === "all") return [scope];
+  if (dialect === "postgres") {
+    const agents = sessions.map((s) => s.agentId);
+    const ids = sessions.map((s) => s.sessionId);
+    return [sql`${scope} AND (sessions.agent_id, sessions.session_id) IN (SELECT * FROM unnest(${agents}::text[], ${ids}::text[]))`];
+  }
   const out: ReturnType<typeof sql>[] = [];
   for (let i = 0; i < sessions.length; i += 500) {
     out.push(sql`${scope} AND (sessions.agent_id, sessions.session_id) IN (${sessionPairs(sessions.slice(i, i + 500))})`);
@@ -274,7 +284,7 @@ export async function applySessionTotals(db: Db, conn: { dialect: Dialect; sqlit
     if ([...(newModels.get(k) ?? [])].some((m) => !known.has(m))) refresh.push({ deploymentId: key[0] as string, agentId: key[1] as string, sessionId: key[2] as string });
   }
   for (const [dep, list] of byDeployment(refresh)) {
-    for (const scope of scopes(dep, list)) await sql`UPDATE sessions SET models = ${modelsOf(conn.dialect)} WHERE ${scope}`.execute(db);
+    for (const scope of scopes(conn.dialect, dep, list)) await sql`UPDATE sessions SET models = ${modelsOf(conn.dialect)} WHERE ${scope}`.execute(db);
   }
   for (const [dep, list] of byDeployment([...touched.sessions.values()])) await recomputeSessions(db, conn.dialect, dep, list, now);
 }
@@ -289,6 +299,10 @@ async function addTotals(db: Db, sqlite: DatabaseSync | null, params: (string | 
 
 function byDeployment(sessions: SessionRef[]): Map<string, SessionRef[]> {
   const out = new Map<string, SessionRef[]>();
-  for (const s of sessions) out.set(s.deploymentId, [...(out.get(s.deploymentId) ?? []), s]);
+  for (const s of sessions) {
+    const list = out.get(s.deploymentId);
+    if (list) list.push(s);
+    else out.set(s.deploymentId, [s]);
+  }
   return out;
 }

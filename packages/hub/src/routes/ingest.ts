@@ -8,9 +8,8 @@
  */
 import crypto from "node:crypto";
 import { Hono, type Context } from "hono";
-import { sql } from "kysely";
-import { INGEST_LIMITS, textProblem, type PriceBook } from "@clawtower/core";
-import { ingestLines, ingestSkills, type IngestLine, type IngestSummary, type SkillInput, type StoreConnection } from "@clawtower/store";
+import { INGEST_LIMITS, sessionMetaProblem, textProblem, timestampProblem, type PriceBook } from "@clawtower/core";
+import { ingestLines, ingestSkills, ingestSnapshots, type IngestLine, type IngestSummary, type SkillInput, type StoreConnection, type UsageSnapshot } from "@clawtower/store";
 import type { Principal } from "../auth.ts";
 import { ndjsonLines, readBody, readJsonBody } from "../body.ts";
 import { HubError } from "../errors.ts";
@@ -67,10 +66,10 @@ const TelemetryEvent = z
     trace_id: z.string().max(300).optional(),
     session_id: ingestId(INGEST_LIMITS.sessionId),
     // Cumulative counts of a session: whole, and exact as doubles (a call's growth is then bounded by the ledger's rules).
-    tokens: z.number().int().min(0).optional(),
-    input_tokens: z.number().int().min(0).optional(),
-    output_tokens: z.number().int().min(0).optional(),
-    // Part of the synthetic event's id (agentWatchLine).
+    tokens: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    input_tokens: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    output_tokens: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    // Stored as the synthetic call's model (agentWatchSnapshot).
     model: controlFree(300).optional(),
     status: z.string().max(40).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -98,6 +97,20 @@ function deploymentFor(c: Context, lineDeployment: string | undefined): string {
 }
 
 const MAX_EVENTS = 50_000;
+
+/**
+ * Sessions per request. The store writes a session with a dozen statements and a big request in pieces
+ * (other clients are served between them); beyond this a client splits its batch (413 names the limit).
+ */
+export const MAX_SESSIONS_PER_REQUEST = 1_000;
+
+/** A 413 before anything is written when the lines name more than MAX_SESSIONS_PER_REQUEST sessions. */
+function checkSessionCount(lines: readonly { deploymentId: string; agentId: string; sessionId: string }[]): void {
+  const sessions = new Set(lines.map((l) => `${l.deploymentId}\u0000${l.agentId}\u0000${l.sessionId}`)).size;
+  if (sessions > MAX_SESSIONS_PER_REQUEST) {
+    throw new HubError("payload_too_large", `at most ${MAX_SESSIONS_PER_REQUEST.toLocaleString("en-US")} sessions per request (got ${sessions.toLocaleString("en-US")}): split the batch by session`);
+  }
+}
 
 /** The lines of an events request, NDJSON or a JSON batch, each read or answered with why not. */
 async function eventLines(c: Context): Promise<LineReading[]> {
@@ -156,6 +169,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         early.push({ index, status: "rejected", reason: (e as Error).message });
       }
     });
+    checkSessionCount(lines);
     await routeLinesToHomes(c, deps.conn, lines, deps.now());
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const results = [...summary.results, ...early].sort((a, b) => a.index - b.index).map(({ index, ...rest }) => ({ line: index, ...rest }));
@@ -173,6 +187,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     // clients ignore and ours use to mark exactly that line.
     type LineError = { index: number; lineIndex: number | null; agentId?: string; sessionId?: string; reason: string };
     const errors: LineError[] = [];
+    const sidecars = new Map<string, number>();
     body.lines.forEach((item, index) => {
       const r = InfluxionLine.safeParse(item);
       if (!r.success) {
@@ -184,6 +199,11 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const l = r.data;
       const where = { index, lineIndex: l.lineIndex, agentId: l.agentId, sessionId: l.sessionId };
       const payload = l.payload;
+      if (isTrajectorySidecar(l.sessionFile, l.sessionId, payload)) {
+        const file = l.sessionFile ?? `${l.agentId}/${l.sessionId}`;
+        sidecars.set(file, (sidecars.get(file) ?? 0) + 1);
+        return;
+      }
       if (!payload || typeof payload !== "object" || "raw" in payload) {
         errors.push({ ...where, reason: "unparseable transcript line (payload.raw): stored nowhere, counted as rejected" });
         return;
@@ -208,6 +228,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         errors.push({ ...where, reason: (e as Error).message });
       }
     });
+    checkSessionCount(lines);
     await routeLinesToHomes(c, deps.conn, lines, deps.now());
     const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
     const byIndex = new Map(lines.map((l) => [l.index, l]));
@@ -216,11 +237,13 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const l = byIndex.get(r.index);
       errors.push({ index: r.index, lineIndex: l?.seq ?? null, ...(l ? { agentId: l.agentId, sessionId: l.sessionId } : {}), reason: r.reason ?? "rejected" });
     }
-    // Influxion counts a line it already had as accepted: the client's work for that line is done.
-    const accepted = summary.accepted + summary.duplicates;
-    const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);
+    // Influxion counts a line it already had, or one it has no use for, as accepted: the client's work for it is done.
+    const ignored = [...sidecars.values()].reduce((a, n) => a + n, 0);
+    const accepted = summary.accepted + summary.duplicates + ignored;
+    const batchId = await recordBatch(deps, c, "influxion", body.lines.length, { accepted: summary.accepted, duplicates: summary.duplicates + ignored, rejected: errors.length }, summary.deployments[0] ?? null);
     if (summary.accepted > 0) deps.onChange();
-    return c.json({ accepted, rejected: errors.length, duplicates: summary.duplicates, batchId, errors });
+    const warnings = [...sidecars].map(([file, n]) => `${file}: ${n} line${n === 1 ? "" : "s"} of an OpenClaw trajectory sidecar ignored (a runtime trace, not a session; its usage repeats the transcript's)`);
+    return c.json({ accepted, rejected: errors.length, duplicates: summary.duplicates, ignored, batchId, errors, ...(warnings.length > 0 ? { warnings } : {}) });
   });
 
   app.post("/v1/openclaw/ingest/skills", async (c) => {
@@ -255,8 +278,11 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     const body = await readJsonBody(c);
     const items = Array.isArray(body) ? body : Array.isArray((body as { events?: unknown[] })?.events) ? (body as { events: unknown[] }).events : null;
     if (!items) throw new HubError("invalid_body", 'expected a JSON array of events or {"events": [...]}');
+    if (items.length > MAX_TELEMETRY_EVENTS) {
+      throw new HubError("payload_too_large", `at most ${MAX_TELEMETRY_EVENTS.toLocaleString("en-US")} events per request (got ${items.length.toLocaleString("en-US")})`);
+    }
     const errors: { index: number; reason: string }[] = [];
-    const lines: IngestLine[] = [];
+    const snapshots: UsageSnapshot[] = [];
     for (const [index, item] of items.entries()) {
       const r = TelemetryEvent.safeParse(item);
       if (!r.success) {
@@ -264,70 +290,65 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         errors.push({ index, reason: `${issue.path.join(".") || "event"}: ${issue.message}` });
         continue;
       }
-      // TelemetryEvents name no deployment: it comes from the key's binding or `?deployment=`.
-      const line = await agentWatchLine(deps, deploymentFor(c, c.req.query("deployment")), r.data, index).catch((e: unknown) => {
+      try {
+        // TelemetryEvents name no deployment: it comes from the key's binding or `?deployment=`.
+        snapshots.push(agentWatchSnapshot(deps, deploymentFor(c, c.req.query("deployment")), r.data, index));
+      } catch (e) {
         errors.push({ index, reason: (e as Error).message });
-        return null;
-      });
-      if (line) lines.push(line);
+      }
     }
-    await routeLinesToHomes(c, deps.conn, lines, deps.now());
-    const summary = await ingestLines(deps.conn, lines, deps.prices, deps.now());
-    for (const r of summary.results) if (r.status === "rejected") errors.push({ index: r.index, reason: r.reason ?? "rejected" });
-    await recordBatch(deps, c, "agentwatch", items.length, { accepted: summary.accepted, duplicates: summary.duplicates, rejected: errors.length }, summary.deployments[0] ?? null);
+    await routeLinesToHomes(c, deps.conn, snapshots, deps.now());
+    const summary = await ingestSnapshots(deps.conn, snapshots, deps.prices, deps.now());
+    errors.sort((a, b) => a.index - b.index);
+    await recordBatch(deps, c, "agentwatch", items.length, { accepted: summary.accepted, duplicates: summary.duplicates + summary.superseded, rejected: errors.length }, summary.deployments[0] ?? null);
     if (summary.accepted > 0) deps.onChange();
-    return c.json({ accepted: summary.accepted + summary.duplicates, rejected: errors.length, duplicates: summary.duplicates, errors });
+    // A duplicate or superseded snapshot is done with, for the client, like an accepted one.
+    return c.json({ accepted: summary.accepted + summary.duplicates + summary.superseded, rejected: errors.length, duplicates: summary.duplicates, superseded: summary.superseded, errors });
   });
 
   return app;
 }
 
 /**
- * AgentWatch sends cumulative per-session snapshots, not calls. Each snapshot becomes a synthetic call
- * carrying the growth since the previous snapshot of that session and model, named by the cumulative
- * totals so that a re-sent snapshot is a duplicate. Sums stay exact; timing is as coarse as the snapshots.
+ * OpenClaw ≤ 2026.7 writes `<session>.trajectory.jsonl` runtime traces beside each transcript; the Influxion
+ * collector uploads every `*.jsonl`, so they arrive as sessions named `<session>.trajectory` (`sessionFile`
+ * says which file). They are not sessions, and their `model.completed` events repeat the transcript's usage.
  */
-async function agentWatchLine(deps: IngestDeps, deploymentId: string, e: z.infer<typeof TelemetryEvent>, index: number): Promise<IngestLine | null> {
+function isTrajectorySidecar(sessionFile: string | undefined, sessionId: string, payload: unknown): boolean {
+  if (sessionFile !== undefined && /\.trajectory\.jsonl(\.|$)/.test(sessionFile)) return true;
+  if (sessionId.endsWith(".trajectory")) return true;
+  const schema = payload && typeof payload === "object" ? (payload as { traceSchema?: unknown }).traceSchema : undefined;
+  return typeof schema === "string" && schema.startsWith("openclaw-trajectory");
+}
+
+/** Events per AgentWatch request (its syncer sends at most its batch size, 50 by default). */
+const MAX_TELEMETRY_EVENTS = 1_000;
+
+/** AgentWatch sends a session's cumulative totals, not calls: see the store's snapshots.ts for how they count. */
+function agentWatchSnapshot(deps: IngestDeps, deploymentId: string, e: z.infer<typeof TelemetryEvent>, index: number): UsageSnapshot {
   const input = e.input_tokens ?? (e.tokens !== undefined && e.output_tokens !== undefined ? Math.max(0, e.tokens - e.output_tokens) : 0);
-  const output = e.output_tokens ?? 0;
-  const model = e.model ?? "unknown";
-  const prefix = `agentwatch:${model}:`;
-  const prev = await sql<{ payload: string }>`SELECT payload FROM raw_events WHERE deployment_id = ${deploymentId} AND agent_id = ${e.agent_id}
-    AND session_id = ${e.session_id} AND event_id LIKE ${`${prefix}%`} ORDER BY seq DESC LIMIT 1`.execute(deps.conn.db);
-  let before = { input: 0, output: 0 };
-  if (prev.rows[0]) {
-    const m = (JSON.parse(prev.rows[0].payload) as { cumulative?: { input: number; output: number } }).cumulative;
-    if (m) before = m;
-  }
-  const dIn = Math.max(0, input - before.input);
-  const dOut = Math.max(0, output - before.output);
-  const ts = e.timestamp && Number.isFinite(Date.parse(e.timestamp)) ? e.timestamp : new Date(deps.now()).toISOString();
+  const ts = e.timestamp && Number.isFinite(Date.parse(e.timestamp)) ? Date.parse(e.timestamp) : deps.now();
+  const when = timestampProblem(ts, deps.now());
+  if (when) throw new Error(`timestamp: ${when}`);
   const meta = e.metadata ?? {};
-  const event = {
-    type: "message",
-    id: `${prefix}${input}:${output}`,
-    timestamp: ts,
-    cumulative: { input: Math.max(input, before.input), output: Math.max(output, before.output) },
-    message: {
-      role: "assistant",
-      provider: "agentwatch",
-      model,
-      content: [],
-      usage: { input: dIn, output: dOut, cacheRead: 0, cacheWrite: 0 },
-      stopReason: e.event_type === "error" || e.status === "error" ? "error" : "stop",
-    },
+  const session = {
+    kind: typeof meta["kind"] === "string" ? meta["kind"] : null,
+    label: typeof meta["label"] === "string" ? meta["label"] : (e.agent_name ?? null),
+    channel: typeof meta["channel"] === "string" ? meta["channel"] : null,
   };
+  const stored = sessionMetaProblem(session);
+  if (stored) throw new Error(`session ${stored.field}: ${stored.problem}`);
   return {
     index,
     deploymentId,
     agentId: e.agent_id,
     sessionId: e.session_id,
-    seq: Date.parse(ts),
-    event: JSON.stringify(event),
-    session: {
-      kind: typeof meta["kind"] === "string" ? meta["kind"] : null,
-      label: typeof meta["label"] === "string" ? meta["label"] : (e.agent_name ?? null),
-      channel: typeof meta["channel"] === "string" ? meta["channel"] : null,
-    },
+    ts,
+    input,
+    output: e.output_tokens ?? 0,
+    provider: "agentwatch",
+    model: e.model ?? "unknown",
+    error: e.event_type === "error" || e.status === "error",
+    session,
   };
 }

@@ -20,6 +20,7 @@ export { readLegacyIndex } from "./sources/legacy-index.ts";
 export { AgentDbError, coldArchiveDir, describeAgentDb, listAgentDb, openAgentDb, type AgentDbListing, type AgentDbStats, type DbSessionMeta } from "./sources/agent-db.ts";
 export { DbHandles, readPart, type ReadOptions, type ReadOutcome, type ReadTask } from "./sources/read-part.ts";
 export * from "./time/zone.ts";
+export { ensurePrivateDir, writePrivateFileAtomic } from "./files/private-file.ts";
 export * from "./reports/usage.ts";
 export * from "./reports/summary-report.ts";
 export * from "./reports/period-report.ts";

@@ -2,9 +2,9 @@
  * `clawtower token create [--file F] [--force]`: a random admin token (256 bits) written to a file only its owner
  * can read (0600), for `clawtower serve --admin-token-file F`. The file appears whole or not at all.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { writePrivateFileAtomic } from "@clawtower/core";
 import { generateAdminToken } from "@clawtower/hub";
 import { resolveLocalConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
@@ -18,22 +18,7 @@ export function defaultAdminTokenFile(clawtowerHome: string): string {
 /** Writes `text` to `file` with mode 0600: a private temporary file beside it, synced, then renamed over. */
 export function writeSecretFile(file: string, text: string, overwrite: boolean): void {
   if (!overwrite && fs.existsSync(file)) throw new UsageError(`${file} already exists; pass --force to replace it (sessions signed in with the old token end)`);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString("hex")}.tmp`);
-  const fd = fs.openSync(tmp, "wx", 0o600);
-  try {
-    fs.fchmodSync(fd, 0o600); // whatever the umask
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writePrivateFileAtomic(file, text);
 }
 
 export async function runToken(action: string, o: TokenOptions): Promise<number> {

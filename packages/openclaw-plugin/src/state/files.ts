@@ -3,7 +3,6 @@
  * Writes are atomic (a temp file in the same directory, fsync'd, then renamed over the target) and private
  * (0600 files, 0700 directory): a crash leaves the old file or the new one, never half of one.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { STATE_SUBDIR } from "../identity.ts";
@@ -35,27 +34,7 @@ export function filesIn(dir: string): StatePaths {
   };
 }
 
-export function ensureDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-}
-
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  ensureDir(path.dirname(file));
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-  const fd = fs.openSync(tmp, "w", 0o600);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { ensurePrivateDir as ensureDir, writePrivateFileAtomic as writeFileAtomic } from "@clawtower/core";
 
 export type JsonRead<T> = { value: T; movedAside: string | null; problem: string | null };
 

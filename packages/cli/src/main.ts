@@ -78,6 +78,32 @@ export function buildProgram(): Command {
       ),
   );
 
+  program.addCommand(
+    new Command("watch")
+      .description("poll an OpenClaw gateway's live sessions (no LLM calls) and push the changed ones to a hub and/or AgentWatch")
+      .option("--openclaw-url <url>", "gateway URL", "http://127.0.0.1:18789")
+      .option("--token-file <file>", "file holding the gateway token (default: $OPENCLAW_GATEWAY_TOKEN)")
+      .option("--hub-url <url>", "Clawtower hub to push session snapshots to")
+      .option("--api-key-file <file>", "file holding the hub API key (default: $CLAWTOWER_API_KEY)")
+      .option("--api-key <key>", "the hub API key (visible to other local users in the process list; prefer the file or env)")
+      .option("--deployment <id>", "deployment to write (only for a key not bound to one)")
+      .option("--agentwatch-url <url>", "AgentWatch-compatible API to POST /api/events/bulk to (key: $AGENTWATCH_API_KEY, optional)")
+      .option("--poll-interval <seconds>", "seconds between polls", "30")
+      .option("--batch-size <n>", "sessions per gateway page and per pushed batch", "50")
+      .option("--max-errors <n>", "stop (exit 1) after this many consecutive failed polls", "10")
+      .option("--log-level <level>", "DEBUG | INFO | WARNING | ERROR", "INFO")
+      .option("--once", "poll once and exit: 0 on success, 1 on failure")
+      .option("--kinds <list>", "session kinds to watch (main,subagent,group,cron,hook,node,other; default all but cron)")
+      .option("--include-cron", "also watch cron sessions")
+      .option("--active-minutes <n>", "only sessions active within this many minutes", "30")
+      .option("--min-tokens <n>", "skip sessions with fewer total tokens", "10")
+      .option("--state-file <file>", "where sent fingerprints are kept (default: $CLAWTOWER_HOME/watch/state-<gateway>.json)")
+      .action(async (opts) => {
+        process.exitCode = await (await import("./commands/watch.ts")).runWatch(opts);
+      }),
+  );
+
+
   const keys = new Command("keys").description("API keys for the ingest and read APIs");
   for (const action of ["create", "list", "revoke"]) {
     const cmd = new Command(action)

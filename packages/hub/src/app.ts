@@ -18,6 +18,7 @@ import { ingestRoutes } from "./routes/ingest.ts";
 import { readRoutes } from "./routes/read.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { createStreamSlots, DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
+import { liveReadRoutes, snapshotIngestRoutes } from "./routes/snapshots.ts";
 
 export type HubAppOptions = {
   conn: StoreConnection;
@@ -84,6 +85,7 @@ export function createHubApp(opts: HubAppOptions): Hono {
   app.use("/v1/openclaw/*", bodyLimit(limit), requireApiKey(opts.conn, now));
   app.use("/api/events/*", bodyLimit(limit), requireApiKey(opts.conn, now));
   app.route("/", ingestRoutes({ conn: opts.conn, prices: opts.prices, now, onChange: () => opts.feed.poke() }));
+  app.route("/", snapshotIngestRoutes({ conn: opts.conn, now, onChange: () => opts.feed.poke() }));
 
   app.route("/", signInRoutes({ conn: opts.conn, auth: opts.auth, now }));
 
@@ -96,6 +98,8 @@ export function createHubApp(opts: HubAppOptions): Hono {
       info: () => ({ schemaVersion: 1, store: opts.conn.dialect, authRequired: !(opts.auth.loopbackOnly && !opts.auth.adminToken), ...(opts.info?.() ?? {}) }),
     }),
   );
+
+  app.route("/", liveReadRoutes({ conn: opts.conn, now }));
 
   const streamLimits = opts.streamLimits ?? DEFAULT_STREAM_LIMITS;
   const streams = createStreamSlots(streamLimits);

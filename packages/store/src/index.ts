@@ -20,3 +20,4 @@ export { checkStoreIntegrity, startIntegrityCheck, type IntegrityReport } from "
 export { storeRecovery, StoreDamagedError } from "./store-damage.ts";
 export * from "./auth-sessions.ts";
 export * from "./login-throttle.ts";
+export * from "./session-snapshots.ts";

@@ -306,6 +306,32 @@ export type ChangesTable = {
   detail: string | null;
 };
 
+/** One observed state of a live gateway session, pushed by `clawtower watch` (session-snapshots.ts). */
+export type SessionSnapshotsTable = {
+  deployment_id: string;
+  session_id: string;
+  fingerprint: string;
+  session_key: string;
+  agent_id: string;
+  kind: string | null;
+  label: string | null;
+  channel: string | null;
+  status: string;
+  provider: string | null;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  context_tokens: number | null;
+  context_window: number | null;
+  cost_usd: number | null;
+  last_activity_at: number | null;
+  observed_at: number;
+  progress_at: number;
+  received_at: number;
+};
+
 export type Database = {
   meta: MetaTable;
   deployments: DeploymentsTable;
@@ -332,6 +358,7 @@ export type Database = {
   raw_events: RawEventsTable;
   skills: SkillsTable;
   changes: ChangesTable;
+  session_snapshots: SessionSnapshotsTable;
 };
 
 type Migration = { version: number; name: string; sql: (d: Dialect) => string[] };
@@ -683,6 +710,23 @@ export const MIGRATIONS: Migration[] = [
       `CREATE UNIQUE INDEX deployments_home ON deployments (home_id)`,
       `CREATE TABLE deployment_paths (deployment_id TEXT NOT NULL, via TEXT NOT NULL, name TEXT NOT NULL,
         first_seen_at ${big(d)} NOT NULL, last_seen_at ${big(d)} NOT NULL, PRIMARY KEY (deployment_id, via, name))${withoutRowid(d)}`,
+    ],
+  },
+  {
+    version: 13,
+    name: "session-snapshots",
+    // Idempotent per (deployment, session, fingerprint): a re-sent snapshot is a duplicate. The second index
+    // finds a session's latest snapshot; the third, the sessions active in a recent window.
+    sql: (d) => [
+      `CREATE TABLE session_snapshots (
+        deployment_id TEXT NOT NULL, session_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        session_key TEXT NOT NULL, agent_id TEXT NOT NULL, kind TEXT, label TEXT, channel TEXT, status TEXT NOT NULL,
+        provider TEXT, model TEXT, input_tokens ${big(d)}, output_tokens ${big(d)}, cache_read_tokens ${big(d)},
+        cache_write_tokens ${big(d)}, context_tokens ${big(d)}, context_window ${big(d)}, cost_usd ${real(d)},
+        last_activity_at ${big(d)}, observed_at ${big(d)} NOT NULL, progress_at ${big(d)} NOT NULL, received_at ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, session_id, fingerprint))${withoutRowid(d)}`,
+      `CREATE INDEX session_snapshots_latest ON session_snapshots (deployment_id, session_id, observed_at)`,
+      `CREATE INDEX session_snapshots_observed ON session_snapshots (observed_at)`,
     ],
   },
 ];

@@ -84,7 +84,7 @@ function keyOf(c: Context) {
 }
 
 /** The deployment a line writes to, given the key's binding. */
-function deploymentFor(c: Context, lineDeployment: string | undefined): string {
+export function deploymentFor(c: Context, lineDeployment: string | undefined): string {
   const key = keyOf(c);
   if (key.deploymentId) {
     if (lineDeployment && lineDeployment !== key.deploymentId) {

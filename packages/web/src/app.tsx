@@ -15,6 +15,7 @@ import { useApi } from "./state/use-api.ts";
 import type { DashboardState } from "./state/url-state.ts";
 import { AgentsView } from "./views/agents.tsx";
 import { EmptyStoreView } from "./views/empty-store.tsx";
+import { LiveView } from "./views/live.tsx";
 import { LoginView } from "./views/login.tsx";
 import { ModelsView } from "./views/models.tsx";
 import { OverviewView } from "./views/overview.tsx";
@@ -29,6 +30,7 @@ const TITLES: Record<DashboardState["route"]["view"], string> = {
   tools: "Tools",
   sessions: "Sessions",
   session: "Session",
+  live: "Live",
 };
 
 function Footer(props: { info: Info | null; tz: string }) {
@@ -65,6 +67,8 @@ function CurrentView(props: { state: DashboardState; info: Info | null; facets: 
       return <ToolsView state={state} />;
     case "sessions":
       return <SessionsView state={state} facets={props.facets} />;
+    case "live":
+      return <LiveView state={state} />;
     case "session":
       return <ReplayView key={`${r.deploymentId}/${r.agentId}/${r.sessionId}`} state={state} session={r} />;
   }

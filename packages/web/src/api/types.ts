@@ -99,3 +99,31 @@ export type SessionReplay = {
 };
 
 export type ApiErrorBody = { error: { code: string; message: string } };
+
+/** GET /api/v1/live: sessions active now (see packages/store/src/session-snapshots.ts for the rules). */
+export type LiveSessionStatus = "running" | "idle" | "error" | "aborted";
+export type LiveSession = {
+  deploymentId: string;
+  agentId: string;
+  sessionId: string;
+  sessionKey: string | null;
+  kind: string | null;
+  label: string | null;
+  channel: string | null;
+  status: LiveSessionStatus;
+  provider: string | null;
+  model: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWriteTokens: number | null;
+  contextTokens: number | null;
+  contextWindow: number | null;
+  contextUsedPct: number | null;
+  costUsd: number | null;
+  lastActivityAt: number;
+  progressAt: number;
+  stuck: boolean;
+  source: "snapshot" | "ledger";
+};
+export type LiveReport = { schemaVersion: 1; generatedAt: number; activeMinutes: number; stuckMinutes: number; sessions: LiveSession[] };

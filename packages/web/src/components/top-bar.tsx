@@ -13,6 +13,7 @@ const VIEWS: { view: Exclude<View, "session">; label: string }[] = [
   { view: "agents", label: "Agents" },
   { view: "tools", label: "Tools" },
   { view: "sessions", label: "Sessions" },
+  { view: "live", label: "Live" },
 ];
 
 function LiveIndicator(props: { live: LiveState; tz: string }) {

@@ -24,6 +24,7 @@ export type Route =
   | { view: "agents" }
   | { view: "tools" }
   | { view: "sessions" }
+  | { view: "live" }
   | { view: "session"; deploymentId: string; agentId: string; sessionId: string };
 
 export type View = Route["view"];
@@ -83,7 +84,7 @@ export function parseRoute(pathname: string): Route {
   });
   const [first, ...rest] = parts;
   if (first === "sessions" && rest.length === 3) return { view: "session", deploymentId: rest[0]!, agentId: rest[1]!, sessionId: rest[2]! };
-  if (first === "models" || first === "agents" || first === "tools" || first === "sessions") return { view: first };
+  if (first === "models" || first === "agents" || first === "tools" || first === "sessions" || first === "live") return { view: first };
   return { view: "overview" };
 }
 

@@ -64,7 +64,8 @@ export async function recordSessionSnapshots(conn: StoreConnection, deploymentId
         Number(prev.output_tokens ?? -1) === (s.outputTokens ?? -1) &&
         Number(prev.cache_read_tokens ?? -1) === (s.cacheReadTokens ?? -1) &&
         Number(prev.cache_write_tokens ?? -1) === (s.cacheWriteTokens ?? -1);
-      const progressAt = sameTotals ? Number(prev.progress_at) : Math.max(s.lastActivityAt ?? 0, prev ? Number(prev.observed_at) : 0) || s.observedAt;
+      // Totals that grew since the previous snapshot grew by this one; a first snapshot's best guess is the activity time.
+      const progressAt = sameTotals ? Number(prev.progress_at) : prev ? s.observedAt : (s.lastActivityAt ?? s.observedAt);
       const r = await trx
         .insertInto("session_snapshots")
         .values({

@@ -4,6 +4,7 @@
  * prices; the context window from the model config the test wrote — never from the watcher's own output.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -82,31 +83,43 @@ describe("clawtower watch → real gateway → real hub", { timeout: 900_000 }, 
     assert.equal(s.status, "idle");
     assert.equal(s.model, "fake-model");
 
+    const llmCalls = llm.requests.length;
     const again = await watch(["--once"]);
+    assert.equal(llm.requests.length, llmCalls, "watching makes no LLM calls");
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /Poll #1: \d+ sessions → 0 events/);
     assert.equal((await snapshots()).length, 1);
   });
 
-  it("after another turn it sends the changed session again, with the new totals", async () => {
-    const before = llm.requests.length;
-    await gw.call("chat.send", { sessionKey: SESSION_KEY, message: "one more thing", idempotencyKey: `e2e-watch-${Date.now()}` });
-    await waitFor(async () => llm.requests.length > before && llm.requests.at(-1)!.status === 200, 120_000);
-    const want = recordedUsage(llm.requests, home.modelCost);
-    // The run ends and the gateway's usage cache refreshes shortly after the reply: poll until it shows.
-    let last = "";
-    await waitFor(async () => {
-      const r = await watch(["--once"]);
-      assert.equal(r.code, 0, r.stderr);
-      last = r.stderr;
-      return latestMatches(want);
-    }, 120_000).catch((e) => assert.fail(`${(e as Error).message}\n${last}`));
-    const all = await snapshots();
-    assert.ok(all.length >= 2);
-    const latest = all.at(-1)!;
-    assert.deepEqual([latest.cache_read_tokens, latest.cache_write_tokens].map(Number), [want.cacheRead, want.cacheWrite]);
+  it("running as a daemon, it subscribes, sends the changed session after another turn, and stops cleanly on SIGTERM", async () => {
+    const daemon = spawn(process.execPath, [BIN, "watch", "--openclaw-url", `http://127.0.0.1:${gw.port}`, "--token-file", tokenFile, "--hub-url", hub.url, "--active-minutes", "120", "--poll-interval", "5", "--log-level", "DEBUG"], {
+      env: { ...process.env, CLAWTOWER_HOME: path.join(dir, "ct-home"), CLAWTOWER_API_KEY: key, OPENCLAW_GATEWAY_TOKEN: "" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    daemon.stderr.setEncoding("utf8").on("data", (c: string) => (log += c));
+    const exited = new Promise<number | null>((r) => daemon.once("close", (code) => r(code)));
+    try {
+      const before = llm.requests.length;
+      await gw.call("chat.send", { sessionKey: SESSION_KEY, message: "one more thing", idempotencyKey: `e2e-watch-${Date.now()}` });
+      await waitFor(async () => llm.requests.length > before && llm.requests.at(-1)!.status === 200, 120_000);
+      const want = recordedUsage(llm.requests, home.modelCost);
+      // The run ends and the gateway's usage cache refreshes shortly after the reply; the daemon catches up.
+      await waitFor(() => latestMatches(want), 120_000).catch((e) => assert.fail(`${(e as Error).message}\n${log}`));
+      const latest = (await snapshots()).at(-1)!;
+      assert.deepEqual([latest.cache_read_tokens, latest.cache_write_tokens].map(Number), [want.cacheRead, want.cacheWrite]);
+      assert.ok((await snapshots()).length >= 2);
+      assert.match(log, /subscribed to sessions\.changed/);
+    } finally {
+      daemon.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, log);
+    assert.match(log, /SIGTERM: stopping after the poll in flight[\s\S]*Stopped \(state saved\)/);
+    const llmCalls = llm.requests.length;
     const after = await watch(["--once"]);
-    assert.match(after.stderr, /→ 0 events/);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stderr, /→ 0 events/, "the daemon saved what it sent");
+    assert.equal(llm.requests.length, llmCalls, "watching makes no LLM calls");
   });
 
   it("a dead gateway with --max-errors 2 exits non-zero", async () => {

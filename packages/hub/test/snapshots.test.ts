@@ -51,4 +51,18 @@ describe("snapshot ingest and live routes", () => {
     assert.equal((await app.request("/api/v1/live", { headers: { host: "hub.example" } })).status, 401);
     assert.equal((await app.request("/api/v1/live", { headers: { host: "hub.example", authorization: "Bearer admin-token-0123456789" } })).status, 200);
   });
+
+  it("a read key bound to a deployment sees only that deployment's live sessions", async () => {
+    const other = (await createApiKey(conn, { deploymentId: "gw-c" }, Date.now())).token;
+    const app = createHubApp({ conn, prices: createPriceBook([], []), auth: { adminToken: null, loopbackOnly: true }, feed, webDir: null, log: () => {} });
+    const ingest = await app.request("/api/v1/ingest/snapshots", { method: "POST", body: JSON.stringify({ snapshots: [{ ...snapshot, sessionId: "c1" }] }), headers: { host: "127.0.0.1", "content-type": "application/json", authorization: `Bearer ${other}` } });
+    assert.equal(ingest.status, 200);
+    const reader = (await createApiKey(conn, { deploymentId: "gw-c", scopes: ["read"] }, Date.now())).token;
+    const get = (q: string) => app.request(`/api/v1/live${q}`, { headers: { host: "127.0.0.1", authorization: `Bearer ${reader}` } });
+    const mine = (await (await get("")).json()) as { sessions: { deploymentId: string }[] };
+    assert.deepEqual(mine.sessions.map((s) => s.deploymentId), ["gw-c"]);
+    assert.equal((await get("?deployment=gw-a")).status, 403);
+    const all = (await (await app.request("/api/v1/live", { headers: { host: "127.0.0.1" } })).json()) as { sessions: { deploymentId: string }[] };
+    assert.deepEqual(all.sessions.map((s) => s.deploymentId).sort(), ["gw-a", "gw-c"]);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import { writePrivateFileAtomic } from "./private-file.ts";
+import { writePrivateFileAtomic } from "@clawtower/core";
 import type { WatchedSession } from "./session-rows.ts";
 
 export function fingerprintOf(s: WatchedSession): string {

@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import { writePrivateFileAtomic } from "./private-file.ts";
+import { writePrivateFileAtomic } from "@clawtower/core";
 
 export type DeviceIdentity = { deviceId: string; publicKeyRaw: string; privateKeyPem: string };
 

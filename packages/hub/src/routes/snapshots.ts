@@ -5,7 +5,9 @@
  */
 import { Hono } from "hono";
 import { liveSessions, recordSessionSnapshots, type StoreConnection } from "@clawtower/store";
+import { readableDeployment } from "../auth.ts";
 import { readJsonBody } from "../body.ts";
+import { HubError } from "../errors.ts";
 import { parseWith, z } from "../validation.ts";
 import { SnapshotBatch } from "../snapshot-contract.ts";
 import { deploymentFor } from "./ingest.ts";
@@ -41,13 +43,16 @@ export function liveReadRoutes(deps: { conn: StoreConnection; now: () => number 
   const app = new Hono();
   app.get("/api/v1/live", async (c) => {
     const q = parseWith(LiveQuery, c.req.query(), "query");
+    // A key bound to a deployment reads that deployment only, as on every read route.
+    const only = readableDeployment(c.get("principal"));
+    if (only !== null && q.deployment !== undefined && q.deployment !== only) throw new HubError("forbidden", `this API key may read deployment ${only} only`);
     const now = deps.now();
     // Active: last activity within 10 min; stuck: running with no token progress for 5 min (both overridable).
     const activeMinutes = q.activeMinutes ?? 10;
     const stuckMinutes = q.stuckMinutes ?? 5;
     const activeWithinMs = activeMinutes * 60_000;
     const stuckAfterMs = stuckMinutes * 60_000;
-    const sessions = await liveSessions(deps.conn, { now, activeWithinMs, stuckAfterMs, deployment: q.deployment ?? null });
+    const sessions = await liveSessions(deps.conn, { now, activeWithinMs, stuckAfterMs, deployment: only ?? q.deployment ?? null });
     return c.json({ schemaVersion: 1, generatedAt: now, activeMinutes, stuckMinutes, sessions });
   });
   return app;

@@ -150,8 +150,9 @@ export class BudgetBook {
   }
 
   /** Counts a call once (by key) in every budget covering it whose period contains it; reports crossings. */
-  addCall(call: SpendCall, now: number): boolean {
-    if (this.#counted.has(call.key)) return false;
+  /** Returns the scope the call was counted in (its run's, with the call's model), or null for a repeat. */
+  addCall(call: SpendCall, now: number): RunScope | null {
+    if (this.#counted.has(call.key)) return null;
     this.#counted.set(call.key, call.ts);
     const run = call.runId ? this.#runs.get(call.runId) : undefined;
     const scope = run ? { ...run.scope, provider: call.scope.provider ?? run.scope.provider, model: call.scope.model ?? run.scope.model } : call.scope;
@@ -174,7 +175,7 @@ export class BudgetBook {
       }
       for (const t of crossedThresholds(c.budget, before, usedFraction(c, false))) this.#alert(c, i, t, now);
     });
-    return true;
+    return scope;
   }
 
   /** A run's reservation is its estimate less what it has spent so far (never below zero). */
@@ -220,7 +221,7 @@ export class BudgetBook {
       if (this.blocked[i] === 1) this.#alert(d.counter, i, "blocked", now);
       return d;
     }
-    for (const c of d.warn) this.#event("warn", c, now, runId, sessionKey, scope.agent, "at limit (action warn)");
+    if (d.kind === "allow") for (const c of d.warn) this.#event("warn", c, now, runId, sessionKey, scope.agent, "at limit (action warn)");
     if (runId && !this.#runs.has(runId)) {
       const run: RunEntry = { scope, startedAt: now, sessionKey, holds: new Map(), spentNanos: 0, spentTokens: 0 };
       this.counters.forEach((c, i) => {

@@ -119,5 +119,5 @@ export function crossedThresholds(b: ResolvedBudget, before: number, after: numb
 export function p95(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * 0.95) - 1)]!;
+  return sorted[Math.max(0, Math.ceil((sorted.length * 95) / 100) - 1)]!;
 }

@@ -236,10 +236,10 @@ describe("budget book", () => {
   });
   it("the reservation is the p95 of the scope's recent runs when above the floor", () => {
     const book = new BudgetBook({ config: cfg([{ id: "b", scope: { agent: "main" }, period: "day", limitUsd: 10 }], { budgetReserve: { floorUsd: 0.01 } }), now: T0, spend: known });
-    for (let i = 1; i <= 20; i++) book.addRecentRun(MAIN, i * 0.1 * USD, 0);
+    for (let i = 1; i <= 20; i++) book.addRecentRun(MAIN, i * 100_000_000, 0);
     book.addRecentRun({ ...MAIN, agent: "ops" }, 9 * USD, 0);
     book.startRun("r", MAIN, T0, null);
-    assert.equal(book.counters[0]!.reservedNanos, Math.round(1.9 * USD));
+    assert.equal(book.counters[0]!.reservedNanos, 1_900_000_000);
   });
   it("alerts once per threshold per period; a new period resets spend and alerts again", () => {
     const book = new BudgetBook({ config: cfg([{ id: "b", period: "day", limitUsd: 1, warnAt: [0.5, 0.8] }]), now: T0, spend: known });

@@ -20,6 +20,7 @@ import { periodOf } from "../src/budgets/period.ts";
 import { runScopeOf, scopeCovers, type RunScope } from "../src/budgets/scope.ts";
 import { loadBudgetConfig, type ResolvedBudget, type ResolvedBudgetConfig } from "../src/config/load-budgets.ts";
 import { loadConfig } from "../src/config/load.ts";
+import { buildStatus, renderStatus } from "../src/status.ts";
 
 const P = "plugins.entries.clawtower.config";
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -316,6 +317,9 @@ describe("budget guard on the plugin's SQLite", () => {
     const report = buildBudgetsReport({ pluginConfig, config: PRICED }, stateDir, Date.now());
     assert.equal(report.budgets[0]!.state, "ok");
     assert.equal(report.budgets[0]!.spentUsd, 0.0145);
+    assert.equal(report.budgets[0]!.unpricedCalls, 1);
+    const status = renderStatus(buildStatus(stateDir, loadConfig(pluginConfig), pluginConfig, PRICED), Date.now());
+    assert.match(status, /budgets {5}guard ready, 1 budgets, all ok, 1 unpriced calls counted by tokens/);
   });
   it("mid-run: the call that crosses the limit stops the run at its next tool call", () => {
     const stateDir = tmpDir("ct-guard-");

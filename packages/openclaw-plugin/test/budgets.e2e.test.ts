@@ -173,7 +173,7 @@ describe("spend guard in OpenClaw 2026.9.6", { timeout: 900_000 }, () => {
     assert.equal(reqs.some((r) => r.lastToolText.includes("CONTENT-THE-TOOL-WOULD-RETURN")), false, "the tool never ran");
   });
 
-  it("two concurrent runs in the Gateway against room for one: one is blocked; alerts once per threshold and period", async () => {
+  it("two concurrent runs in the Gateway against room for one: one is blocked; alerts once per threshold and period", async (t) => {
     llmOptions.latencyMs = 6000; // keeps the first run in flight while the second starts
     const gw = await startGateway(home, { readyTimeoutMs: 120_000 });
     try {
@@ -199,6 +199,7 @@ describe("spend guard in OpenClaw 2026.9.6", { timeout: 900_000 }, () => {
     // Overlapping runs are blocked by the first one's reservation; had the host run them one after the
     // other, by its recorded spend — either way exactly one ran.
     assert.ok(["reserved", "limit"].includes(blockEvent.detail), blockEvent.detail);
+    t.diagnostic(`the second run was blocked by: ${blockEvent.detail}`);
 
     const count = new Map<string, number>();
     for (const a of alerts) count.set(`${a.budgetId} ${a.periodStart} ${a.threshold}`, (count.get(`${a.budgetId} ${a.periodStart} ${a.threshold}`) ?? 0) + 1);

@@ -9,7 +9,7 @@
  */
 import { nanosToUsd } from "@clawtower/core";
 import type { ResolvedBudget, ResolvedBudgetConfig } from "../config/load-budgets.ts";
-import { crossedThresholds, decideModel, decideRunStart, decideToolCall, p95, usedFraction, type BudgetCounter, type Decision, type SpendKnowledge } from "./decide.ts";
+import { alertThresholds, crossedThresholds, decideModel, decideRunStart, decideToolCall, p95Sorted, usedFraction, type BudgetCounter, type Decision, type SpendKnowledge } from "./decide.ts";
 import { periodOf } from "./period.ts";
 import { scopeCovers, type RunScope } from "./scope.ts";
 
@@ -60,13 +60,61 @@ type RunEntry = {
 
 export type BookOptions = { config: ResolvedBudgetConfig; now: number; spend: SpendKnowledge };
 
+/** The last `max` finished runs of a scope, kept in arrival order and sorted, so the p95 is a lookup. */
+class RecentRuns {
+  readonly #max: number;
+  readonly #order: [number, number][] = [];
+  readonly #nanos: number[] = [];
+  readonly #tokens: number[] = [];
+  p95Nanos = 0;
+  p95Tokens = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(nanos: number, tokens: number): void {
+    this.#order.push([nanos, tokens]);
+    insertSorted(this.#nanos, nanos);
+    insertSorted(this.#tokens, tokens);
+    if (this.#order.length > this.#max) {
+      const [n, t] = this.#order.shift()!;
+      removeSorted(this.#nanos, n);
+      removeSorted(this.#tokens, t);
+    }
+    this.p95Nanos = p95Sorted(this.#nanos) ?? 0;
+    this.p95Tokens = p95Sorted(this.#tokens) ?? 0;
+  }
+}
+
+function lowerBound(a: number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(a: number[], v: number): void {
+  a.splice(lowerBound(a, v), 0, v);
+}
+
+function removeSorted(a: number[], v: number): void {
+  const i = lowerBound(a, v);
+  if (a[i] === v) a.splice(i, 1);
+}
+
 export class BudgetBook {
   readonly counters: BudgetCounter[];
   readonly config: ResolvedBudgetConfig;
   spend: SpendKnowledge;
   readonly #runs = new Map<string, RunEntry>();
   /** Per budget: costs of recent finished runs in its scope (oldest first) and their p95 (cached). */
-  readonly #recent: { nanos: number[]; tokens: number[]; p95Nanos: number | null; p95Tokens: number | null }[];
+  readonly #recent: RecentRuns[];
+  readonly #thresholds: number[][];
   readonly #counted = new Map<string, number>();
   readonly #alerted = new Set<string>();
   /** Blocked and downgraded runs per budget in the current period (for status). */
@@ -82,7 +130,8 @@ export class BudgetBook {
       const p = periodOf(o.now, budget.period, budget.timeZone);
       return { budget, periodStart: p.start, periodEnd: p.end, spentNanos: 0, spentTokens: 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: 0, reservedTokens: 0 };
     });
-    this.#recent = this.counters.map(() => ({ nanos: [], tokens: [], p95Nanos: null, p95Tokens: null }));
+    this.#recent = this.counters.map(() => new RecentRuns(o.config.budgetReserve.recentRuns));
+    this.#thresholds = this.counters.map((c) => alertThresholds(c.budget));
     this.blocked = this.counters.map(() => 0);
     this.downgraded = this.counters.map(() => 0);
     this.lastAlert = this.counters.map(() => null);
@@ -117,18 +166,12 @@ export class BudgetBook {
   }
 
   #pushRecent(i: number, nanos: number, tokens: number): void {
-    const r = this.#recent[i]!;
-    const max = this.config.budgetReserve.recentRuns;
-    r.nanos.push(nanos);
-    r.tokens.push(tokens);
-    if (r.nanos.length > max) r.nanos.shift();
-    if (r.tokens.length > max) r.tokens.shift();
-    r.p95Nanos = p95(r.nanos);
-    r.p95Tokens = p95(r.tokens);
+    this.#recent[i]!.push(nanos, tokens);
   }
 
   /** Starts new periods for budgets whose period ended (counters to zero, a reset event). */
   roll(now: number): void {
+    let rolled = false;
     for (const c of this.counters) {
       if (now < c.periodEnd && now >= c.periodStart) continue;
       const old = c.periodStart;
@@ -141,9 +184,10 @@ export class BudgetBook {
       c.spentNanos = c.spentTokens = c.unpricedCalls = c.unpricedTokens = c.calls = 0;
       // Reservations of runs in flight carry over into the new period.
       this.blocked[i] = this.downgraded[i] = 0;
+      rolled = true;
     }
     // Calls counted in periods that are over can no longer be counted again.
-    if (this.#counted.size > 0) {
+    if (rolled) {
       const earliest = this.earliestStart;
       for (const [k, ts] of this.#counted) if (ts < earliest) this.#counted.delete(k);
     }
@@ -173,7 +217,8 @@ export class BudgetBook {
       } else {
         c.spentNanos += call.nanos;
       }
-      for (const t of crossedThresholds(c.budget, before, usedFraction(c, false))) this.#alert(c, i, t, now);
+      const after = usedFraction(c, false);
+      if (after >= this.#thresholds[i]![0]! && before < 1) for (const t of crossedThresholds(this.#thresholds[i]!, before, after)) this.#alert(c, i, t, now);
     });
     return scope;
   }
@@ -194,7 +239,7 @@ export class BudgetBook {
   #estimate(i: number): { nanos: number; tokens: number } {
     const r = this.#recent[i]!;
     const floor = this.config.budgetReserve;
-    return { nanos: Math.max(Math.round(floor.floorUsd * 1e9), r.p95Nanos ?? 0), tokens: Math.max(floor.floorTokens, r.p95Tokens ?? 0) };
+    return { nanos: Math.max(Math.round(floor.floorUsd * 1e9), r.p95Nanos), tokens: Math.max(floor.floorTokens, r.p95Tokens) };
   }
 
   /** `before_model_resolve`. */
@@ -265,7 +310,11 @@ export class BudgetBook {
   /** Runs whose end was never seen stop reserving after budgetReserve.maxRunMinutes. */
   expireRuns(now: number): void {
     const maxAge = this.config.budgetReserve.maxRunMinutes * 60_000;
-    for (const [id, run] of this.#runs) if (now - run.startedAt > maxAge) this.endRun(id, now);
+    // The map is in start order: stop at the first run still young enough.
+    for (const [id, run] of this.#runs) {
+      if (now - run.startedAt <= maxAge) break;
+      this.endRun(id, now);
+    }
   }
 
   get runsInFlight(): number {

@@ -110,14 +110,23 @@ export function decideToolCall(counters: readonly BudgetCounter[], run: RunScope
   return { kind: "allow", warn: [] };
 }
 
-/** Alert thresholds a change from `before` to `after` (fractions of the limit) crossed: warnAt values and 1. */
-export function crossedThresholds(b: ResolvedBudget, before: number, after: number): number[] {
-  return [...new Set([...b.warnAt, 1])].sort((x, y) => x - y).filter((t) => before < t && after >= t);
+/** A budget's alert thresholds, ascending: its warnAt fractions and 1 (the limit). */
+export function alertThresholds(b: ResolvedBudget): number[] {
+  return [...new Set([...b.warnAt, 1])].sort((x, y) => x - y);
+}
+
+/** The thresholds a change from `before` to `after` (fractions of the limit) crossed. */
+export function crossedThresholds(thresholds: readonly number[], before: number, after: number): number[] {
+  return thresholds.filter((t) => before < t && after >= t);
 }
 
 /** p95 of a list (nearest rank); null for none. */
 export function p95(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  return p95Sorted([...values].sort((a, b) => a - b));
+}
+
+/** p95 (nearest rank) of an ascending list. */
+export function p95Sorted(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
   return sorted[Math.max(0, Math.ceil((sorted.length * 95) / 100) - 1)]!;
 }

@@ -10,12 +10,14 @@
  * per process, which the one service drains.
  */
 import type { PluginHost } from "./host-types.ts";
+import { processGuard, type BudgetGuard } from "./budgets/guard.ts";
+import { registerBudgetHooks } from "./budgets/hooks.ts";
 import { registerCommands } from "./cli/commands.ts";
 import { HookQueue } from "./live/hook-queue.ts";
 import { registerHooks, type HookSwitch } from "./live/hooks.ts";
 import { createService } from "./service.ts";
 
-export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch };
+export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch; guard?: BudgetGuard };
 
 /**
  * One per process, kept on globalThis: the host may load this module more than once (one instance per
@@ -32,5 +34,7 @@ export function registerClawtower(api: PluginHost, shared: ProcessHooks = proces
   // CLI metadata scans have no runtime; nothing else is needed there.
   if (api.registrationMode === "cli-metadata") return;
   registerHooks(api, shared.queue, shared.hooks, api.config);
-  if (api.registrationMode === "full") api.registerService(createService({ api, queue: shared.queue, hooks: shared.hooks }));
+  const guard = shared.guard ?? processGuard();
+  registerBudgetHooks(api, guard);
+  if (api.registrationMode === "full") api.registerService(createService({ api, queue: shared.queue, hooks: shared.hooks, guard }));
 }

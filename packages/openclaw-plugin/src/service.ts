@@ -9,6 +9,8 @@
  * `stop()` cancels timers, aborts in-flight requests and drains what the hooks queued.
  */
 import fs from "node:fs";
+import type { BudgetGuard } from "./budgets/guard.ts";
+import { budgetSnapshot } from "./budgets/report.ts";
 import { describeIssues, loadConfig, type LoadedConfig } from "./config/load.ts";
 import { formatInterval } from "./config/interval.ts";
 import type { OpenClawPluginService, OpenClawPluginServiceContext, PluginHost } from "./host-types.ts";
@@ -32,6 +34,8 @@ export type ServiceDeps = {
   api: Pick<PluginHost, "pluginConfig" | "config" | "runtime">;
   queue: HookQueue;
   hooks: HookSwitch;
+  /** The spend guard (loaded at start, written by the drain timer). */
+  guard?: BudgetGuard;
 };
 
 export function redactPatternsOf(config: unknown): string[] {
@@ -95,7 +99,16 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
     try {
       writeFileAtomic(
         statePaths(stateDir).service,
-        JSON.stringify({ pid: process.pid, startedAt, updatedAt: now, running: !stopped, queue: { size: deps.queue.size, dropped: deps.queue.dropped }, counters: live?.counters ?? null }),
+        JSON.stringify({
+          pid: process.pid,
+          startedAt,
+          updatedAt: now,
+          running: !stopped,
+          queue: { size: deps.queue.size, dropped: deps.queue.dropped },
+          counters: live?.counters ?? null,
+          budgets: deps.guard?.book ? budgetSnapshot(deps.guard.book, now) : null,
+          budgetRunsInFlight: deps.guard?.book?.runsInFlight ?? 0,
+        }),
       );
     } catch {
       // status only; never fails the service
@@ -107,6 +120,11 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
       live?.drain(Date.now());
     } catch (e) {
       logger?.warn(`clawtower: draining hook events failed: ${(e as Error).message}`);
+    }
+    try {
+      deps.guard?.flush();
+    } catch (e) {
+      logger?.warn(`clawtower: writing budget state failed: ${(e as Error).message}`);
     }
     writeServiceFile(false);
   };
@@ -164,6 +182,11 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
         ctx.logger.warn(`clawtower: transcript updates unavailable (${(e as Error).message}); usage is recorded by upload cycles only`);
       }
       deps.hooks.active = true;
+      try {
+        deps.guard?.attachService(stateDir, ctx.logger);
+      } catch (e) {
+        ctx.logger.error(`clawtower: spend guard failed to start: ${(e as Error).message}`);
+      }
       drainTimer = setInterval(drain, cfg?.live.flushMs ?? 1000);
       drainTimer.unref?.();
       if (cfg) {
@@ -183,6 +206,11 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
       // What the hooks queued until now still goes to the ledger (forwarding is left to the next cycle).
       try {
         live?.drain(Date.now());
+      } catch {
+        // best effort at shutdown
+      }
+      try {
+        deps.guard?.detachService();
       } catch {
         // best effort at shutdown
       }

@@ -6,6 +6,9 @@
  */
 import fs from "node:fs";
 import { DbHandles } from "@clawtower/core";
+import { buildBudgetsReport } from "./budgets/command.ts";
+import { budgetsConfigured } from "./budgets/hooks.ts";
+import type { BudgetsReport } from "./budgets/report.ts";
 import { formatInterval } from "./config/interval.ts";
 import { CONFIG_PATH, maskKey, type ConfigIssue, type LoadedConfig } from "./config/load.ts";
 import { blockedHooks, UNBLOCK_COMMAND } from "./live/hooks.ts";
@@ -37,6 +40,8 @@ export type StatusReport = {
   recentErrors: (ErrorEntry & { time: string })[];
   ledger: LedgerSummary | null;
   service: Record<string, unknown> | null;
+  /** The spend guard, when budgets are configured (`openclaw clawtower budgets` has the details). */
+  budgets: BudgetsReport | null;
 };
 
 /** Sessions with parts the hub has not acknowledged, planned as a cycle would (no content is read). */
@@ -104,7 +109,17 @@ export function buildStatus(stateDir: string, loaded: LoadedConfig, rawPluginCon
     recentErrors: status.recentErrors.slice(0, 10).map((e) => ({ ...e, time: new Date(e.at).toISOString() })),
     ledger,
     service: readServiceFile(stateDir),
+    budgets: budgetsOf(stateDir, rawPluginConfig, openclawConfig),
   };
+}
+
+function budgetsOf(stateDir: string, pluginConfig: unknown, config: unknown): BudgetsReport | null {
+  if (!budgetsConfigured(pluginConfig)) return null;
+  try {
+    return buildBudgetsReport({ pluginConfig: pluginConfig as Record<string, unknown>, config }, stateDir, Date.now());
+  } catch {
+    return null;
+  }
 }
 
 function ago(ms: number): string {
@@ -142,6 +157,13 @@ export function renderStatus(s: StatusReport, now: number): string {
   if (s.blockedHooks.length > 0) {
     out.push(`  blocked hooks: ${s.blockedHooks.join(", ")} (large-prompt audit and per-run totals; per-call usage still works)`);
     out.push(`    to allow them: ${s.unblock}`);
+  }
+  if (s.budgets) {
+    const b = s.budgets;
+    const over = b.budgets.filter((x) => x.state !== "ok").map((x) => `${x.id} ${x.state}`);
+    const unpriced = b.budgets.reduce((a, x) => a + x.unpricedCalls, 0);
+    out.push(`  budgets     guard ${b.guard}, ${b.budgets.length} budgets${over.length ? ` (${over.join(", ")})` : ", all ok"}${unpriced ? `, ${unpriced} unpriced calls counted by tokens` : ""} — openclaw clawtower budgets`);
+    if (b.problem) out.push(`    ${b.problem}`);
   }
   if (s.recentErrors.length > 0) {
     out.push("  recent errors:");

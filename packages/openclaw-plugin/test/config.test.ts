@@ -76,11 +76,12 @@ describe("manifest", () => {
   });
   it("declares every config key, with descriptions and defaults, but constrains nothing the host would refuse to start on", () => {
     const s = manifestConfigSchema() as { properties: Record<string, { properties?: Record<string, unknown>; description?: string }> };
-    assert.deepEqual(Object.keys(s.properties).sort(), ["apiKey", "apiUrl", "audit", "deploymentId", "filter", "live", "privacy", "projectId", "redact", "target", "upload"]);
+    assert.deepEqual(Object.keys(s.properties).sort(), ["apiKey", "apiUrl", "audit", "budgetAlerts", "budgetFailMode", "budgetReserve", "budgets", "deploymentId", "filter", "live", "privacy", "projectId", "redact", "target", "upload"]);
     assert.deepEqual(Object.keys(s.properties["upload"]!.properties!).sort(), ["every", "maxBytesPerRun", "maxFilesPerRun", "retryAttempts", "retryBackoffMs", "timeoutMs"]);
     assert.ok(s.properties["apiKey"]!.description);
     const text = JSON.stringify(s);
-    for (const kw of ['"required"', '"pattern"', '"enum"', '"minimum"', '"additionalProperties"', '"anyOf"', '"format"']) assert.ok(!text.includes(kw), `${kw} in manifest schema`);
+    // `"format":"` is the JSON Schema keyword (budgetAlerts.webhook has a property named format).
+    for (const kw of ['"required"', '"pattern"', '"enum"', '"minimum"', '"additionalProperties"', '"anyOf"', '"format":"']) assert.ok(!text.includes(kw), `${kw} in manifest schema`);
     assert.equal((s.properties["privacy"] as { examples?: unknown }).examples !== undefined, true);
     const m = buildManifest() as { activation: unknown; cliCommands: unknown; backupResources: unknown };
     assert.deepEqual(m.activation, { onStartup: true });

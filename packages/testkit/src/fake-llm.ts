@@ -48,6 +48,8 @@ export type FakeLlmRequestLog = {
   messageCount: number;
   firstUserText: string;
   lastUserText: string;
+  /** The text of the last tool-result message (≤ 2000 chars), "" when there is none: what a tool answered. */
+  lastToolText: string;
   /** Wall-clock time the request arrived (ms since epoch). */
   at: number;
 };
@@ -193,6 +195,10 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       messageCount: messages.length,
       firstUserText: firstUser ? messageText(firstUser).slice(0, 2000) : "",
       lastUserText: lastUser ? messageText(lastUser).slice(0, 2000) : "",
+      lastToolText: (() => {
+        const t = messages.findLast((m) => m.role === "tool");
+        return t ? messageText(t).slice(0, 2000) : "";
+      })(),
       at: Date.now(),
     };
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));

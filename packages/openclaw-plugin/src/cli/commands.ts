@@ -5,6 +5,7 @@
  */
 import os from "node:os";
 import { resolveOpenClawHome } from "@clawtower/core";
+import { budgetsCommand } from "../budgets/command.ts";
 import { describeIssues, loadConfig } from "../config/load.ts";
 import { CLI_COMMAND } from "../identity.ts";
 import { UsageLedger } from "../live/usage-ledger.ts";
@@ -145,6 +146,11 @@ export function registerCommands(api: CliApi, out: Write = stdout): void {
         .description("Run one upload cycle now (exit code 1 on failure)")
         .option("--json", "machine-readable output")
         .action(async (o: unknown) => exitWith(await syncCommand(api, Boolean((o as { json?: boolean })?.json), out)));
+      root
+        .command("budgets")
+        .description("Spend guard: each budget's spend, limit, state, reservations, reset time and last alert")
+        .option("--json", "machine-readable output")
+        .action((o: unknown) => exitWith(budgetsCommand(api, resolveStateDir(api), Boolean((o as { json?: boolean })?.json), out)));
       const ledger = root.command("ledger").description("The record of what the hub has acknowledged");
       ledger
         .command("reset")

@@ -5,6 +5,8 @@
  *   unconfigured  valid values, but apiKey / deploymentId (/ projectId for influxion) missing
  *   invalid       one issue per wrong field, each naming its full config path
  */
+import type { z } from "zod";
+import { BUDGET_KEYS } from "./budgets-schema.ts";
 import { parseInterval, type Interval } from "./interval.ts";
 import { ConfigSchema, DEFAULT_API_URL, type PluginConfig } from "./schema.ts";
 
@@ -19,23 +21,34 @@ export type LoadedConfig =
   | { status: "unconfigured"; config: null; issues: ConfigIssue[] }
   | { status: "invalid"; config: null; issues: ConfigIssue[] };
 
-function pathOf(segments: readonly PropertyKey[]): string {
+export function pathOf(segments: readonly PropertyKey[]): string {
   return [CONFIG_PATH, ...segments.map(String)].join(".");
 }
 
-export function loadConfig(raw: unknown): LoadedConfig {
-  const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issues: ConfigIssue[] = [];
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) issues.push({ path: pathOf([...issue.path, key]), message: "unknown key (misspelt?)" });
-      } else {
-        issues.push({ path: pathOf(issue.path), message: issue.message });
-      }
+/** The config without the spend guard's keys (validated on their own by load-budgets.ts). */
+function withoutBudgetKeys(raw: unknown): unknown {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const rest: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const k of BUDGET_KEYS) delete rest[k];
+  return rest;
+}
+
+/** zod's issues as config issues, each naming its full path (one per unknown key). */
+export function issuesOf(zodIssues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const issue of zodIssues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) issues.push({ path: pathOf([...issue.path, key]), message: "unknown key (misspelt?)" });
+    } else {
+      issues.push({ path: pathOf(issue.path), message: issue.message });
     }
-    return { status: "invalid", config: null, issues };
   }
+  return issues;
+}
+
+export function loadConfig(raw: unknown): LoadedConfig {
+  const parsed = ConfigSchema.safeParse(withoutBudgetKeys(raw ?? {}));
+  if (!parsed.success) return { status: "invalid", config: null, issues: issuesOf(parsed.error.issues) };
   const c = parsed.data;
   const missing: ConfigIssue[] = [];
   if (!c.apiKey) missing.push({ path: pathOf(["apiKey"]), message: "required (the hub's API key)" });

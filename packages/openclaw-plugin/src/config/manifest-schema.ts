@@ -9,6 +9,7 @@
  * uploads off and names each wrong field in the log and in `openclaw clawtower status`.
  */
 import { z } from "zod";
+import { BudgetConfigSchema } from "./budgets-schema.ts";
 import { ConfigSchema } from "./schema.ts";
 
 type Json = Record<string, unknown>;
@@ -33,6 +34,6 @@ function annotate(node: Json): Json {
 }
 
 export function manifestConfigSchema(): Json {
-  const full = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Json;
+  const full = z.toJSONSchema(ConfigSchema.extend(BudgetConfigSchema.shape), { io: "input", unrepresentable: "any" }) as Json;
   return { type: "object", ...annotate(full) };
 }

@@ -152,11 +152,11 @@ function smallEventsResultSize(rand: () => number): number {
   const roll = rand();
   if (roll < 0.0004) return 1_000_000 + Math.floor(rand() ** 2 * 3_600_000);
   if (roll < 0.07) return 10_000 + Math.floor(rand() ** 3 * 190_000);
-  return 60 + Math.floor(rand() ** 2 * 2400);
+  return 60 + Math.floor(rand() ** 2 * 4000);
 }
 
-/** Mean raw bytes per unit of `paretoTurns` in the small-events profile (measured on this generator's output). */
-const SMALL_EVENTS_TURN_BYTES = 12_000;
+/** Raw bytes per unit of `paretoTurns` in the small-events profile (calibrated on this generator's output). */
+const SMALL_EVENTS_TURN_BYTES = 32_000;
 
 const THINKING_LEVELS = ["low", "medium", "high"];
 
@@ -179,12 +179,12 @@ function smallEventsSession(g: SessionSource, p: SessionPlan): BuiltSession {
       w.push({ type: "model_change", provider: x.m.provider, modelId: x.m.model, timestamp: iso(x) });
     }
     if (rand() < 0.08) w.push({ type: "custom", customType: "openclaw.cache-ttl", data: { timestamp: x.t, provider: x.m.provider, modelId: x.m.model }, timestamp: iso(x) });
-    w.push({ type: "message", timestamp: iso(x), message: { role: "user", content: cut(20 + Math.floor(rand() ** 2 * 1200)), timestamp: x.t - 40 } });
+    w.push({ type: "message", timestamp: iso(x), message: { role: "user", content: cut(20 + Math.floor(rand() ** 2 * 2500)), timestamp: x.t - 40 } });
     // Rounds of tool use, each one call asking for one or more tools at once.
-    const rounds = Math.floor(-Math.log(1 - rand()) * 0.9);
+    const rounds = Math.floor(-Math.log(1 - rand()) * 0.98);
     for (let r = 0; r < rounds; r++) {
       const calls: { id: string; name: string; args: unknown }[] = [];
-      const parallel = 1 + Math.floor(-Math.log(1 - rand()) * 1.1);
+      const parallel = 1 + Math.floor(-Math.log(1 - rand()) * 1.55);
       for (let k = 0; k < parallel; k++) {
         const name = TOOLS[Math.floor(rand() ** 1.4 * TOOLS.length)]!;
         const args = name === "write" || name === "edit" ? { path: "src/x.ts", content: cut(200 + Math.floor(rand() ** 2 * 3000)) } : { path: "README.md", q: cut(20 + Math.floor(rand() * 60)) };

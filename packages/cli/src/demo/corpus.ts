@@ -16,22 +16,30 @@ import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
 import { SESSION_BUILDERS } from "./corpus-sessions.ts";
 import type { CorpusSpec, CorpusTotals } from "./corpus-spec.ts";
-import { buildPool, prng } from "./corpus-text.ts";
+import { buildPool, prng, uniformSource } from "./corpus-text.ts";
 
 export { CORPUS_PROFILES, type CorpusFormat, type CorpusProfile, type CorpusSpec, type CorpusTotals } from "./corpus-spec.ts";
 export { prng } from "./corpus-text.ts";
 
 export const GENERATOR_VERSION = 6;
 
-/** Raw event bytes per byte on disk of a small-events SQLite home (zstd rows; measured on this generator's output). */
-const SMALL_EVENTS_SQLITE_RAW_PER_DISK_BYTE = 2;
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (bytes: number) => void): CorpusTotals {
-  const rand = prng(spec.seed);
-  const pool = buildPool(prng(spec.seed + 1), 8 * 1024 * 1024);
+  const profile = spec.profile ?? "large-events";
+  const random = profile === "large-events" ? prng : uniformSource;
+  const rand = random(spec.seed);
+  const pool = buildPool(random(spec.seed + 1), 8 * 1024 * 1024);
+  // Cuts fall between characters: half a surrogate pair is valid JS but not Unicode, and strict JSON readers
+  // (ccusage's among them) drop the whole line.
   const cut = (len: number) => {
-    const start = Math.floor(rand() * (pool.length - len - 1));
-    return pool.slice(start, start + len);
+    let start = Math.floor(rand() * (pool.length - len - 1));
+    let end = start + len;
+    if (isLowSurrogate(pool.charCodeAt(start))) start++;
+    if (isHighSurrogate(pool.charCodeAt(end - 1))) end--;
+    return pool.slice(start, end);
   };
   const totals: CorpusTotals = {
     sessions: 0,
@@ -49,19 +57,19 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "openclaw.json"), JSON.stringify({ models: { providers: { local: { baseUrl: "http://127.0.0.1:11434/v1", models: [{ id: "qwen3-coder-30b", cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }] } } } }));
 
-  const profile = spec.profile ?? "large-events";
   const buildSession = SESSION_BUILDERS[profile];
-  // Raw transcript bytes per session; SQLite stores compress large rows, so they need more raw text for the
-  // same bytes on disk (factors measured on this generator's output).
-  const rawPerDiskByte = spec.format === "sqlite" ? (profile === "small-events" ? SMALL_EVENTS_SQLITE_RAW_PER_DISK_BYTE : 1.1) : 1;
-  const perSessionBudget = (spec.targetBytes * rawPerDiskByte) / spec.sessions;
+  // Raw transcript bytes per session; SQLite stores compress large rows, so they need a little more raw text
+  // for the same bytes on disk (factor measured on this generator's output, both profiles).
+  const perSessionBudget = (spec.targetBytes * (spec.format === "sqlite" ? 1.1 : 1)) / spec.sessions;
   const days = spec.days ?? 90;
   const t0 = (spec.endAt ?? Date.UTC(2026, 10, 22)) - days * 86_400_000;
   const dbs = new Map<string, DatabaseSync>();
   const indexes = new Map<string, Record<string, unknown>>();
   const source = { rand, cut, totals };
 
-  for (let s = 0; s < spec.sessions; s++) {
+  // The small-events profile fills the target whatever the sessions come to (spec.sessions sets their mean length).
+  const untilTarget = profile === "small-events";
+  for (let s = 0; untilTarget || s < spec.sessions; s++) {
     const agent = `agent${Math.floor(rand() ** 1.7 * spec.agents)}`;
     const sid = crypto.createHash("sha1").update(`${spec.seed}:${s}`).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5");
     const kindRoll = rand();

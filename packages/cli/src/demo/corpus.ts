@@ -69,6 +69,7 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
 
   // The small-events profile fills the target whatever the sessions come to (spec.sessions sets their mean length).
   const untilTarget = profile === "small-events";
+  let rawAtLastCheck = 0;
   for (let s = 0; untilTarget || s < spec.sessions; s++) {
     const agent = `agent${Math.floor(rand() ** 1.7 * spec.agents)}`;
     const sid = crypto.createHash("sha1").update(`${spec.seed}:${s}`).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, "$1-$2-$3-$4-$5");
@@ -168,7 +169,8 @@ export function generateCorpus(dir: string, spec: CorpusSpec, onProgress?: (byte
       if (size >= spec.targetBytes) break;
     }
     // Until a checkpoint, the rows are in the write-ahead log: the database file's size says little.
-    if (spec.format === "sqlite" && profile === "small-events" && s % 25 === 24) {
+    if (spec.format === "sqlite" && profile === "small-events" && totals.rawBytes - rawAtLastCheck >= spec.targetBytes / 100) {
+      rawAtLastCheck = totals.rawBytes;
       let size = totals.storeBytes;
       for (const [a, db] of dbs) {
         db.exec("COMMIT");

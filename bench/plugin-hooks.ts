@@ -4,7 +4,7 @@
  * The OpenClaw plugin's costs:
  *   hooks   added latency per hook call: every handler the plugin registers (and the transcript-update
  *           listener) called --calls times with realistic events, each call timed alone → p50 / p99 / max
- *   cycles  over a --sessions-session home (packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
+ *   cycles  over a --sessions-session home (the large-events profile of packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
  *           first upload to a hub process (`clawtower serve`, end to end with the hub's ingest), then a
  *           no-change cycle (nothing to send: time to find that out), then the shipper's own read rate per
  *           privacy mode against a stub hub process that accepts every line. Both run in processes of their
@@ -15,9 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { fork } from "node:child_process";
 import { createApiKey, openStore } from "@clawtower/store";
-import { AGENT_DB_DDL } from "@clawtower/testkit";
 import { killHubProcess, startHubProcess } from "@clawtower/testkit/hub-process";
-import { GENERATOR_VERSION, generateCorpus, type CorpusFormat } from "../packages/cli/src/demo/corpus.ts";
+import type { CorpusFormat } from "../packages/cli/src/demo/corpus.ts";
+import { ensureCorpus } from "./corpus-cache.ts";
 import { loadConfig } from "../packages/openclaw-plugin/src/config/load.ts";
 import { HookQueue } from "../packages/openclaw-plugin/src/live/hook-queue.ts";
 import { registerClawtower } from "../packages/openclaw-plugin/src/plugin.ts";
@@ -108,12 +108,7 @@ function hookBench(): void {
 // ---- cycles -----------------------------------------------------------------------------------------------
 
 function corpus(format: CorpusFormat): string {
-  const dir = path.join(root, "bench", ".corpus", `${format}-v${GENERATOR_VERSION}-${SIZE_MIB}m-${SESSIONS}s`);
-  if (!fs.existsSync(path.join(dir, "corpus.json"))) {
-    process.stderr.write(`generating ${format} corpus (${SIZE_MIB} MiB, ${SESSIONS} sessions) in ${dir} …\n`);
-    generateCorpus(dir, { format, targetBytes: SIZE_MIB * MiB, seed: 20261122, sessions: SESSIONS, agents: 8, ddl: AGENT_DB_DDL });
-  }
-  return dir;
+  return ensureCorpus({ profile: "large-events", format, sizeMiB: SIZE_MIB, sessions: SESSIONS }).dir;
 }
 
 async function cycleBench(format: CorpusFormat): Promise<void> {

@@ -1,18 +1,25 @@
 /**
- * `npm run bench [-- --suite all|ledger|hub|plugin|ingest] [--size 1024 --sessions 6000 --only legacy|sqlite]`
+ * `npm run bench [-- --suite all|ledger|hub|plugin|ingest] [--profile large-events|small-events] [--size 1024]
+ *   [--sessions N] [--only legacy|sqlite] [--ccusage-timeout 300]`
  * (`--suite ingest`: only the hub's ingest throughput, on empty stores; printed, RESULTS.md left as it is)
  * (`--suite ingest-sessions [--per-batch 2,100,1000] [--store sqlite|postgres]`: ingest by sessions per request,
  *  with the slowest concurrent read; printed, RESULTS.md left as it is; see bench/ingest-sessions.ts)
  * (`--suite dashboard [--query NAME …] [--store sqlite|postgres] [--rounds 30] [--baseline DIR]`: only the dashboard
  *  latency on the 5 M-call datasets, optionally only the queries whose names contain NAME, optionally against a
  *  baseline checkout served from the same store; printed, RESULTS.md left as it is)
+ * (`--profile`, `--size`, `--sessions` or `--only` make a quick run: printed, RESULTS.md left as it is)
  *
- * For ~1 GB of legacy JSONL and ~1 GB of SQLite store (generated deterministically by
- * packages/cli/src/demo/corpus.ts, cached in bench/.corpus):
+ * For ~1 GB of legacy JSONL and ~1 GB of SQLite store in each corpus profile (generated deterministically by
+ * packages/cli/src/demo/corpus.ts, cached in bench/.corpus; large-events: fewer, larger events, 6,000 sessions;
+ * small-events: ~3 KB events, 6,065 sessions per GiB):
  *   baseline   a plain single-thread read + JSON.parse of every line / row, measured in the same run
  *   cold       `clawtower report summary` on an empty store, median of 3 runs: MiB/s and peak RSS (whole process, workers included)
+ *   store      the SQLite store (file + write-ahead log) after a cold import, as a share of the input
  *   warm       the same report again, nothing changed: wall time, and the rescan (sync) alone
  *   append     one event appended to one session: wall time, the rescan alone, and bytes re-read
+ *   ccusage    ccusage 20.0.24 (`ccusage openclaw daily --json --offline`, its native binary) on the same home:
+ *              median of 3 on legacy homes, one run (with a time limit) on SQLite homes; our cold time as a
+ *              ratio to its time, and its totals against the generator's tally
  * and checks that every total equals the generator's own tally.
  */
 import { spawnSync } from "node:child_process";
@@ -23,8 +30,9 @@ import { DatabaseSync } from "node:sqlite";
 import zlib from "node:zlib";
 import { createPriceBook, listAgents, loadBundledPrices, readConfigPrices } from "@clawtower/core";
 import { openStore, syncHome } from "@clawtower/store";
-import { AGENT_DB_DDL } from "@clawtower/testkit";
-import { GENERATOR_VERSION, generateCorpus, type CorpusFormat, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
+import { CORPUS_PROFILES, type CorpusFormat, type CorpusProfile, type CorpusTotals } from "../packages/cli/src/demo/corpus.ts";
+import { CCUSAGE_VERSION, ensureCcusage, runCcusage, type CcusageRun, type CcusageTotals } from "./ccusage.ts";
+import { corpusDir, defaultSessions, ensureCorpus, readCorpusTotals } from "./corpus-cache.ts";
 import { runDashboardBench, runHubBench, runIngestBench, type HubBenchRow } from "./hub.ts";
 import { runIngestSessionsBench } from "./ingest-sessions.ts";
 
@@ -35,25 +43,17 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? args[i + 1]! : dflt;
 };
 const sizeMiB = Number(arg("size", "1024"));
-const sessions = Number(arg("sessions", "6000"));
+const sessionsArg = arg("sessions", "");
+const sessionsFor = (profile: CorpusProfile) => (sessionsArg ? Number(sessionsArg) : defaultSessions(profile, sizeMiB));
 const only = arg("only", "");
 const suite = arg("suite", "all");
+const profileArg = arg("profile", "");
+if (profileArg && !CORPUS_PROFILES.includes(profileArg as CorpusProfile)) throw new Error(`--profile: one of ${CORPUS_PROFILES.join(", ")}`);
+const profiles: CorpusProfile[] = profileArg ? [profileArg as CorpusProfile] : [...CORPUS_PROFILES];
+const ccusageTimeout = Number(arg("ccusage-timeout", "300"));
+// A run on part of the corpora, or on other sizes, is printed but does not replace the full results.
+const quick = args.some((a) => ["--profile", "--size", "--sessions", "--only"].includes(a));
 const MiB = 2 ** 20;
-
-function corpusDir(format: CorpusFormat): string {
-  return path.join(root, "bench", ".corpus", `${format}-v${GENERATOR_VERSION}-${sizeMiB}m-${sessions}s`);
-}
-
-function ensureCorpus(format: CorpusFormat): { dir: string; totals: CorpusTotals } {
-  const dir = corpusDir(format);
-  const meta = path.join(dir, "corpus.json");
-  if (fs.existsSync(meta)) return { dir, totals: (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals };
-  process.stderr.write(`generating ${format} corpus (${sizeMiB} MiB, ${sessions} sessions) in ${dir} …\n`);
-  const t = performance.now();
-  const totals = generateCorpus(dir, { format, targetBytes: sizeMiB * MiB, seed: 20261122, sessions, agents: 8, ddl: AGENT_DB_DDL });
-  process.stderr.write(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
-  return { dir, totals };
-}
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -97,7 +97,11 @@ function baseline(format: CorpusFormat, dir: string): { seconds: number; events:
   return { seconds: (performance.now() - t) / 1000, events };
 }
 
-type CliRun = { seconds: number; rssMiB: number | null; json: { totals: { sessions: number; llmCalls: number; toolCalls: number; tokens: CorpusTotals["tokens"]; cost: { recorded: number } } } };
+type CliRun = {
+  seconds: number;
+  rssMiB: number | null;
+  json: { totals: { sessions: number; llmCalls: number; toolCalls: number; tokens: CorpusTotals["tokens"]; cost: { recorded: number; estimated: number; total: number } } };
+};
 
 function runCli(home: string, db: string): CliRun {
   const time = fs.existsSync("/usr/bin/time") ? ["/usr/bin/time", "-f", "%M"] : [];
@@ -160,12 +164,31 @@ function exact(run: CliRun, totals: CorpusTotals): string {
   return ok ? "yes" : `NO (${JSON.stringify(t)} vs ${JSON.stringify(totals)})`;
 }
 
+/** Bytes of the SQLite store: the database file and its write-ahead log. */
+function storeFileBytes(db: string): number {
+  let bytes = 0;
+  for (const f of [db, `${db}-wal`]) if (fs.existsSync(f)) bytes += fs.statSync(f).size;
+  return bytes;
+}
+
+const pct = (x: number, of: number) => `${x >= of ? "+" : "−"}${(Math.abs(x - of) / of * 100).toFixed(2)} %`;
+
+/** ccusage's token totals against the tally: "exact", or how far off each kind is. */
+function tokensAgainstTally(c: { totals: CcusageTotals }, totals: CorpusTotals): string {
+  const kinds = ["input", "output", "cacheRead", "cacheWrite", "total"] as const;
+  if (kinds.every((k) => c.totals[k] === totals.tokens[k])) return "exact";
+  return kinds.filter((k) => c.totals[k] !== totals.tokens[k]).map((k) => `${k} ${pct(c.totals[k], totals.tokens[k])}`).join(", ");
+}
+
 const COLD_RUNS = 3;
+const CCUSAGE_LEGACY_RUNS = 3;
 const rows: string[] = [];
-for (const format of ["legacy", "sqlite"] as const) {
-  if (suite !== "all" && suite !== "ledger") continue;
-  if (only && only !== format) continue;
-  const { dir, totals } = ensureCorpus(format);
+const ccusageRows: string[] = [];
+const median = <T extends { seconds: number }>(runs: T[]) => [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor(runs.length / 2)]!;
+const ledgerCorpora = suite === "all" || suite === "ledger" ? profiles.flatMap((profile) => (["legacy", "sqlite"] as const).filter((f) => !only || only === f).map((format) => ({ profile, format }))) : [];
+const ccusageBin = ledgerCorpora.length > 0 ? ensureCcusage((line) => process.stderr.write(`${line}\n`)) : null;
+for (const { profile, format } of ledgerCorpora) {
+  const { dir, totals } = ensureCorpus({ profile, format, sizeMiB, sessions: sessionsFor(profile) });
   const storeMiB = totals.storeBytes / MiB;
   const rawMiB = totals.rawBytes / MiB;
   const base = baseline(format, dir);
@@ -178,8 +201,9 @@ for (const format of ["legacy", "sqlite"] as const) {
     fs.mkdirSync(work, { recursive: true });
     colds.push(runCli(dir, db));
   }
+  const storeBytes = storeFileBytes(db);
   const bySpeed = [...colds].sort((a, b) => a.seconds - b.seconds);
-  const cold = bySpeed[Math.floor(bySpeed.length / 2)]!;
+  const cold = median(colds);
   const coldRange = `${(storeMiB / bySpeed[bySpeed.length - 1]!.seconds).toFixed(0)}–${(storeMiB / bySpeed[0]!.seconds).toFixed(0)}`;
   const coldRss = Math.max(...colds.map((c) => c.rssMiB ?? 0));
   const coldExact = colds.map((c) => exact(c, totals)).find((e) => e !== "yes") ?? "yes";
@@ -192,14 +216,34 @@ for (const format of ["legacy", "sqlite"] as const) {
   undoSecond();
   undoFirst();
   fs.rmSync(work, { recursive: true, force: true });
+  const corpus = `${profile} ${format}`;
   rows.push(
-    `| ${format} | ${storeMiB.toFixed(0)} MiB on disk (${rawMiB.toFixed(0)} MiB of event JSON), ${totals.sessions.toLocaleString("en-US")} sessions, ${totals.llmCalls.toLocaleString("en-US")} calls ` +
+    `| ${corpus} | ${storeMiB.toFixed(0)} MiB on disk (${rawMiB.toFixed(0)} MiB of event JSON), ${totals.sessions.toLocaleString("en-US")} sessions, ${totals.events.toLocaleString("en-US")} events, ${totals.llmCalls.toLocaleString("en-US")} calls ` +
       `| ${(storeMiB / base.seconds).toFixed(0)} MiB/s (${base.seconds.toFixed(2)} s) ` +
       `| **${(storeMiB / cold.seconds).toFixed(0)} MiB/s** (${cold.seconds.toFixed(2)} s; ${COLD_RUNS} runs: ${coldRange} MiB/s), peak RSS ${coldRss > 0 ? coldRss.toFixed(0) : "?"} MiB ` +
+      `| ${(storeBytes / MiB).toFixed(0)} MiB = ${((storeBytes / totals.storeBytes) * 100).toFixed(1)} % of the input ` +
       `| ${warm.seconds.toFixed(2)} s (rescan ${(warmScan.ms / 1000).toFixed(3)} s, ${warmScan.bytesRead} B read) ` +
       `| ${appendCli.seconds.toFixed(2)} s (rescan ${(appendScan.ms / 1000).toFixed(3)} s, ${appendScan.bytesRead.toLocaleString("en-US")} B read) ` +
       `| ${coldExact} |`,
   );
+
+  // ccusage on the same home. On SQLite homes it slows down as the database grows: one run, with a time limit.
+  const ccRuns: CcusageRun[] = [];
+  for (let i = 0; i < (format === "legacy" ? CCUSAGE_LEGACY_RUNS : 1); i++) ccRuns.push(runCcusage(ccusageBin!, dir, ccusageTimeout));
+  const cc = median(ccRuns);
+  const ours = cold.json.totals.cost;
+  if ("timedOut" in cc) {
+    ccusageRows.push(`| ${corpus} | did not finish in ${ccusageTimeout} s (< ${(storeMiB / cc.seconds).toFixed(1)} MiB/s) | < ${(cold.seconds / cc.seconds).toFixed(3)} | ? | ? |`);
+  } else {
+    const ccCost = Math.round(cc.totals.costUsd * 1e9);
+    ccusageRows.push(
+      `| ${corpus} | ${(storeMiB / cc.seconds).toFixed(0)} MiB/s (${cc.seconds.toFixed(2)} s${ccRuns.length > 1 ? `, median of ${ccRuns.length}` : ", 1 run"}), peak RSS ${cc.rssMiB?.toFixed(0) ?? "?"} MiB ` +
+        `| **${(cold.seconds / cc.seconds).toFixed(2)}** ` +
+        `| ${tokensAgainstTally(cc, totals)} ` +
+        `| $${cc.totals.costUsd.toFixed(2)}: ${pct(ccCost, totals.recordedCostNanos)} against the recorded $${(totals.recordedCostNanos / 1e9).toFixed(2)}` +
+        ` (it prices calls without a recorded cost itself; unpriced: ${cc.totals.unpricedModels.length} models); ours $${ours.recorded.toFixed(2)} recorded + $${ours.estimated.toFixed(2)} estimated |`,
+    );
+  }
 }
 
 function hubTable(title: string, hubRows: HubBenchRow[]): string {
@@ -213,16 +257,21 @@ if (rows.length > 0) {
     [
       "## Ledger: reading OpenClaw homes",
       "",
-      "| corpus | baseline: 1 thread read + JSON.parse | cold `report summary` | warm, no change | one session appended | totals exact |",
-      "|---|---|---|---|---|---|",
+      "| corpus | baseline: 1 thread read + JSON.parse | cold `report summary` | store after the cold import (SQLite + WAL) | warm, no change | one session appended | totals exact |",
+      "|---|---|---|---|---|---|---|",
       ...rows,
+      "",
+      `ccusage ${CCUSAGE_VERSION} (\`ccusage openclaw daily --json --offline\`, its native binary) on the same homes, same run; it reads \`transcript_events.event_json\` only, so on SQLite homes it misses zstd rows and archives:`,
+      "",
+      "| corpus | ccusage wall | our cold ÷ ccusage | ccusage tokens vs the tally | ccusage cost vs the tally |",
+      "|---|---|---|---|---|",
+      ...ccusageRows,
     ].join("\n"),
   );
 }
 if (suite === "all" || suite === "hub") {
-  const legacy = path.join(root, "bench", ".corpus", `legacy-v${GENERATOR_VERSION}-${sizeMiB}m-${sessions}s`);
-  const meta = path.join(legacy, "corpus.json");
-  const corpusMiB = fs.existsSync(meta) ? (JSON.parse(fs.readFileSync(meta, "utf8")) as { totals: CorpusTotals }).totals.storeBytes / MiB : null;
+  const legacy = corpusDir({ profile: "large-events", format: "legacy", sizeMiB, sessions: sessionsFor("large-events") });
+  const corpusMiB = (readCorpusTotals(legacy)?.storeBytes ?? 0) / MiB || null;
   const hubRows = await runHubBench({ legacyCorpus: corpusMiB ? legacy : null, corpusMiB });
   sections.push(hubTable("Hub: dashboard API, ingest, import", hubRows));
 }
@@ -241,7 +290,7 @@ if (suite === "dashboard") {
 }
 if (suite === "all" || suite === "plugin") {
   // The plugin's own bench (hook latency, upload cycles over the same corpora) prints its tables; they go in as is.
-  const r = spawnSync(process.execPath, [path.join(root, "bench", "plugin-hooks.ts"), "--size", String(sizeMiB), "--sessions", String(sessions)], {
+  const r = spawnSync(process.execPath, [path.join(root, "bench", "plugin-hooks.ts"), "--size", String(sizeMiB), "--sessions", String(sessionsFor("large-events"))], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
@@ -255,5 +304,5 @@ if (suite === "all" || suite === "plugin") {
 }
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
-// A quick ingest-only run does not replace the full results.
-if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);
+// Quick runs (ingest, ingest-sessions or dashboard only, or other corpora than the full ones) do not replace the full results.
+if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions" && !quick) fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

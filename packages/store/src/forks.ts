@@ -8,7 +8,7 @@
  */
 import { sql } from "kysely";
 import type { PartLedger } from "@clawtower/core";
-import type { Db, SessionRef } from "./ledger-writer.ts";
+import type { Db, SessionRef } from "./refs.ts";
 import type { Touched } from "./rollups.ts";
 
 function eventIds(ledger: PartLedger): string[] {

@@ -7,7 +7,7 @@
  */
 import { CompiledQuery, sql } from "kysely";
 import type { StoreConnection } from "./connection.ts";
-import type { Db } from "./ledger-writer.ts";
+import type { Db } from "./refs.ts";
 
 export type DeploymentVia = "local" | "watch" | "plugin" | "ingest";
 

@@ -4,6 +4,8 @@ export * from "./schema.ts";
 export { STORE_SCHEMA_VERSION } from "./schema-version.ts";
 export { openStore, migrate, storeSchemaVersion, parseStoreUrl, redactUrl, type OpenStoreOptions, type StoreConnection } from "./connection.ts";
 export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
+export * from "./refs.ts";
+export * from "./measures.ts";
 export * from "./ledger-writer.ts";
 export * from "./session-aggregates.ts";
 export * from "./report-queries.ts";

@@ -22,7 +22,8 @@ import {
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
 import { durableTransaction } from "./durable-commit.ts";
-import { savePart, writePartLedger, type Db, type SessionMeta, type SessionRef } from "./ledger-writer.ts";
+import { savePart, writePartLedger } from "./ledger-writer.ts";
+import type { Db, SessionMeta, SessionRef } from "./refs.ts";
 import { prepared } from "./statements.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 import { refreshRollups, Touched } from "./rollups.ts";

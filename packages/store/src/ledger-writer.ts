@@ -9,36 +9,18 @@
  *   that derived figures always equal the sum of what is stored without re-reading it.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { CompiledQuery, type Kysely, type Transaction } from "kysely";
+import { CompiledQuery } from "kysely";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { EventRecord, LlmCallRecord, PartLedger, Problem } from "@clawtower/core";
 import { dropForkCopies, type ForkIndex } from "./forks.ts";
-import { slotsOfParts, type Touched, type ToolRow } from "./rollups.ts";
+import type { ToolRow } from "./measures.ts";
+import { slotsOfParts, type Touched } from "./rollups.ts";
+import type { Db, SessionRef } from "./refs.ts";
 import { prepared } from "./statements.ts";
-import type { Database, Dialect } from "./schema.ts";
+import type { Dialect } from "./schema.ts";
 
-export type SessionRef = { deploymentId: string; agentId: string; sessionId: string };
-
-export type PartRef = SessionRef & { kind: string; locator: string };
-
-export type SessionMeta = SessionRef & {
-  sessionKey?: string | null;
-  kind?: string | null;
-  channel?: string | null;
-  chatType?: string | null;
-  label?: string | null;
-  parentSessionKey?: string | null;
-  spawnedBy?: string | null;
-  createdVia?: string | null;
-  status?: string | null;
-  windowReason?: string | null;
-  previousSessionId?: string | null;
-  cwd?: string | null;
-  skills?: string[] | null;
-  forkSourceSessionId?: string | null;
-};
-
-export type Db = Kysely<Database> | Transaction<Database>;
+// New code imports these from refs.ts; the re-export keeps older imports compiling.
+export type { Db, PartRef, SessionMeta, SessionRef } from "./refs.ts";
 
 const CHUNK = 400;
 

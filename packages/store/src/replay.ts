@@ -5,7 +5,7 @@
  */
 import { buildReplay, readPartTexts, sessionRow, type ReplayEntry, type ReplayTurn, type SessionRow } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
-import type { SessionRef } from "./ledger-writer.ts";
+import type { SessionRef } from "./refs.ts";
 import { sessionAggregates } from "./report-queries.ts";
 
 export type SessionReplay = {

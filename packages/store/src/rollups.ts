@@ -9,9 +9,12 @@
  */
 import { sql } from "kysely";
 import { SLOT_MS } from "@clawtower/core";
-import type { Db, SessionRef } from "./ledger-writer.ts";
-import type { EventsTable, LlmCallsTable, ToolCallsTable, UsageMeasures } from "./schema.ts";
-import { SESSION_TOTALS, callTotals, eventTotals, sessionPairs, toolTotals } from "./session-aggregates.ts";
+import { SESSION_TOTALS, callMeasures, callTotals, eventTotals, mergeSql, toolTotals, type CallRow, type EventRow, type Merge, type ToolRow } from "./measures.ts";
+import { sessionPairs, type Db, type SessionRef } from "./refs.ts";
+import type { UsageMeasures } from "./schema.ts";
+
+// New code imports these from measures.ts; the re-export keeps older imports compiling.
+export { callMeasures, mergeSql, type CallRow, type EventRow, type Merge, type ToolRow } from "./measures.ts";
 
 /**
  * `ts / 900000` as SQL with the divisor inlined: a bound parameter would make SQLite divide in floating point
@@ -20,7 +23,6 @@ import { SESSION_TOTALS, callTotals, eventTotals, sessionPairs, toolTotals } fro
 export const SLOT_OF_TS = sql<number>`ts / ${sql.lit(SLOT_MS)}`;
 
 type Key = (string | number)[];
-export type Merge = "sum" | "min" | "max";
 /** A measure's increment; null for an extreme (min / max) that has no value to merge. */
 type Value = number | null;
 
@@ -85,13 +87,6 @@ export class Increments {
   }
 }
 
-/** SQL for a stored value merged with an increment (a null increment, or a null stored extreme, yields the other). */
-export function mergeSql(stored: string, increment: string, merge: Merge): string {
-  if (merge === "sum") return `${stored} + ${increment}`;
-  const better = merge === "min" ? "<" : ">";
-  return `CASE WHEN ${increment} IS NOT NULL AND (${stored} IS NULL OR ${increment} ${better} ${stored}) THEN ${increment} ELSE ${stored} END`;
-}
-
 const USAGE_MEASURES = [
   "calls",
   "input_tokens",
@@ -104,34 +99,6 @@ const USAGE_MEASURES = [
   "unpriced_tokens",
 ].map((c) => [c, "sum"] as const);
 const TOOL_MEASURES = [...["calls", "with_result", "errors", "args_bytes", "result_bytes"].map((c) => [c, "sum"] as const), ["max_result_bytes", "max"] as const];
-
-/** The llm_calls columns a call's contribution to rollups and session aggregates depends on. */
-export type CallRow = Pick<
-  LlmCallsTable,
-  "ts" | "provider" | "model" | "input_tokens" | "output_tokens" | "cache_read_tokens" | "cache_write_tokens" | "cost_source" | "cost_nanos" | "stop_reason"
->;
-
-/** The tool_calls columns a row's contribution depends on (as stored: nulls for halves not yet seen). */
-export type ToolRow = Pick<ToolCallsTable, "call_event_id" | "ts" | "name" | "args_bytes" | "result_event_id" | "result_ts" | "result_bytes" | "is_error">;
-
-/** The events columns an event's contribution to its session's aggregates depends on. */
-export type EventRow = Pick<EventsTable, "ts" | "type" | "role" | "flags">;
-
-/** What one call adds to a usage rollup row: USAGE_SELECT / SESSION_HOUR_SELECT for a single row (keep them in step). */
-export function callMeasures(c: CallRow): UsageMeasures {
-  const unknown = c.cost_source === "unknown";
-  return {
-    calls: 1,
-    input_tokens: c.input_tokens,
-    output_tokens: c.output_tokens,
-    cache_read_tokens: c.cache_read_tokens,
-    cache_write_tokens: c.cache_write_tokens,
-    recorded_nanos: c.cost_source === "recorded" ? c.cost_nanos : 0,
-    estimated_nanos: c.cost_source === "estimated" ? c.cost_nanos : 0,
-    unpriced_calls: unknown ? 1 : 0,
-    unpriced_tokens: unknown ? c.input_tokens + c.output_tokens + c.cache_read_tokens + c.cache_write_tokens : 0,
-  };
-}
 
 function callUsage(c: CallRow): number[] {
   const m = callMeasures(c);

@@ -4,10 +4,15 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { CompiledQuery, sql } from "kysely";
-import type { Db, SessionMeta, SessionRef } from "./ledger-writer.ts";
+import { SESSION_TOTALS, mergeSql } from "./measures.ts";
+import { sessionPairs, type Db, type SessionMeta, type SessionRef } from "./refs.ts";
+import type { Touched } from "./rollups.ts";
 import { prepared } from "./statements.ts";
-import { callMeasures, mergeSql, type CallRow, type EventRow, type Merge, type ToolRow, type Touched } from "./rollups.ts";
 import type { Dialect } from "./schema.ts";
+
+// New code imports these from measures.ts and refs.ts; the re-export keeps older imports compiling.
+export { SESSION_TOTALS, callTotals, eventTotals, toolTotals } from "./measures.ts";
+export { sessionPairs } from "./refs.ts";
 
 type Param = string | number | null;
 
@@ -64,11 +69,6 @@ export async function upsertSessionMeta(db: Db, meta: SessionMeta, now: number, 
   }
   let i = 0;
   await db.executeQuery(CompiledQuery.raw(SESSION_META_SQL.replace(/\?/g, () => `$${++i}`), params));
-}
-
-/** `(agent, session), …` row values for an IN list (SQLite ≥ 3.15 and PostgreSQL both take them). */
-export function sessionPairs(sessions: SessionRef[]): ReturnType<typeof sql> {
-  return sql.join(sessions.map((s) => sql`(${s.agentId}, ${s.sessionId})`));
 }
 
 /**
@@ -170,95 +170,6 @@ async function recomputeScope(db: Db, scope: ReturnType<typeof sql>, models: Ret
           UNION ALL SELECT t.ts FROM tool_calls t WHERE ${same("t")} AND t.call_event_id IS NOT NULL
           UNION ALL SELECT t.result_ts FROM tool_calls t WHERE ${same("t")} AND t.result_ts IS NOT NULL) x)
     WHERE ${scope}`.execute(db);
-}
-
-// ---- increments ------------------------------------------------------------------------------------------
-// Each new row adds to its session's figures what recomputeScope would count for it: the functions below are
-// recomputeScope's statements for a single row (keep them in step; a test checks the two agree).
-
-const SUMS = [
-  "events",
-  "messages_user",
-  "messages_assistant",
-  "messages_tool_result",
-  "messages_other",
-  "errors",
-  "aborts",
-  "compactions",
-  "resets",
-  "llm_calls",
-  "input_tokens",
-  "output_tokens",
-  "cache_read_tokens",
-  "cache_write_tokens",
-  "cost_recorded_nanos",
-  "cost_estimated_nanos",
-  "unpriced_calls",
-  "unpriced_tokens",
-  "tool_calls",
-  "tool_errors",
-] as const;
-
-/** The session columns kept by increments: the sums, then the first and last timestamps. */
-export const SESSION_TOTALS: readonly (readonly [string, Merge])[] = [...SUMS.map((c) => [c, "sum"] as const), ["first_ts", "min"], ["last_ts", "max"]];
-
-type Sums = Partial<Record<(typeof SUMS)[number], number | boolean>>;
-
-function totals(sums: Sums, times: (number | null)[]): (number | null)[] {
-  const known = times.filter((t): t is number => t !== null);
-  return [...SUMS.map((c) => Number(sums[c] ?? 0)), known.length > 0 ? Math.min(...known) : null, known.length > 0 ? Math.max(...known) : null];
-}
-
-const COUNTED_ROLES = new Set(["user", "assistant", "toolResult"]);
-
-export function eventTotals(e: EventRow): (number | null)[] {
-  return totals(
-    {
-      events: 1,
-      messages_user: e.role === "user",
-      messages_assistant: e.role === "assistant",
-      messages_other: e.type === "message" && (e.role === null || !COUNTED_ROLES.has(e.role)),
-      errors: (e.flags & 1) !== 0,
-      aborts: (e.flags & 2) !== 0,
-      compactions: e.type === "compaction",
-      resets: e.type === "reset",
-    },
-    [e.ts],
-  );
-}
-
-export function callTotals(c: CallRow): (number | null)[] {
-  const m = callMeasures(c);
-  return totals(
-    {
-      llm_calls: 1,
-      input_tokens: m.input_tokens,
-      output_tokens: m.output_tokens,
-      cache_read_tokens: m.cache_read_tokens,
-      cache_write_tokens: m.cache_write_tokens,
-      cost_recorded_nanos: m.recorded_nanos,
-      cost_estimated_nanos: m.estimated_nanos,
-      unpriced_calls: m.unpriced_calls,
-      unpriced_tokens: m.unpriced_tokens,
-      events: 1,
-      messages_assistant: 1,
-      errors: c.stop_reason === "error",
-      aborts: c.stop_reason === "aborted",
-    },
-    [c.ts],
-  );
-}
-
-export function toolTotals(t: ToolRow): (number | null)[] {
-  return totals(
-    {
-      tool_calls: t.call_event_id !== null,
-      tool_errors: t.is_error === 1,
-      messages_tool_result: t.result_event_id !== null,
-      events: t.result_event_id !== null,
-    },
-    [t.call_event_id !== null ? t.ts : null, t.result_ts],
-  );
 }
 
 const ADD_TOTALS_SQL = `UPDATE sessions SET ${SESSION_TOTALS.map(([c, m]) => `${c} = ${mergeSql(c, "?", m).replaceAll("?", `CAST(? AS BIGINT)`)}`).join(", ")}, updated_at = ?

@@ -19,7 +19,8 @@ import { sql } from "kysely";
 import type { StoreConnection } from "./connection.ts";
 import { durableTransaction } from "./durable-commit.ts";
 import { ensureDeploymentAndAgent, type SessionMetaInput } from "./ingest.ts";
-import { writePartLedger, type Db, type SessionRef } from "./ledger-writer.ts";
+import { writePartLedger } from "./ledger-writer.ts";
+import type { Db, SessionRef } from "./refs.ts";
 import { SLOT_OF_TS, Touched, refreshRollups } from "./rollups.ts";
 import { applySessionTotals, upsertSessionMeta } from "./session-aggregates.ts";
 

@@ -8,7 +8,7 @@
  * committing every 32,000 rows keeps that down without holding items in this thread's heap.
  */
 import type { Kysely } from "kysely";
-import type { Db } from "./ledger-writer.ts";
+import type { Db } from "./refs.ts";
 import type { Database } from "./schema.ts";
 
 type Entry<T> = { item: T; resolve: () => void; reject: (e: unknown) => void };

@@ -2,25 +2,17 @@
  * Budgets: each fleet budget's spend against its limit this period, the spend projected to the period's end,
  * and the runs budgets blocked or downgraded (from the budget events gateways ship), linked to their sessions.
  *
- * Projection: the period's run rate so far, carried to its end — projected = spent × (periodEnd − periodStart)
- * / (now − periodStart). Shown only after the first 5 % of a period (earlier the rate says little).
+ * Projection: the period's run rate so far carried to its end (state/budget-projection.ts).
  */
 import type { EffectiveBudget, EffectiveBudgets, StoredBudgetEvent } from "@clawtower/core";
 import { apiUrl } from "../api/client.ts";
 import { Panel } from "../components/panel.tsx";
 import { EmptyNotice, ErrorNotice, Skeleton } from "../components/states.tsx";
 import { formatDateTime, formatInt, formatPercent, formatUsd } from "../format.ts";
+import { projectedAtEnd } from "../state/budget-projection.ts";
 import { followLink } from "../state/router.ts";
 import { useApi } from "../state/use-api.ts";
 import { stateUrl, type DashboardState } from "../state/url-state.ts";
-
-/** Spent × period length ÷ time elapsed; null in the first 5 % of the period. */
-export function projectedAtEnd(spent: number, periodStart: number, periodEnd: number, now: number): number | null {
-  const elapsed = Math.min(now, periodEnd) - periodStart;
-  const length = periodEnd - periodStart;
-  if (length <= 0 || elapsed < length * 0.05) return null;
-  return (spent * length) / elapsed;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

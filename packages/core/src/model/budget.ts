@@ -184,25 +184,3 @@ export function describeBudgetIssues(error: z.ZodError, prefix = ""): string {
   return error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(budget)"}: ${i.message}`).join("; ");
 }
 
-/** A budget with its zone settled (the plugin's ResolvedBudget: local ones get the host's zone). */
-export type ResolvedBudget = Budget & { timeZone: string };
-
-/**
- * Where a gateway's guard gets fleet budgets (the plugin's budgets/fleet.ts declares the same shape): the
- * budgets that apply to its deployment and the spend the REST of the fleet has in each one's scope and period.
- */
-export type FleetBudgetSnapshot = {
-  /** Budgets defined on the hub for this deployment, ids prefixed `fleet:`. */
-  budgets: ResolvedBudget[];
-  /** Spend of other gateways in each budget's current period, by (prefixed) budget id. */
-  fleetSpend: Map<string, { nanos: number; tokens: number; periodStart: number }>;
-  /** When the hub answered last; status says how old the figures are when it is unreachable. */
-  fetchedAt: number;
-};
-
-export type FleetBudgetSource = {
-  /** The last snapshot (never blocks: fetching happens in the background). */
-  current(): FleetBudgetSnapshot | null;
-  /** Human-readable state for status: "hub ok, 12 s ago", "hub unreachable since …". */
-  describe(): string;
-};

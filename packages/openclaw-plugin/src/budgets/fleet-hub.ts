@@ -5,7 +5,9 @@
  * are dropped, so a reset is not carried over. Spend reported is the REST of the fleet's: this deployment's own
  * share, which the guard counts live, is subtracted.
  */
-import { EffectiveBudgetsSchema, type EffectiveBudgets, type FleetBudgetSnapshot, type FleetBudgetSource, type ResolvedBudget } from "@clawtower/core";
+import { EffectiveBudgetsSchema, type EffectiveBudgets } from "@clawtower/core";
+import type { ResolvedBudget } from "../config/load-budgets.ts";
+import type { FleetBudgetSnapshot, FleetBudgetSource } from "./fleet.ts";
 
 export type HubFleetOptions = {
   /** The hub's base URL, e.g. https://hub.example:8787. */

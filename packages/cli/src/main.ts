@@ -128,6 +128,34 @@ export function buildProgram(): Command {
   }
   program.addCommand(keys);
 
+  const budgets = new Command("budgets").description("fleet budgets: spend limits the hub serves to every gateway (or one)");
+  const dbOpt = (c: Command) => c.option("--db <path|url>", "Clawtower store (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)").option("--json", "print JSON");
+  const runBudgetsWith = (action: string) => async (...args: unknown[]) => {
+    const opts = args.find((a) => a && typeof a === "object" && !(a instanceof Command)) as Record<string, unknown>;
+    const arg = typeof args[0] === "string" ? args[0] : undefined;
+    process.exitCode = await (await import("./commands/budgets.ts")).runBudgets(action, arg, opts ?? {});
+  };
+  budgets.addCommand(
+    dbOpt(new Command("set"))
+      .description("create or replace a budget, from FILE.json (the budget's JSON shape; - for stdin) or from flags")
+      .argument("[file]")
+      .option("--id <id>", "unique id ([a-z0-9-])")
+      .option("--deployment <id>", "the deployment it applies to, or * (default) for every one")
+      .option("--scope <key=value...>", "agent, channel, kind, cronJob, provider, model (repeat or comma-separate; none = everything)")
+      .option("--period <period>", "day | week (Monday) | month")
+      .option("--tz <zone>", "IANA zone of the period (default UTC)")
+      .option("--limit-usd <usd>", "limit in USD")
+      .option("--limit-tokens <n>", "limit in tokens")
+      .option("--warn-at <fractions>", "comma-separated fractions of the limit (default 0.8)")
+      .option("--action <action>", "block (default) | downgrade | warn")
+      .option("--downgrade-to <provider/model>", "model for action downgrade")
+      .option("--message <text>", "shown when a run is blocked ({budget} {limit} {spent} {resetsAt})")
+      .action(runBudgetsWith("set")),
+  );
+  budgets.addCommand(dbOpt(new Command("list")).description("budgets with the fleet's spend this period and their state (ok, warn, exceeded)").option("--deployment <id>", "only those that apply to this deployment").action(runBudgetsWith("list")));
+  budgets.addCommand(dbOpt(new Command("rm")).description("remove a budget").argument("<id>").action(runBudgetsWith("rm")));
+  program.addCommand(budgets);
+
   program.addCommand(
     common(new Command("doctor"))
       .description("what was found where: stores, agents, sessions, archives, problems and their files, pricing")

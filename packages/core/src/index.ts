@@ -37,3 +37,6 @@ export { readEventTexts, textOf, type EventTextBatch, type EventTextLimits, type
 export { agentDbFingerprint, listHome, sessionRefKey, type AgentDbFingerprint, type HomeListing, type HomeListingOptions, type ListedDatabase, type ListedIndex, type SessionMetaOf } from "./sources/home-listing.ts";
 export { latestDbSkillsSnapshot, latestLegacySkillsSnapshot, parseSkillsSnapshot, skillLocations, type SkillsSnapshot, type SnapshotSkill } from "./sources/skills-snapshot.ts";
 export { planResume, type RememberedPart, type ResumeAction } from "./sources/resume-plan.ts";
+export * from "./model/budget.ts";
+export * from "./time/budget-period.ts";
+export * from "./accounting/budget-scope.ts";

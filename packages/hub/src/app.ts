@@ -14,6 +14,7 @@ import { hostGuard, readableDeployment, requireApiKey, requireReader, type AuthC
 import { HubError, errorBody } from "./errors.ts";
 import type { ChangeFeed } from "./live.ts";
 import { requestClient } from "./request-origin.ts";
+import { budgetReadRoutes, budgetRoutes } from "./routes/budgets.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { readRoutes } from "./routes/read.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
@@ -89,7 +90,12 @@ export function createHubApp(opts: HubAppOptions): Hono {
 
   app.route("/", signInRoutes({ conn: opts.conn, auth: opts.auth, now }));
 
+  // Before the reader check: gateways fetch their effective budgets with their ingest key.
+  const budgets = { conn: opts.conn, auth: opts.auth, now, onChange: () => opts.feed.poke() };
+  app.route("/", budgetRoutes(budgets));
+
   app.use("/api/v1/*", requireReader(opts.conn, opts.auth, now));
+  app.route("/", budgetReadRoutes(budgets));
   app.route(
     "/",
     readRoutes({

@@ -23,3 +23,4 @@ export { storeRecovery, StoreDamagedError } from "./store-damage.ts";
 export * from "./auth-sessions.ts";
 export * from "./login-throttle.ts";
 export * from "./session-snapshots.ts";
+export * from "./budgets.ts";

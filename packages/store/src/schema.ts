@@ -332,8 +332,41 @@ export type SessionSnapshotsTable = {
   received_at: number;
 };
 
+/** Fleet budgets (`clawtower budgets set`): the validated definition as JSON, with the columns lookups need. */
+export type BudgetsTable = {
+  budget_id: string;
+  /** A deployment id, or "*" for every deployment. */
+  deployment_id: string;
+  definition: string;
+  created_at: number;
+  updated_at: number;
+};
+
+/** Budget events gateways ship (warn, block, downgrade, reset, alert); one per (deployment, event id). */
+export type BudgetEventsTable = {
+  deployment_id: string;
+  event_id: string;
+  budget_id: string;
+  kind: string;
+  at: number;
+  period_start: number;
+  run_id: string | null;
+  session_key: string | null;
+  session_id: string | null;
+  agent_id: string | null;
+  spent_usd: number;
+  spent_tokens: number;
+  limit_usd: number | null;
+  limit_tokens: number | null;
+  threshold: string | null;
+  detail: string | null;
+  received_at: number;
+};
+
 export type Database = {
   meta: MetaTable;
+  budgets: BudgetsTable;
+  budget_events: BudgetEventsTable;
   deployments: DeploymentsTable;
   deployment_paths: DeploymentPathsTable;
   agents: AgentsTable;
@@ -727,6 +760,23 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (deployment_id, session_id, fingerprint))${withoutRowid(d)}`,
       `CREATE INDEX session_snapshots_latest ON session_snapshots (deployment_id, session_id, observed_at)`,
       `CREATE INDEX session_snapshots_observed ON session_snapshots (observed_at)`,
+    ],
+  },
+  {
+    version: 14,
+    name: "fleet-budgets",
+    sql: (d) => [
+      `CREATE TABLE budgets (budget_id TEXT PRIMARY KEY, deployment_id TEXT NOT NULL, definition TEXT NOT NULL,
+        created_at ${big(d)} NOT NULL, updated_at ${big(d)} NOT NULL)`,
+      `CREATE INDEX budgets_deployment ON budgets (deployment_id)`,
+      `CREATE TABLE budget_events (
+        deployment_id TEXT NOT NULL, event_id TEXT NOT NULL, budget_id TEXT NOT NULL, kind TEXT NOT NULL, at ${big(d)} NOT NULL,
+        period_start ${big(d)} NOT NULL, run_id TEXT, session_key TEXT, session_id TEXT, agent_id TEXT,
+        spent_usd ${real(d)} NOT NULL, spent_tokens ${big(d)} NOT NULL, limit_usd ${real(d)}, limit_tokens ${big(d)},
+        threshold TEXT, detail TEXT, received_at ${big(d)} NOT NULL,
+        PRIMARY KEY (deployment_id, event_id))`,
+      `CREATE INDEX budget_events_at ON budget_events (at)`,
+      `CREATE INDEX budget_events_budget ON budget_events (budget_id, at)`,
     ],
   },
 ];

@@ -14,6 +14,7 @@ import { useDashboardState } from "./state/router.ts";
 import { useApi } from "./state/use-api.ts";
 import type { DashboardState } from "./state/url-state.ts";
 import { AgentsView } from "./views/agents.tsx";
+import { BudgetsView } from "./views/budgets.tsx";
 import { EmptyStoreView } from "./views/empty-store.tsx";
 import { LiveView } from "./views/live.tsx";
 import { LoginView } from "./views/login.tsx";
@@ -29,6 +30,7 @@ const TITLES: Record<DashboardState["route"]["view"], string> = {
   agents: "Agents",
   tools: "Tools",
   sessions: "Sessions",
+  budgets: "Budgets",
   session: "Session",
   live: "Live",
 };
@@ -69,6 +71,8 @@ function CurrentView(props: { state: DashboardState; info: Info | null; facets: 
       return <SessionsView state={state} facets={props.facets} />;
     case "live":
       return <LiveView state={state} />;
+    case "budgets":
+      return <BudgetsView state={state} />;
     case "session":
       return <ReplayView key={`${r.deploymentId}/${r.agentId}/${r.sessionId}`} state={state} session={r} />;
   }

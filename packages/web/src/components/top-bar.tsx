@@ -14,6 +14,7 @@ const VIEWS: { view: Exclude<View, "session">; label: string }[] = [
   { view: "tools", label: "Tools" },
   { view: "sessions", label: "Sessions" },
   { view: "live", label: "Live" },
+  { view: "budgets", label: "Budgets" },
 ];
 
 function LiveIndicator(props: { live: LiveState; tz: string }) {

@@ -13,6 +13,7 @@ import { TimelinePanel } from "../components/timeline-panel.tsx";
 import { cacheHitRate, formatBytes, formatCost, formatInt, formatPercent, formatUsd } from "../format.ts";
 import { followLink, navigate } from "../state/router.ts";
 import { useApi } from "../state/use-api.ts";
+import { BudgetBadge } from "./budgets.tsx";
 import { rangeLabel, reportParams, stateUrl, withFilters, type DashboardState } from "../state/url-state.ts";
 
 /** One figure: `kpi` and `value` let tests (and scripts) read the exact number behind the formatted text. */
@@ -208,7 +209,7 @@ export function OverviewView(props: { state: DashboardState; info: Info | null }
   return (
     <div class="view overview" aria-busy={loading ? "true" : "false"} data-testid="overview">
       <h1 class="view-title">
-        Overview <span class="muted">· {rangeLabel(s.range)}</span>
+        Overview <span class="muted">· {rangeLabel(s.range)}</span> <BudgetBadge state={s} />
       </h1>
       {error ? <ErrorNotice error={error} retry={retry} what="the summary" /> : null}
       {empty ? (

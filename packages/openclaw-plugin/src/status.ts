@@ -14,8 +14,9 @@ import { CONFIG_PATH, maskKey, type ConfigIssue, type LoadedConfig } from "./con
 import { blockedHooks, UNBLOCK_COMMAND } from "./live/hooks.ts";
 import { UsageLedger, type LedgerSummary } from "./live/usage-ledger.ts";
 import { readServiceFile } from "./service.ts";
-import { destinationOf, listSessions } from "./ship/cycle.ts";
+import { destinationOf } from "./ship/cycle.ts";
 import { createSessionFilter } from "./ship/filters.ts";
+import { listSessions } from "./ship/planning.ts";
 import { statePaths } from "./state/files.ts";
 import { loadShipState } from "./state/ship-state.ts";
 import { readStatusFile, type CycleSummary, type ErrorEntry } from "./state/status-file.ts";
@@ -53,7 +54,7 @@ export function pendingWork(stateDir: string, loaded: LoadedConfig): { sessions:
   const dbs = new DbHandles();
   try {
     const filter = createSessionFilter(cfg.filter);
-    const listing = listSessions(stateDir, state.value, filter, dbs);
+    const listing = listSessions({ stateDir, state: state.value, filter, dbs });
     let sessions = 0;
     let bytes = 0;
     for (const w of listing.sessions) {

@@ -65,7 +65,7 @@ type Exchange = { status: number; retryAfter: string | null; text: string } | { 
 
 /**
  * One POST with node:http(s) rather than fetch: fetch copies a Buffer body before sending it (the WHATWG
- * rules for a BufferSource), which was ~8 % of an upload's CPU for bodies of several MB.
+ * rules for a BufferSource), a cost that shows with bodies of several MB.
  */
 function exchange(url: URL, bytes: Buffer, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<Exchange> {
   return new Promise((resolve) => {

@@ -8,10 +8,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { latestDbSkillsSnapshot, latestLegacySkillsSnapshot, type DbHandles, type ListedDatabase } from "@clawtower/core";
-import type { Privacy } from "../privacy/transform.ts";
-import type { Redactor } from "../privacy/redact.ts";
-import type { AgentSkillsState, ShipState } from "../state/ship-state.ts";
+import { latestDbSkillsSnapshot, latestLegacySkillsSnapshot, type DbHandles, type HomeListing, type ListedDatabase } from "@clawtower/core";
+import type { AgentSkillsState } from "../state/ship-state.ts";
+import type { ShipContext, StopReason } from "./context.ts";
 
 /** Larger SKILL.md files are listed with their hash but not uploaded. */
 const MAX_SKILL_BYTES = 512 * 1024;
@@ -89,18 +88,17 @@ function skillFile(s: AgentSkillsState, location: string): { hash: string; text:
   return { hash, text: buf.toString("utf8") };
 }
 
+/** The agent's inventory to upload, or null when the hub already has it. */
 export function planSkillUpload(
+  ctx: Pick<ShipContext, "state" | "config" | "dbs" | "redactor">,
   agentId: string,
-  state: ShipState,
-  deploymentId: string,
   db: ListedDatabase | undefined,
   sessionsJson: string | null,
-  dbs: DbHandles,
-  privacy: Privacy,
-  redactor: Redactor,
 ): SkillUpload | null {
-  const s = (state.skills[agentId] ??= emptyAgentState());
-  refreshSnapshot(s, db, sessionsJson, dbs);
+  const { deploymentId, privacy } = ctx.config;
+  const redactor = ctx.redactor;
+  const s = (ctx.state.skills[agentId] ??= emptyAgentState());
+  refreshSnapshot(s, db, sessionsJson, ctx.dbs);
   const skills: Record<string, unknown>[] = [];
   const sentAfter: Record<string, string> = {};
   let contents = 0;
@@ -141,4 +139,38 @@ function safeRead(file: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Uploads each listed agent's inventory that changed; a hub that is down or refuses the key ends the cycle. */
+export async function shipSkills(ctx: ShipContext, home: HomeListing): Promise<StopReason | null> {
+  const summary = ctx.summary;
+  for (const agentId of home.agents) {
+    const db = home.databases.find((d) => d.agentId === agentId);
+    const sessionsJson = path.join(ctx.stateDir, "agents", agentId, "sessions", "sessions.json");
+    let upload;
+    try {
+      upload = planSkillUpload(ctx, agentId, db, sessionsJson);
+    } catch (e) {
+      ctx.recordError("skills", `skills of agent ${agentId}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!upload) continue;
+    summary.requests++;
+    const r = await ctx.hub.post("/v1/openclaw/ingest/skills", upload.body, "application/json", () => summary.retries++);
+    if (r.kind === "ok") {
+      upload.commit();
+      summary.skills.agents++;
+      summary.skills.skills += upload.skills;
+      summary.skills.contents += upload.contents;
+      continue;
+    }
+    if (r.kind === "aborted") return "aborted";
+    if (r.kind === "auth") {
+      ctx.recordError("auth", `the hub refused the API key for skills (${r.message})`);
+      return "auth";
+    }
+    ctx.recordError("skills", `skills of agent ${agentId} not uploaded: ${r.message}`);
+    if (r.kind === "failed") return "failed";
+  }
+  return null;
 }

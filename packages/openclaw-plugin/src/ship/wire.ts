@@ -7,9 +7,9 @@
  *              sessionId, sessionFile, lineIndex, capturedAt, idempotencyKey, payload, session?}]}` →
  *              `{accepted, rejected, errors: [{lineIndex, reason, index?, agentId?, sessionId?}]}` (a line already
  *              stored counts as accepted; `index`, the line's position in the request, is a Clawtower addition)
- * Event JSON is spliced into the body as prepared (privacy.ts), never re-serialised. Bodies are built as
- * bytes: a string body built by concatenation is a rope that must be flattened, checked for lone surrogates and
- * encoded (~30 % of a first upload's CPU), and events read from the store are UTF-8 bytes already.
+ * Event JSON is spliced into the body as prepared (privacy/transform.ts), never re-serialised. Bodies are built
+ * as bytes: a string body built by concatenation is a rope that must be flattened, checked for lone surrogates
+ * and encoded, and events read from the store are UTF-8 bytes already.
  */
 import type { PreparedEvent } from "../privacy/transform.ts";
 

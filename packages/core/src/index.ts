@@ -40,3 +40,6 @@ export { planResume, type RememberedPart, type ResumeAction } from "./sources/re
 export * from "./model/budget.ts";
 export * from "./time/budget-period.ts";
 export * from "./accounting/budget-scope.ts";
+export * from "./insights/session-health.ts";
+export * from "./insights/what-if.ts";
+export * from "./insights/insights-report.ts";

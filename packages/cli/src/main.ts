@@ -44,6 +44,14 @@ export function buildProgram(): Command {
   program.addCommand(report);
 
   program.addCommand(
+    common(reportFilters(new Command("insights")))
+      .description("recommendations with their dollar amounts: model what-ifs, cache, cron, context growth, tool errors")
+      .action(async (opts) => {
+        process.exitCode = await (await import("./commands/insights.ts")).runInsights(opts);
+      }),
+  );
+
+  program.addCommand(
     new Command("serve")
       .description("import the OpenClaw home, keep importing, and serve the dashboard and API (the default command)")
       .option("--openclaw-home <dir>", "OpenClaw state directory (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")

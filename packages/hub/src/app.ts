@@ -16,6 +16,7 @@ import type { ChangeFeed } from "./live.ts";
 import { requestClient } from "./request-origin.ts";
 import { budgetReadRoutes, budgetRoutes } from "./routes/budgets.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
+import { insightsRoutes } from "./routes/insights.ts";
 import { readRoutes } from "./routes/read.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { createStreamSlots, DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
@@ -106,6 +107,7 @@ export function createHubApp(opts: HubAppOptions): Hono {
   );
 
   app.route("/", liveReadRoutes({ conn: opts.conn, now }));
+  app.route("/", insightsRoutes({ conn: opts.conn, prices: opts.prices, now }));
 
   const streamLimits = opts.streamLimits ?? DEFAULT_STREAM_LIMITS;
   const streams = createStreamSlots(streamLimits);

@@ -24,3 +24,5 @@ export * from "./auth-sessions.ts";
 export * from "./login-throttle.ts";
 export * from "./session-snapshots.ts";
 export * from "./budgets.ts";
+export * from "./insights/insights-queries.ts";
+export * from "./insights/session-health.ts";

@@ -3,14 +3,15 @@
  * part the ledger knows, archives included), from stored raw events for pushed ones; merged, de-duplicated
  * and joined with the accounted cost of each call.
  */
-import { buildReplay, readPartTexts, sessionRow, type ReplayEntry, type ReplayTurn, type SessionRow } from "@clawtower/core";
+import { buildReplay, readPartTexts, sessionRow, type ReplayEntry, type ReplayTurn, type SessionHealth, type SessionRow } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
 import type { SessionRef } from "./refs.ts";
 import { sessionAggregates } from "./report-queries.ts";
+import { healthKey, sessionHealthOf } from "./insights/session-health.ts";
 
 export type SessionReplay = {
   schemaVersion: 1;
-  session: SessionRow;
+  session: SessionRow & { health: SessionHealth };
   entries: ReplayEntry[];
   turns: ReplayTurn[];
   page: { offset: number; limit: number; total: number };
@@ -79,7 +80,7 @@ export async function sessionReplay(conn: StoreConnection, ref: SessionRef, page
   const { entries, turns } = buildReplay(events, costs);
   return {
     schemaVersion: 1,
-    session: sessionRow(session),
+    session: { ...sessionRow(session), health: (await sessionHealthOf(conn, [session])).get(healthKey(session))! },
     entries: entries.slice(page.offset, page.offset + page.limit),
     turns,
     page: { offset: page.offset, limit: page.limit, total: entries.length },

@@ -30,6 +30,7 @@ import {
 } from "@clawtower/core";
 import type { StoreConnection } from "./connection.ts";
 import { SLOT_OF_TS } from "./rollups.ts";
+import { healthKey, sessionHealthOf } from "./insights/session-health.ts";
 import type { Database, SessionsTable } from "./schema.ts";
 
 type TsTable = "llm_calls" | "tool_calls" | "events";
@@ -794,7 +795,9 @@ export async function agentsReport(conn: StoreConnection, f: ReportFilters, now:
 
 export async function sessionsReport(conn: StoreConnection, f: ReportFilters, q: SessionQuery, now: number) {
   const { rows, total } = await sessionAggregates(conn, f, q);
-  return buildSessionsReport(rows, total, f, now);
+  const report = buildSessionsReport(rows, total, f, now);
+  const health = await sessionHealthOf(conn, rows);
+  return { ...report, sessions: report.sessions.map((s) => ({ ...s, health: health.get(healthKey(s))! })) };
 }
 
 export async function toolsReport(conn: StoreConnection, f: ReportFilters, now: number) {

@@ -1,5 +1,5 @@
 /** `clawtower insights`: bring the store up to date with the OpenClaw home, then print the insights. */
-import { loadBundledPrices, type InsightsReport } from "@clawtower/core";
+import { formatUsd, loadBundledPrices, type InsightsReport } from "@clawtower/core";
 import { facets, insightsReport } from "@clawtower/store";
 import { resolveLocalConfig } from "../config.ts";
 import { openAndSync } from "../local.ts";
@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
 import { warnAboutProblems } from "./report.ts";
 import { parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
 
-const usd = (nanos: number | null) => (nanos === null ? "unpriced" : `$${(nanos / 1e9).toFixed(nanos !== 0 && Math.abs(nanos) < 1e7 ? 4 : 2)}`);
+const usd = formatUsd;
 
 /** Plain text: one section per insight kind, the recommendation and the sessions behind it. */
 export function renderInsights(r: InsightsReport, limit = 10): string {

@@ -95,7 +95,12 @@ export function cronJobOf(sessionKey: string | null): string | null {
   return i >= 0 && parts[i + 1] ? parts[i + 1]! : null;
 }
 
-const usd = (nanos: number) => `$${(nanos / 1e9).toFixed(nanos !== 0 && Math.abs(nanos) < 1e7 ? 4 : 2)}`;
+/** Dollars for recommendation texts: cents from $1 up, four decimals below (small amounts stay readable). */
+export function formatUsd(nanos: number | null): string {
+  if (nanos === null) return "unpriced";
+  return `$${(nanos / 1e9).toFixed(Math.abs(nanos) >= 1e9 ? 2 : 4)}`;
+}
+const usd = formatUsd;
 
 export type InsightsInput = {
   sessionModels: InsightSessionModelRow[];

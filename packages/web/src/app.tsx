@@ -16,6 +16,7 @@ import type { DashboardState } from "./state/url-state.ts";
 import { AgentsView } from "./views/agents.tsx";
 import { BudgetsView } from "./views/budgets.tsx";
 import { EmptyStoreView } from "./views/empty-store.tsx";
+import { InsightsView } from "./views/insights.tsx";
 import { LiveView } from "./views/live.tsx";
 import { LoginView } from "./views/login.tsx";
 import { ModelsView } from "./views/models.tsx";
@@ -29,6 +30,7 @@ const TITLES: Record<DashboardState["route"]["view"], string> = {
   models: "Models",
   agents: "Agents",
   tools: "Tools",
+  insights: "Insights",
   sessions: "Sessions",
   budgets: "Budgets",
   session: "Session",
@@ -67,6 +69,8 @@ function CurrentView(props: { state: DashboardState; info: Info | null; facets: 
       return <AgentsView state={state} />;
     case "tools":
       return <ToolsView state={state} />;
+    case "insights":
+      return <InsightsView state={state} />;
     case "sessions":
       return <SessionsView state={state} facets={props.facets} />;
     case "live":

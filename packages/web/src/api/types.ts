@@ -3,10 +3,14 @@
  * JSON types, imported type-only from its pure report modules (erased from the bundle); the rest restate
  * only the fields the dashboard reads.
  */
-import type { SessionRow } from "../../../core/src/reports/session-report.ts";
+import type { SessionRow as SessionRowBase } from "../../../core/src/reports/session-report.ts";
+import type { SessionHealth } from "../../../core/src/insights/session-health.ts";
+import type { InsightsReport } from "../../../core/src/insights/insights-report.ts";
 import type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn } from "../../../core/src/reports/replay.ts";
 
-export type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn, SessionRow };
+export type { InsightsReport, ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn, SessionHealth };
+/** A session row as the API sends it: with its health signals. */
+export type SessionRow = SessionRowBase & { health: SessionHealth };
 
 export type Tokens = { input: number; output: number; cacheRead: number; cacheWrite: number; total: number };
 export type Cost = { recorded: number; estimated: number; total: number };

@@ -12,6 +12,7 @@ const VIEWS: { view: Exclude<View, "session">; label: string }[] = [
   { view: "models", label: "Models" },
   { view: "agents", label: "Agents" },
   { view: "tools", label: "Tools" },
+  { view: "insights", label: "Insights" },
   { view: "sessions", label: "Sessions" },
   { view: "live", label: "Live" },
   { view: "budgets", label: "Budgets" },

@@ -1,6 +1,6 @@
 /**
  * Everything a reader chose lives in the URL, so any view can be bookmarked, shared and reloaded:
- *   path   /, /models, /agents, /tools, /sessions, /budgets, /sessions/<deployment>/<agent>/<session>
+ *   path   /, /models, /agents, /tools, /insights, /sessions, /budgets, /sessions/<deployment>/<agent>/<session>
  *   query  range (24h|7d|30d|90d|all|custom, with from/to days), tz, agent, deployment,
  *          bucket, metric, split (charts), kind, channel, model, q, sort, order, page (sessions list)
  * Pure: parse and serialize are inverse functions of plain values; the browser glue is in router.ts.
@@ -23,6 +23,7 @@ export type Route =
   | { view: "models" }
   | { view: "agents" }
   | { view: "tools" }
+  | { view: "insights" }
   | { view: "sessions" }
   | { view: "live" }
   | { view: "budgets" }
@@ -85,7 +86,7 @@ export function parseRoute(pathname: string): Route {
   });
   const [first, ...rest] = parts;
   if (first === "sessions" && rest.length === 3) return { view: "session", deploymentId: rest[0]!, agentId: rest[1]!, sessionId: rest[2]! };
-  if (first === "models" || first === "agents" || first === "tools" || first === "sessions" || first === "live" || first === "budgets") return { view: first };
+  if (first === "models" || first === "agents" || first === "tools" || first === "insights" || first === "sessions" || first === "live" || first === "budgets") return { view: first };
   return { view: "overview" };
 }
 

@@ -10,6 +10,7 @@ import type { ReplayEntry, ReplayText, ReplayToolCall, ReplayTurn, SessionReplay
 import { Money } from "../components/money.tsx";
 import { Panel } from "../components/panel.tsx";
 import { endingOf, SessionEndingBadge } from "../components/session-ending.tsx";
+import { HealthFacts } from "../components/health-badge.tsx";
 import { ErrorNotice, Skeleton } from "../components/states.tsx";
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatInt, formatUsd } from "../format.ts";
 import { followLink } from "../state/router.ts";
@@ -319,6 +320,7 @@ export function ReplayView(props: { state: DashboardState; session: SessionRoute
           </h1>
           <Panel title="About this session">
             <SessionFacts replay={data} tz={s.tz} />
+            {data.session.health ? <HealthFacts health={data.session.health} /> : null}
             {data.sources.some((x) => x.error) ? (
               <p class="notice notice-info">
                 Some of this transcript could not be read: {data.sources.filter((x) => x.error).map((x) => `${x.locator} (${x.error})`).join("; ")}.

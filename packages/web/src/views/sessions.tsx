@@ -8,6 +8,7 @@ import type { Facets, SessionRow, SessionsPage } from "../api/types.ts";
 import { Money } from "../components/money.tsx";
 import { Panel } from "../components/panel.tsx";
 import { SessionEndingBadge } from "../components/session-ending.tsx";
+import { HealthBadge } from "../components/health-badge.tsx";
 import { EmptyNotice, ErrorNotice, Skeleton } from "../components/states.tsx";
 import { formatAgo, formatDateTime, formatInt, shortId } from "../format.ts";
 import { followLink, navigate } from "../state/router.ts";
@@ -124,6 +125,7 @@ function SessionLine(props: { row: SessionRow; state: DashboardState }) {
         {r.toolErrors > 0 ? <span class="bad" title="tool calls that failed"> ({formatInt(r.toolErrors)} failed)</span> : null}
       </td>
       <td class="num">{formatInt(r.tokens.total)}</td>
+      <td>{r.health ? <HealthBadge health={r.health} /> : null}</td>
       <td class="num">
         <Money usd={r.cost.total} unpricedCalls={r.unpricedCalls} unpricedTokens={r.unpricedTokens} compact />
       </td>
@@ -218,6 +220,9 @@ export function SessionsView(props: { state: DashboardState; facets: Facets | nu
                       Tool calls
                     </th>
                     <SortHeader state={s} sort="tokens" label="Tokens" class="num" />
+                    <th scope="col" title="Signals from the ledger: errors, aborts, tool errors, tool loops, retries, context growth">
+                      Health
+                    </th>
                     <SortHeader state={s} sort="cost" label="Cost" class="num" />
                   </tr>
                 </thead>

@@ -52,8 +52,8 @@ describe("clawtower insights", () => {
   it("the text shows the amounts and the sessions' deep links", () => {
     const r = run(["insights", "--openclaw-home", home, "--db", db, "--no-progress"]);
     assert.equal(r.status, 0, r.stderr);
-    // cron sessions of main on claude-opus-5: $0.035375 actual, $0.01415 (printed $0.0141) at claude-sonnet-5 (testkit insights-home.ts)
-    assert.match(r.stdout, /cron sessions of agent main on claude-opus-5 → claude-sonnet-5 would have cost \$0\.0141 instead of \$0\.0354/);
+    // cron sessions of main on claude-opus-5: $0.035375 actual, $0.01415 (printed $0.0142, rounded half up) at claude-sonnet-5 (testkit insights-home.ts)
+    assert.match(r.stdout, /cron sessions of agent main on claude-opus-5 → claude-sonnet-5 would have cost \$0\.0142 instead of \$0\.0354/);
     assert.match(r.stdout, /\/sessions\/[^/]+\/main\/sess-a/);
     assert.match(r.stdout, /cron job nightly of agent main: 1 of 2 runs failed, costing \$0\.0030/);
   });

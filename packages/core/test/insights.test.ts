@@ -1,7 +1,7 @@
 /** Pure insight arithmetic, checked against answers worked out by hand. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildInsightsReport, createPriceBook, cronJobOf, sessionHealth, sessionLink, whatIfTargets, type InsightSessionModelRow, type PriceEntry } from "../src/index.ts";
+import { buildInsightsReport, createPriceBook, cronJobOf, formatUsd, sessionHealth, sessionLink, whatIfTargets, type InsightSessionModelRow, type PriceEntry } from "../src/index.ts";
 
 const catalog: PriceEntry[] = [
   { provider: "acme", model: "big", input: 10, output: 40, cacheRead: 1, cacheWrite: 12.5 },
@@ -74,6 +74,10 @@ describe("insights report", () => {
     const r = report([row({ kind: "main", input: 2_000_000, cacheWrite: 1000, unreadCacheWrite: 1000, inputAfterFirst: 1_000_000 })]);
     assert.equal(r.cache.unreadWrites[0]!.costNanos, 12_500_000); // 1000 × $12.5 / 1M
     assert.equal(r.cache.hitRates[0]!.idealSavingNanos, 9_000_000_000); // 1M × ($10 − $1) / 1M
+  });
+
+  it("dollar texts round half up on the integer nano-dollars", () => {
+    assert.deepEqual([formatUsd(14_150_000), formatUsd(4_050_000), formatUsd(1_234_567_890), formatUsd(-5_000), formatUsd(null)], ["$0.0142", "$0.0041", "$1.23", "$0.0000", "unpriced"]);
   });
 
   it("cron job ids and session links", () => {

@@ -98,7 +98,10 @@ export function cronJobOf(sessionKey: string | null): string | null {
 /** Dollars for recommendation texts: cents from $1 up, four decimals below (small amounts stay readable). */
 export function formatUsd(nanos: number | null): string {
   if (nanos === null) return "unpriced";
-  return `$${(nanos / 1e9).toFixed(Math.abs(nanos) >= 1e9 ? 2 : 4)}`;
+  // Rounded half up on the integer, not on a binary fraction: 14,150,000 nano-dollars print as $0.0142.
+  const digits = Math.abs(nanos) >= 1e9 ? 2 : 4;
+  const units = Math.round(nanos / 10 ** (9 - digits));
+  return `${units < 0 ? "-" : ""}$${(Math.abs(units) / 10 ** digits).toFixed(digits)}`;
 }
 const usd = formatUsd;
 

@@ -1,7 +1,7 @@
 /** Pure insight arithmetic, checked against answers worked out by hand. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildInsightsReport, createPriceBook, cronJobOf, formatUsd, sessionHealth, sessionLink, whatIfTargets, type InsightSessionModelRow, type PriceEntry } from "../src/index.ts";
+import { buildInsightsReport, createPriceBook, cronJobOf, formatUsd, sessionHealth, sessionLink, whatIfTargets, type InsightSessionModelRow, type InsightsInput, type PriceEntry } from "../src/index.ts";
 
 const catalog: PriceEntry[] = [
   { provider: "acme", model: "big", input: 10, output: 40, cacheRead: 1, cacheWrite: 12.5 },
@@ -50,28 +50,35 @@ describe("insights report", () => {
     ...over,
   });
   const prices = createPriceBook([], catalog);
-  const report = (rows: InsightSessionModelRow[]) => buildInsightsReport({ sessionModels: rows, tools: [], errorTurns: [], prices, catalog, filters: { since: null, until: null, tz: "UTC", agent: null, deployment: null }, generatedAt: 0 });
+  type Parts = Omit<InsightsInput, "prices" | "catalog" | "filters" | "generatedAt">;
+  const empty: Parts = { totals: [], costSessions: [], unreadSessions: [], idealSessions: [], cronSessions: [], contextSessions: [], toolTotals: [], toolSessions: [], errorTurnTotals: [], errorTurnSessions: [] };
+  const report = (parts: Partial<Parts>) => buildInsightsReport({ ...empty, ...parts, prices, catalog, filters: { since: null, until: null, tz: "UTC", agent: null, deployment: null }, generatedAt: 0 });
 
   it("re-prices the priced tokens: 1M input + 100k output at mid = $3 + $1.50", () => {
-    const r = report([row({ pricedInput: 1_000_000, pricedOutput: 100_000, input: 1_200_000, output: 100_000, unpricedCalls: 1, recordedNanos: 14_000_000_000 })]);
+    const total = row({ deploymentId: "", sessionId: "", pricedInput: 1_000_000, pricedOutput: 100_000, input: 1_200_000, output: 100_000, unpricedCalls: 1, recordedNanos: 14_000_000_000 });
+    // A session of another group is not listed under this one.
+    const r = report({ totals: [total], costSessions: [row({ recordedNanos: 14_000_000_000 }), row({ sessionId: "x", kind: "main", recordedNanos: 1 })] });
     const mid = r.modelWhatIfs.find((w) => w.target.model === "mid")!;
     assert.equal(mid.whatIfNanos, 4_500_000_000);
     assert.equal(mid.savingNanos, 9_500_000_000);
+    assert.deepEqual(mid.sessions.map((x) => x.sessionId), ["s1"]);
     // small: $1 + $0.50
     assert.equal(r.modelWhatIfs.find((w) => w.target.model === "small")!.whatIfNanos, 1_500_000_000);
   });
 
   it("cron runs group by job; a run that ended failed is failing; per-run cost rounds to the nano-dollar", () => {
-    const r = report([
-      row({ sessionId: "s1", recordedNanos: 1 }),
-      row({ sessionId: "s2", sessionKey: "agent:a:cron:backup", recordedNanos: 2, status: "timeout" }),
-      row({ sessionId: "s3", sessionKey: "agent:a:cron:other", recordedNanos: 5 }),
-    ]);
+    const r = report({
+      cronSessions: [
+        row({ sessionId: "s1", recordedNanos: 1 }),
+        row({ sessionId: "s2", sessionKey: "agent:a:cron:backup", recordedNanos: 2, status: "timeout" }),
+        row({ sessionId: "s3", sessionKey: "agent:a:cron:other", recordedNanos: 5 }),
+      ],
+    });
     assert.deepEqual(r.cron.map((j) => [j.job, j.runs, j.costNanos, j.costPerRunNanos, j.failingRuns, j.failingCostNanos]), [["other", 1, 5, 5, 0, 0], ["backup", 2, 3, 2, 1, 2]]);
   });
 
   it("unread cache writes at the cache-write price; ideal saving at input − cache-read price", () => {
-    const r = report([row({ kind: "main", input: 2_000_000, cacheWrite: 1000, unreadCacheWrite: 1000, inputAfterFirst: 1_000_000 })]);
+    const r = report({ totals: [row({ kind: "main", input: 2_000_000, cacheWrite: 1000, unreadCacheWrite: 1000, inputAfterFirst: 1_000_000 })] });
     assert.equal(r.cache.unreadWrites[0]!.costNanos, 12_500_000); // 1000 × $12.5 / 1M
     assert.equal(r.cache.hitRates[0]!.idealSavingNanos, 9_000_000_000); // 1M × ($10 − $1) / 1M
   });

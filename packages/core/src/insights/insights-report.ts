@@ -13,7 +13,8 @@
  *                      those tokens × (input price − cache-read price);
  *   context excess     per call, the prompt tokens beyond the session's first call's prompt (in the range), taken
  *                      from its cache reads first and then from its uncached input, at those prices — for sessions
- *                      that isBloated() (no compaction, ≥ 4 calls, largest prompt ≥ 2 × the first);
+ *                      that isBloated() (no compaction, ≥ 4 calls, largest prompt ≥ 2 × the first); the store hands over
+ *                      the CONTEXT_SESSIONS (200) of them with the most excess tokens;
  *   cron run           a session of kind cron; its job is the key segment after `cron:`; a failing run has an
  *                      errored or aborted call in the range or ended failed / killed / timeout;
  *   tool-error turn    an LLM call at least one of whose tool calls returned an error.
@@ -58,7 +59,9 @@ export type InsightSessionModelRow = {
   aborted: number;
 };
 
+/** Tool calls and errors per agent and tool (totals), or of one session (sessionId set). */
 export type InsightToolRow = { deploymentId: string; agentId: string; sessionId: string; tool: string; calls: number; errors: number };
+/** LLM calls whose tool calls failed, per agent (totals) or of one session. */
 export type InsightErrorTurnRow = { deploymentId: string; agentId: string; sessionId: string; calls: number; costNanos: number };
 
 export type SessionLink = { deploymentId: string; agentId: string; sessionId: string; link: string; costNanos: number };
@@ -105,10 +108,28 @@ export function formatUsd(nanos: number | null): string {
 }
 const usd = formatUsd;
 
+/**
+ * What the store hands over, already reduced so that a store of millions of calls gives a few thousand rows:
+ * totals per (agent, kind, provider, model) with empty deployment and session ids; and, as session rows, only the
+ * candidates for the session lists (the store ranks them: see insights-queries.ts).
+ */
 export type InsightsInput = {
-  sessionModels: InsightSessionModelRow[];
-  tools: InsightToolRow[];
-  errorTurns: InsightErrorTurnRow[];
+  /** Per (agent, kind, provider, model), deploymentId and sessionId "". */
+  totals: InsightSessionModelRow[];
+  /** The costliest sessions per (agent, kind, provider, model). */
+  costSessions: InsightSessionModelRow[];
+  /** The sessions with most unread cache writes per (agent, provider, model). */
+  unreadSessions: InsightSessionModelRow[];
+  /** The sessions with most uncached input after their first call per (agent, provider, model). */
+  idealSessions: InsightSessionModelRow[];
+  /** Every cron session in the range, one row per session and model. */
+  cronSessions: InsightSessionModelRow[];
+  /** Sessions that grew without compaction, one row per session and model. */
+  contextSessions: InsightSessionModelRow[];
+  toolTotals: InsightToolRow[];
+  toolSessions: InsightToolRow[];
+  errorTurnTotals: InsightErrorTurnRow[];
+  errorTurnSessions: InsightErrorTurnRow[];
   prices: PriceBook;
   catalog: readonly PriceEntry[];
   filters: ReportFilters;
@@ -120,17 +141,17 @@ function priceOf(prices: PriceBook, provider: string, model: string): PriceEntry
 }
 
 export function buildInsightsReport(input: InsightsInput) {
-  const { sessionModels: rows, prices, catalog } = input;
+  const { prices, catalog } = input;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     report: "insights" as const,
     generatedAt: new Date(input.generatedAt).toISOString(),
     filters: filtersJson(input.filters),
-    modelWhatIfs: modelWhatIfs(rows, prices, catalog),
-    cache: cacheInsights(rows, prices),
-    cron: cronInsights(rows),
-    context: contextInsights(rows, prices),
-    tools: toolInsights(input.tools, input.errorTurns),
+    modelWhatIfs: modelWhatIfs(input.totals, input.costSessions, prices, catalog),
+    cache: cacheInsights(input.totals, input.unreadSessions, input.idealSessions, prices),
+    cron: cronInsights(input.cronSessions),
+    context: contextInsights(input.contextSessions, prices),
+    tools: toolInsights(input.toolTotals, input.toolSessions, input.errorTurnTotals, input.errorTurnSessions),
     largePrompts: {
       available: false,
       reason:
@@ -141,7 +162,7 @@ export function buildInsightsReport(input: InsightsInput) {
 
 export type InsightsReport = ReturnType<typeof buildInsightsReport>;
 
-function modelWhatIfs(rows: InsightSessionModelRow[], prices: PriceBook, catalog: readonly PriceEntry[]) {
+function modelWhatIfs(rows: InsightSessionModelRow[], sessions: InsightSessionModelRow[], prices: PriceBook, catalog: readonly PriceEntry[]) {
   type G = {
     agentId: string; kind: string; provider: string; model: string; calls: number; unpricedCalls: number;
     recordedNanos: number; estimatedNanos: number; tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
@@ -163,7 +184,10 @@ function modelWhatIfs(rows: InsightSessionModelRow[], prices: PriceBook, catalog
     g.tokens.output += r.pricedOutput;
     g.tokens.cacheRead += r.pricedCacheRead;
     g.tokens.cacheWrite += r.pricedCacheWrite;
-    addTo(g.sessions, r, r.recordedNanos + r.estimatedNanos);
+  }
+  for (const r of sessions) {
+    const g = groups.get(`${r.agentId}\u0000${r.kind}\u0000${r.provider}\u0000${r.model}`);
+    if (g) addTo(g.sessions, r, r.recordedNanos + r.estimatedNanos);
   }
   const out = [];
   for (const g of groups.values()) {
@@ -194,7 +218,7 @@ function modelWhatIfs(rows: InsightSessionModelRow[], prices: PriceBook, catalog
   );
 }
 
-function cacheInsights(rows: InsightSessionModelRow[], prices: PriceBook) {
+function cacheInsights(rows: InsightSessionModelRow[], unreadRows: InsightSessionModelRow[], idealRows: InsightSessionModelRow[], prices: PriceBook) {
   type G = {
     agentId: string; provider: string; model: string; input: number; cacheRead: number; cacheWrite: number; unread: number; inputAfterFirst: number;
     unreadSessions: Map<string, { deploymentId: string; agentId: string; sessionId: string; costNanos: number }>;
@@ -213,9 +237,17 @@ function cacheInsights(rows: InsightSessionModelRow[], prices: PriceBook) {
     g.cacheWrite += r.cacheWrite;
     g.unread += r.unreadCacheWrite;
     g.inputAfterFirst += r.inputAfterFirst;
+  }
+  const groupOf = (r: InsightSessionModelRow) => groups.get(`${r.agentId}\u0000${r.provider}\u0000${r.model}`);
+  for (const r of unreadRows) {
+    const g = groupOf(r);
     const p = priceOf(prices, r.provider, r.model);
-    if (r.unreadCacheWrite > 0) addTo(g.unreadSessions, r, p ? estimateNanos({ input: 0, output: 0, cacheWrite: p.cacheWrite ?? 0 }, { input: 0, output: 0, cacheRead: 0, cacheWrite: r.unreadCacheWrite }) : 0);
-    if (r.inputAfterFirst > 0 && p) addTo(g.idealSessions, r, idealSaving(p, r.inputAfterFirst) ?? 0);
+    if (g && r.unreadCacheWrite > 0) addTo(g.unreadSessions, r, p ? estimateNanos({ input: 0, output: 0, cacheWrite: p.cacheWrite ?? 0 }, { input: 0, output: 0, cacheRead: 0, cacheWrite: r.unreadCacheWrite }) : 0);
+  }
+  for (const r of idealRows) {
+    const g = groupOf(r);
+    const p = priceOf(prices, r.provider, r.model);
+    if (g && p && r.inputAfterFirst > 0) addTo(g.idealSessions, r, idealSaving(p, r.inputAfterFirst) ?? 0);
   }
   const hitRates = [];
   const unreadWrites = [];
@@ -353,7 +385,7 @@ function contextInsights(rows: InsightSessionModelRow[], prices: PriceBook) {
   return out.sort((a, b) => (b.excessNanos ?? -1) - (a.excessNanos ?? -1) || cmp(a.deploymentId, b.deploymentId) || cmp(a.agentId, b.agentId) || cmp(a.sessionId, b.sessionId));
 }
 
-function toolInsights(tools: InsightToolRow[], errorTurns: InsightErrorTurnRow[]) {
+function toolInsights(tools: InsightToolRow[], toolSessions: InsightToolRow[], errorTurns: InsightErrorTurnRow[], errorTurnSessions: InsightErrorTurnRow[]) {
   type H = { agentId: string; tool: string; calls: number; errors: number; sessions: Map<string, { deploymentId: string; agentId: string; sessionId: string; costNanos: number }> };
   const spots = new Map<string, H>();
   for (const t of tools) {
@@ -365,8 +397,11 @@ function toolInsights(tools: InsightToolRow[], errorTurns: InsightErrorTurnRow[]
     }
     h.calls += t.calls;
     h.errors += t.errors;
-    // Sessions ranked by their error count for this tool (the "amount" of a hot spot).
-    if (t.errors > 0) addTo(h.sessions, t, t.errors);
+  }
+  // Sessions ranked by their error count for this tool (the "amount" of a hot spot).
+  for (const t of toolSessions) if (t.errors > 0) {
+    const h = spots.get(`${t.agentId}\u0000${t.tool}`);
+    if (h) addTo(h.sessions, t, t.errors);
   }
   const hotSpots = [...spots.values()]
     .filter((h) => h.errors > 0)
@@ -390,7 +425,10 @@ function toolInsights(tools: InsightToolRow[], errorTurns: InsightErrorTurnRow[]
     }
     a.calls += t.calls;
     a.costNanos += t.costNanos;
-    addTo(a.sessions, t, t.costNanos);
+  }
+  for (const t of errorTurnSessions) {
+    const a = byAgent.get(t.agentId);
+    if (a) addTo(a.sessions, t, t.costNanos);
   }
   const errorTurnSpend = [...byAgent.values()]
     .map((a) => ({

@@ -5,6 +5,8 @@
  */
 import { sql } from "kysely";
 import {
+  HEALTH_THRESHOLDS,
+  SESSIONS_PER_INSIGHT,
   buildInsightsReport,
   type InsightErrorTurnRow,
   type InsightSessionModelRow,
@@ -27,11 +29,29 @@ function scope(alias: string, f: ReportFilters) {
   return sql.join(parts, sql` AND `);
 }
 
+/** Sessions of the context insight, by most prompt tokens above their first call's (only these are priced). */
+export const CONTEXT_SESSIONS = 200;
+/** Session candidates per insight: core keeps SESSIONS_PER_INSIGHT of them. */
+const TOP = SESSIONS_PER_INSIGHT;
+
+const COLS = sql.raw(`deployment_id, agent_id, session_id, session_key, kind, status, compactions, provider, model, calls, i, o, cr, cw,
+  pi, po, pcr, pcw, recorded, estimated, unpriced, unread, after_first, ex_cr, ex_in, max_prompt, p0, errored, aborted`);
+
+/** Ties broken by ids in code-unit order on both databases (PostgreSQL's default collation is the locale's). */
+function byId(conn: StoreConnection, col: string) {
+  return conn.dialect === "postgres" ? sql`${sql.ref(col)} COLLATE "C"` : sql.ref(col);
+}
+
 /**
- * Calls are numbered within their session (time, then event id); `last_read` is the position of the session's
- * last call that read from the cache, so a call at or after it wrote cache nobody read back.
+ * One pass over the range's calls. Calls are numbered within their session (time, then event id); `last_read` is
+ * the position of the session's last call that read from the cache, so a call at or after it wrote cache nobody
+ * read back. `g` (one row per session and model) is then reduced to what the report needs: totals per (agent,
+ * kind, provider, model), the top sessions per list, the cron sessions and the context sessions — tagged `t`.
  */
-export async function insightSessionModels(conn: StoreConnection, f: ReportFilters): Promise<InsightSessionModelRow[]> {
+export async function insightSessionModels(conn: StoreConnection, f: ReportFilters) {
+  const dep = byId(conn, "deployment_id");
+  const ses = byId(conn, "session_id");
+  const agt = byId(conn, "agent_id");
   const r = await sql<Record<string, unknown>>`
     WITH c AS (
       SELECT l.deployment_id, l.agent_id, l.session_id, l.provider, l.model, l.input_tokens AS i, l.output_tokens AS o,
@@ -45,7 +65,7 @@ export async function insightSessionModels(conn: StoreConnection, f: ReportFilte
       SELECT c.*, max(CASE WHEN c.cr > 0 THEN c.pos END) OVER (PARTITION BY c.deployment_id, c.agent_id, c.session_id) AS last_read,
         CASE WHEN c.prompt > c.p0 THEN c.prompt - c.p0 ELSE 0 END AS ex
       FROM c
-    ), g AS (
+    ), sm AS (
       SELECT deployment_id, agent_id, session_id, provider, model, count(*) AS calls,
         sum(i) AS i, sum(o) AS o, sum(cr) AS cr, sum(cw) AS cw,
         coalesce(sum(i) FILTER (WHERE cost_source <> 'unknown'), 0) AS pi,
@@ -63,11 +83,46 @@ export async function insightSessionModels(conn: StoreConnection, f: ReportFilte
         count(*) FILTER (WHERE stop_reason = 'error') AS errored,
         count(*) FILTER (WHERE stop_reason = 'aborted') AS aborted
       FROM d GROUP BY deployment_id, agent_id, session_id, provider, model
+    ), g AS MATERIALIZED (
+      SELECT sm.*, s.session_key, s.kind, s.status, s.compactions FROM sm
+      JOIN sessions s ON s.deployment_id = sm.deployment_id AND s.agent_id = sm.agent_id AND s.session_id = sm.session_id
+    ), ranked AS (
+      SELECT g.*,
+        row_number() OVER (PARTITION BY agent_id, kind, provider, model ORDER BY recorded + estimated DESC, ${dep}, ${ses}) AS r_cost,
+        row_number() OVER (PARTITION BY agent_id, provider, model ORDER BY unread DESC, ${dep}, ${ses}) AS r_unread,
+        row_number() OVER (PARTITION BY agent_id, provider, model ORDER BY after_first DESC, ${dep}, ${ses}) AS r_ideal
+      FROM g
+    ), sess AS (
+      SELECT deployment_id, agent_id, session_id, max(compactions) AS compactions, sum(calls) AS calls, max(max_prompt) AS mp, max(p0) AS p0,
+        sum(ex_cr + ex_in) AS ex
+      FROM g GROUP BY deployment_id, agent_id, session_id
+    ), ctx AS (
+      SELECT deployment_id, agent_id, session_id FROM sess
+      WHERE compactions = 0 AND calls >= ${HEALTH_THRESHOLDS.contextMinCalls} AND p0 > 0 AND mp >= ${HEALTH_THRESHOLDS.contextGrowth} * p0
+      ORDER BY ex DESC, ${dep}, ${agt}, ${ses} LIMIT ${CONTEXT_SESSIONS}
     )
-    SELECT g.*, s.session_key, s.kind, s.status, s.compactions FROM g
-    JOIN sessions s ON s.deployment_id = g.deployment_id AND s.agent_id = g.agent_id AND s.session_id = g.session_id
-    ORDER BY g.deployment_id, g.agent_id, g.session_id, g.provider, g.model`.execute(conn.db);
-  return r.rows.map((x) => ({
+    SELECT 'total' AS t, '' AS deployment_id, agent_id, '' AS session_id, NULL AS session_key, kind, NULL AS status, 0 AS compactions, provider, model,
+      sum(calls) AS calls, sum(i) AS i, sum(o) AS o, sum(cr) AS cr, sum(cw) AS cw, sum(pi) AS pi, sum(po) AS po, sum(pcr) AS pcr, sum(pcw) AS pcw,
+      sum(recorded) AS recorded, sum(estimated) AS estimated, sum(unpriced) AS unpriced, sum(unread) AS unread, sum(after_first) AS after_first,
+      sum(ex_cr) AS ex_cr, sum(ex_in) AS ex_in, max(max_prompt) AS max_prompt, 0 AS p0, sum(errored) AS errored, sum(aborted) AS aborted
+      FROM g GROUP BY agent_id, kind, provider, model
+    UNION ALL SELECT 'cost' AS t, ${COLS} FROM ranked WHERE r_cost <= ${TOP}
+    UNION ALL SELECT 'unread' AS t, ${COLS} FROM ranked WHERE r_unread <= ${TOP} AND unread > 0
+    UNION ALL SELECT 'ideal' AS t, ${COLS} FROM ranked WHERE r_ideal <= ${TOP} AND after_first > 0
+    UNION ALL SELECT 'cron' AS t, deployment_id, agent_id, session_id, max(session_key), 'cron', max(status), max(compactions), '', '',
+      sum(calls), 0, 0, 0, 0, 0, 0, 0, 0, sum(recorded), sum(estimated), sum(unpriced), 0, 0, 0, 0, max(max_prompt), max(p0), sum(errored), sum(aborted)
+      FROM g WHERE kind = 'cron' GROUP BY deployment_id, agent_id, session_id
+    UNION ALL SELECT 'context' AS t, ${sql.raw(
+      "g.deployment_id, g.agent_id, g.session_id, g.session_key, g.kind, g.status, g.compactions, g.provider, g.model, g.calls, g.i, g.o, g.cr, g.cw, g.pi, g.po, g.pcr, g.pcw, g.recorded, g.estimated, g.unpriced, g.unread, g.after_first, g.ex_cr, g.ex_in, g.max_prompt, g.p0, g.errored, g.aborted",
+    )}
+      FROM g JOIN ctx ON ctx.deployment_id = g.deployment_id AND ctx.agent_id = g.agent_id AND ctx.session_id = g.session_id`.execute(conn.db);
+  const out: Record<"total" | "cost" | "unread" | "ideal" | "cron" | "context", InsightSessionModelRow[]> = { total: [], cost: [], unread: [], ideal: [], cron: [], context: [] };
+  for (const x of r.rows) out[x["t"] as keyof typeof out].push(rowOf(x));
+  return out;
+}
+
+function rowOf(x: Record<string, unknown>): InsightSessionModelRow {
+  return {
     deploymentId: String(x["deployment_id"]),
     agentId: String(x["agent_id"]),
     sessionId: String(x["session_id"]),
@@ -97,34 +152,65 @@ export async function insightSessionModels(conn: StoreConnection, f: ReportFilte
     firstPrompt: n(x["p0"]),
     errored: n(x["errored"]),
     aborted: n(x["aborted"]),
-  }));
+  };
 }
 
-export async function insightTools(conn: StoreConnection, f: ReportFilters): Promise<InsightToolRow[]> {
+/** Tool calls and errors per (agent, tool), and the sessions with most errors per (agent, tool). */
+export async function insightTools(conn: StoreConnection, f: ReportFilters): Promise<{ totals: InsightToolRow[]; sessions: InsightToolRow[] }> {
   const r = await sql<Record<string, unknown>>`
-    SELECT t.deployment_id, t.agent_id, t.session_id, coalesce(t.name, '(unnamed)') AS tool, count(*) AS calls,
-      count(*) FILTER (WHERE t.is_error = 1) AS errors
-    FROM tool_calls t WHERE ${scope("t", f)}
-    GROUP BY t.deployment_id, t.agent_id, t.session_id, coalesce(t.name, '(unnamed)')
-    ORDER BY t.deployment_id, t.agent_id, t.session_id, tool`.execute(conn.db);
-  return r.rows.map((x) => ({ deploymentId: String(x["deployment_id"]), agentId: String(x["agent_id"]), sessionId: String(x["session_id"]), tool: String(x["tool"]), calls: n(x["calls"]), errors: n(x["errors"]) }));
+    WITH ts AS MATERIALIZED (
+      SELECT t.deployment_id, t.agent_id, t.session_id, coalesce(t.name, '(unnamed)') AS tool, count(*) AS calls,
+        count(*) FILTER (WHERE t.is_error = 1) AS errors
+      FROM tool_calls t WHERE ${scope("t", f)}
+      GROUP BY t.deployment_id, t.agent_id, t.session_id, coalesce(t.name, '(unnamed)')
+    )
+    SELECT 'total' AS k, '' AS deployment_id, agent_id, '' AS session_id, tool, sum(calls) AS calls, sum(errors) AS errors FROM ts GROUP BY agent_id, tool
+    UNION ALL SELECT 'session' AS k, deployment_id, agent_id, session_id, tool, calls, errors FROM (
+      SELECT ts.*, row_number() OVER (PARTITION BY agent_id, tool ORDER BY errors DESC, ${byId(conn, "deployment_id")}, ${byId(conn, "session_id")}) AS r
+      FROM ts WHERE errors > 0) x WHERE r <= ${TOP}`.execute(conn.db);
+  const rows = r.rows.map((x) => ({ k: String(x["k"]), deploymentId: String(x["deployment_id"]), agentId: String(x["agent_id"]), sessionId: String(x["session_id"]), tool: String(x["tool"]), calls: n(x["calls"]), errors: n(x["errors"]) }));
+  const strip = ({ k: _k, ...rest }: (typeof rows)[number]) => rest;
+  return { totals: rows.filter((x) => x.k === "total").map(strip), sessions: rows.filter((x) => x.k === "session").map(strip) };
 }
 
-export async function insightErrorTurns(conn: StoreConnection, f: ReportFilters): Promise<InsightErrorTurnRow[]> {
+/** LLM calls whose tool calls failed: per agent, and the costliest sessions per agent. */
+export async function insightErrorTurns(conn: StoreConnection, f: ReportFilters): Promise<{ totals: InsightErrorTurnRow[]; sessions: InsightErrorTurnRow[] }> {
   const r = await sql<Record<string, unknown>>`
-    SELECT l.deployment_id, l.agent_id, l.session_id, count(*) AS calls, coalesce(sum(l.cost_nanos), 0) AS cost
-    FROM llm_calls l WHERE ${scope("l", f)} AND EXISTS (
-      SELECT 1 FROM tool_calls t WHERE t.deployment_id = l.deployment_id AND t.agent_id = l.agent_id
-        AND t.session_id = l.session_id AND t.call_event_id = l.event_id AND t.is_error = 1)
-    GROUP BY l.deployment_id, l.agent_id, l.session_id
-    ORDER BY l.deployment_id, l.agent_id, l.session_id`.execute(conn.db);
-  return r.rows.map((x) => ({ deploymentId: String(x["deployment_id"]), agentId: String(x["agent_id"]), sessionId: String(x["session_id"]), calls: n(x["calls"]), costNanos: n(x["cost"]) }));
+    WITH e AS MATERIALIZED (
+      SELECT l.deployment_id, l.agent_id, l.session_id, count(*) AS calls, coalesce(sum(l.cost_nanos), 0) AS cost
+      FROM llm_calls l WHERE ${scope("l", f)} AND EXISTS (
+        SELECT 1 FROM tool_calls t WHERE t.deployment_id = l.deployment_id AND t.agent_id = l.agent_id
+          AND t.session_id = l.session_id AND t.call_event_id = l.event_id AND t.is_error = 1)
+      GROUP BY l.deployment_id, l.agent_id, l.session_id
+    )
+    SELECT 'total' AS k, '' AS deployment_id, agent_id, '' AS session_id, sum(calls) AS calls, sum(cost) AS cost FROM e GROUP BY agent_id
+    UNION ALL SELECT 'session' AS k, deployment_id, agent_id, session_id, calls, cost FROM (
+      SELECT e.*, row_number() OVER (PARTITION BY agent_id ORDER BY cost DESC, ${byId(conn, "deployment_id")}, ${byId(conn, "session_id")}) AS r FROM e) x
+      WHERE r <= ${TOP}`.execute(conn.db);
+  const rows = r.rows.map((x) => ({ k: String(x["k"]), deploymentId: String(x["deployment_id"]), agentId: String(x["agent_id"]), sessionId: String(x["session_id"]), calls: n(x["calls"]), costNanos: n(x["cost"]) }));
+  const strip = ({ k: _k, ...rest }: (typeof rows)[number]) => rest;
+  return { totals: rows.filter((x) => x.k === "total").map(strip), sessions: rows.filter((x) => x.k === "session").map(strip) };
 }
 
 /** The insights report: what `clawtower insights --json` prints and `GET /api/v1/insights` returns. */
 export async function insightsReport(conn: StoreConnection, f: ReportFilters, prices: PriceBook, catalog: readonly PriceEntry[], now: number): Promise<InsightsReport> {
-  const sessionModels = await insightSessionModels(conn, f);
+  const sm = await insightSessionModels(conn, f);
   const tools = await insightTools(conn, f);
   const errorTurns = await insightErrorTurns(conn, f);
-  return buildInsightsReport({ sessionModels, tools, errorTurns, prices, catalog, filters: f, generatedAt: now });
+  return buildInsightsReport({
+    totals: sm.total,
+    costSessions: sm.cost,
+    unreadSessions: sm.unread,
+    idealSessions: sm.ideal,
+    cronSessions: sm.cron,
+    contextSessions: sm.context,
+    toolTotals: tools.totals,
+    toolSessions: tools.sessions,
+    errorTurnTotals: errorTurns.totals,
+    errorTurnSessions: errorTurns.sessions,
+    prices,
+    catalog,
+    filters: f,
+    generatedAt: now,
+  });
 }

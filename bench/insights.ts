@@ -9,7 +9,7 @@ import { insightsReport, openStore } from "@clawtower/store";
 import { HUB_DATASET_VERSION, generateHubDataset } from "./hub-dataset.ts";
 
 const calls = Number(process.argv[2] ?? 5_000_000);
-const tag = `${calls / 1_000_000}m-v${HUB_DATASET_VERSION}`.replace(".", "_");
+const tag = `${calls / 1_000_000}m_v${HUB_DATASET_VERSION}`.replace(".", "_");
 const root = path.resolve(import.meta.dirname, "..");
 const only = process.env["BENCH_ONLY"];
 const targets = [

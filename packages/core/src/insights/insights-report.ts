@@ -21,6 +21,7 @@
  */
 import { estimateNanos, type PriceBook, type PriceEntry } from "../pricing/pricing.ts";
 import { filtersJson, REPORT_SCHEMA_VERSION, type ReportFilters } from "../reports/usage.ts";
+import { cronJobOf } from "../accounting/budget-scope.ts";
 import { isBloated } from "./session-health.ts";
 import { repricedNanos, whatIfTargetsFor } from "./what-if.ts";
 
@@ -91,12 +92,6 @@ function addTo(m: Map<string, { deploymentId: string; agentId: string; sessionId
   else m.set(k, { deploymentId: r.deploymentId, agentId: r.agentId, sessionId: r.sessionId, costNanos: nanos });
 }
 
-export function cronJobOf(sessionKey: string | null): string | null {
-  if (!sessionKey) return null;
-  const parts = sessionKey.split(":");
-  const i = parts.indexOf("cron");
-  return i >= 0 && parts[i + 1] ? parts[i + 1]! : null;
-}
 
 /** Dollars for recommendation texts: cents from $1 up, four decimals below (small amounts stay readable). */
 export function formatUsd(nanos: number | null): string {

@@ -15,6 +15,7 @@ import { HubError, errorBody } from "./errors.ts";
 import type { ChangeFeed } from "./live.ts";
 import { requestClient } from "./request-origin.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
+import { DEFAULT_METRICS_OPTIONS, metricsRoutes, type MetricsOptions } from "./routes/metrics.ts";
 import { readRoutes } from "./routes/read.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { createStreamSlots, DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
@@ -35,6 +36,8 @@ export type HubAppOptions = {
   /** Facts for /api/v1/info (version, live import status, …). */
   info?: () => Record<string, unknown>;
   log?: (line: string) => void;
+  /** /metrics: models named per deployment, and what counts as an active session. */
+  metrics?: Partial<MetricsOptions>;
 };
 
 const MIME: Record<string, string> = {
@@ -98,6 +101,10 @@ export function createHubApp(opts: HubAppOptions): Hono {
       info: () => ({ schemaVersion: 1, store: opts.conn.dialect, authRequired: !(opts.auth.loopbackOnly && !opts.auth.adminToken), ...(opts.info?.() ?? {}) }),
     }),
   );
+
+  // The same reader check as the read API: whatever it grants or refuses, /metrics grants or refuses too.
+  app.use("/metrics", requireReader(opts.conn, opts.auth, now));
+  app.route("/", metricsRoutes({ conn: opts.conn, now, options: { ...DEFAULT_METRICS_OPTIONS, ...opts.metrics } }));
 
   app.route("/", liveReadRoutes({ conn: opts.conn, now }));
 

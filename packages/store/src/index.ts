@@ -7,6 +7,7 @@ export { syncHome, type SyncOptions, type SyncReport } from "./sync-home.ts";
 export * from "./ledger-writer.ts";
 export * from "./session-aggregates.ts";
 export * from "./report-queries.ts";
+export * from "./metrics-query.ts";
 export * from "./diagnostics.ts";
 export * from "./api-keys.ts";
 export * from "./ingest.ts";

@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .argument("[kind]", REPORT_KINDS.join(" | "), "summary")
     .option("--limit <n>", "sessions report: at most this many rows (default 50 in a table, all in --json)")
     .option("--sort <key>", "sessions report: last | cost | tokens | calls (default last)")
+    .option("--csv", "print CSV (RFC 4180, a header row; the same numbers as --json) instead of a table")
     .action(async (kind: string, opts) => {
       process.exitCode = await (await import("./commands/report.ts")).runReport(kind, opts);
     });

@@ -2,3 +2,4 @@ export * from "./fixture-builder.ts";
 export * from "./tmp.ts";
 export * from "./mixed-home.ts";
 export * from "./stores.ts";
+export * from "./csv-reader.ts";

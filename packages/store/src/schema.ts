@@ -729,6 +729,18 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX session_snapshots_observed ON session_snapshots (observed_at)`,
     ],
   },
+  {
+    version: 14,
+    name: "metrics-series",
+    // /metrics sums the day rollups per series (deployment, agent, provider, model) over all time: with the
+    // series first and the measures in the index, both dialects aggregate in index order instead of sorting
+    // every day row (SQLite spent ~20 ms of a scrape at 5 M calls on that sort).
+    sql: () => [
+      `CREATE INDEX usage_rollup_day_series ON usage_rollup_day (deployment_id, agent_id, provider, model, calls, input_tokens, output_tokens,
+        cache_read_tokens, cache_write_tokens, recorded_nanos, estimated_nanos)`,
+      `CREATE INDEX tool_rollup_day_agent ON tool_rollup_day (deployment_id, agent_id, calls, errors)`,
+    ],
+  },
 ];
 
 // One number for `clawtower --version`, /api/v1/info and the migrations: adding a migration means raising it.

@@ -3,3 +3,4 @@ export * from "./tmp.ts";
 export * from "./mixed-home.ts";
 export * from "./stores.ts";
 export * from "./csv-reader.ts";
+export * from "./otlp-receiver.ts";

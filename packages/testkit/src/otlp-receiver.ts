@@ -111,6 +111,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.method === "GET" && req.url === "/stats") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ spans: spans.length, requests: requests.length }));
+        return;
+      }
       if (req.method !== "POST" || req.url !== "/v1/traces") {
         res.writeHead(404).end();
         return;

@@ -78,12 +78,20 @@ export async function exportPass(
   const from = watermark === null ? 0 : watermark - CLOCK_MARGIN_MS;
   const stats: ExportStats = { spans: 0, sessions: 0 };
   let pending: Pending = { spans: [], marks: [] };
+  // One batch in flight while the next is read; its marks are saved once it is acknowledged, in order.
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pending.marks.length === 0) return;
-    if (pending.spans.length > 0) await o.send(pending.spans);
-    await saveExportMarks(conn, o.exporter, pending.marks, null);
-    stats.spans += pending.spans.length;
+    const batch = pending;
     pending = { spans: [], marks: [] };
+    await inflight;
+    inflight = (async () => {
+      if (batch.spans.length > 0) await o.send(batch.spans);
+      await saveExportMarks(conn, o.exporter, batch.marks, null);
+      stats.spans += batch.spans.length;
+    })();
+    // A failure surfaces at the next flush or at the end; until then it must not go unhandled.
+    inflight.catch(() => {});
   };
   let after: ChangedSession | null = null;
   for (;;) {
@@ -112,6 +120,7 @@ export async function exportPass(
     after = page.at(-1)!;
   }
   await flush();
+  await inflight;
   // Only now is everything updated before `started` sent: the next pass starts there (minus the margin).
   await saveExportMarks(conn, o.exporter, [], started);
   return stats;

@@ -261,7 +261,4 @@ if (suite === "all" || suite === "plugin") {
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
 // A quick ingest-only run does not replace the full results.
-if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions" && suite !== "otlp") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results
-
-${table}
-`);
+if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions" && suite !== "otlp") fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

@@ -45,7 +45,7 @@ describe("a real Prometheus scrapes /metrics", { skip: fs.existsSync(PROMETHEUS)
     await syncHome(conn, { home, deploymentId: "dep-local", deploymentName: "local", prices });
     // An admin token makes the hub require a token for reads; Prometheus scrapes with an API key.
     hub = await startHub({ conn, prices, host: "127.0.0.1", port: 0, adminToken: "admin-token-for-prometheus-test", webDir: null, log: () => {} });
-    const key = (await createApiKey(conn, { name: "prometheus" }, Date.now())).token;
+    const key = (await createApiKey(conn, { name: "prometheus", scopes: ["read"] }, Date.now())).token;
     const keyFile = path.join(dir, "scrape-key");
     fs.writeFileSync(keyFile, key, { mode: 0o600 });
     const config = path.join(dir, "prometheus.yml");

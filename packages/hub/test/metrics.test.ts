@@ -107,10 +107,18 @@ for (const target of targets) {
       assert.equal((await scrape(guarded)).status, 401);
       assert.equal((await scrape(guarded, { authorization: "Bearer wrong" })).status, 401);
       assert.equal((await scrape(guarded, { authorization: "Bearer admin-token-0123456789" })).status, 200);
-      const key = (await createApiKey(conn, {}, Date.now())).token;
+      const key = (await createApiKey(conn, { scopes: ["read"] }, Date.now())).token;
       const byKey = await scrape(guarded, { authorization: `Bearer ${key}` });
       assert.equal(byKey.status, 200);
       assert.equal(sum(parseExposition(byKey.text), "clawtower_llm_calls_total"), expected.llmCalls);
+      // An ingest-only key may not read; a read key bound to a deployment sees only that deployment.
+      const ingestOnly = (await createApiKey(conn, { scopes: ["ingest"] }, Date.now())).token;
+      assert.equal((await scrape(guarded, { authorization: `Bearer ${ingestOnly}` })).status, 403);
+      const mine = (await createApiKey(conn, { scopes: ["read"], deploymentId: "dep-local" }, Date.now())).token;
+      assert.equal(sum(parseExposition((await scrape(guarded, { authorization: `Bearer ${mine}` })).text), "clawtower_tokens_total"), expected.tokens.total);
+      const other = (await createApiKey(conn, { scopes: ["read"], deploymentId: "dep-elsewhere" }, Date.now())).token;
+      const none = parseExposition((await scrape(guarded, { authorization: `Bearer ${other}` })).text);
+      assert.equal(none.filter((x) => x.name.startsWith("clawtower_")).length, 0);
     });
   });
 }

@@ -39,22 +39,24 @@ const MAX_TIME_MS = 8.64e15;
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 /**
- * Totals for /metrics. `activeSince`: the instant (ms) from which a session counts as active — the store knows
+ * Totals for /metrics, of every deployment or only `deployment`. `activeSince`: the instant (ms) from which a session counts as active — the store knows
  * a session's last event, not whether its agent is still running, so "active" means "had activity since".
  */
-export async function metricsTotals(conn: StoreConnection, activeSince: number): Promise<MetricsTotals> {
+export async function metricsTotals(conn: StoreConnection, activeSince: number, deployment: string | null = null): Promise<MetricsTotals> {
   const { db } = conn;
+  const only = deployment === null ? sql`` : sql`WHERE deployment_id = ${deployment}`;
+  const andOnly = deployment === null ? sql`` : sql`AND deployment_id = ${deployment}`;
   const [usage, tools, active] = await Promise.all([
     sql<Record<string, unknown>>`SELECT deployment_id, agent_id, provider, model, sum(calls) AS calls, sum(input_tokens) AS input,
         sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write,
         sum(recorded_nanos) AS recorded, sum(estimated_nanos) AS estimated
-      FROM usage_rollup_day GROUP BY deployment_id, agent_id, provider, model`.execute(db),
+      FROM usage_rollup_day ${only} GROUP BY deployment_id, agent_id, provider, model`.execute(db),
     sql<Record<string, unknown>>`SELECT deployment_id, agent_id, sum(calls) AS calls, sum(errors) AS errors
-      FROM tool_rollup_day GROUP BY deployment_id, agent_id`.execute(db),
+      FROM tool_rollup_day ${only} GROUP BY deployment_id, agent_id`.execute(db),
     // Bounded on both sides: SQLite guesses a one-sided range to hold a quarter of the rows and scans the
     // table (~30 ms at 250,000 sessions) rather than reading the few recent ones from sessions_last_ts.
     sql<Record<string, unknown>>`SELECT deployment_id, agent_id, kind, count(*) AS sessions FROM sessions
-      WHERE last_ts >= ${activeSince} AND last_ts <= ${MAX_TIME_MS} GROUP BY deployment_id, agent_id, kind`.execute(db),
+      WHERE last_ts >= ${activeSince} AND last_ts <= ${MAX_TIME_MS} ${andOnly} GROUP BY deployment_id, agent_id, kind`.execute(db),
   ]);
   return {
     usage: usage.rows.map((r) => ({

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { Counter, Gauge, Registry } from "prom-client";
 import { metricsTotals, type MetricsTotals, type StoreConnection } from "@clawtower/store";
+import { readableDeployment } from "../auth.ts";
 import { boundModels } from "./metrics-labels.ts";
 
 export type MetricsOptions = {
@@ -63,7 +64,8 @@ export async function renderMetrics(totals: MetricsTotals, opts: MetricsOptions)
 export function metricsRoutes(deps: { conn: StoreConnection; now: () => number; options: MetricsOptions }): Hono {
   const app = new Hono();
   app.get("/metrics", async (c) => {
-    const totals = await metricsTotals(deps.conn, deps.now() - deps.options.activeWindowMs);
+    // A key bound to a deployment reads only that deployment, here as on every read route.
+    const totals = await metricsTotals(deps.conn, deps.now() - deps.options.activeWindowMs, readableDeployment(c.get("principal")));
     const { body, contentType } = await renderMetrics(totals, deps.options);
     return c.body(body, 200, { "content-type": contentType, "cache-control": "no-store" });
   });

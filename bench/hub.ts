@@ -52,6 +52,7 @@ const ENDPOINTS: [string, string][] = [
   ["sessions, model filter", "/api/v1/sessions?limit=50&model=openai/gpt-6-sol"],
   ["sessions, text search", "/api/v1/sessions?limit=50&q=sess-1234"],
   ["facets", "/api/v1/facets"],
+  ["metrics (Prometheus scrape)", "/metrics"],
 ];
 
 async function latency(url: string, rounds = 30): Promise<{ p50: number; p95: number }> {

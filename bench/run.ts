@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --suite all|ledger|hub|plugin|ingest] [--profile large-events|small-events] [--size 1024]
  *   [--sessions N] [--only legacy|sqlite] [--ccusage-timeout 300]`
+ * (`--suite otlp`: only the OTLP backfill throughput)
  * (`--suite ingest`: only the hub's ingest throughput, on empty stores; printed, RESULTS.md left as it is)
  * (`--suite ingest-sessions [--per-batch 2,100,1000] [--store sqlite|postgres]`: ingest by sessions per request,
  *  with the slowest concurrent read; printed, RESULTS.md left as it is; see bench/ingest-sessions.ts)
@@ -288,6 +289,10 @@ if (suite === "dashboard") {
   const dashboard = await runDashboardBench({ queries: all("query"), stores: all("store"), rounds: Number(arg("rounds", "30")), baseline: arg("baseline", "") || null });
   sections.push(hubTable("Hub: dashboard API", dashboard));
 }
+if (suite === "all" || suite === "otlp") {
+  const { runOtlpBench } = await import("./otlp-export.ts");
+  sections.push(hubTable("Export: OTLP backfill to a loopback receiver", await runOtlpBench()));
+}
 if (suite === "all" || suite === "plugin") {
   // The plugin's own bench (hook latency, upload cycles over the same corpora) prints its tables; they go in as is.
   const r = spawnSync(process.execPath, [path.join(root, "bench", "plugin-hooks.ts"), "--size", String(sizeMiB), "--sessions", String(sessionsFor("large-events"))], {
@@ -305,4 +310,4 @@ if (suite === "all" || suite === "plugin") {
 const table = sections.join("\n\n");
 process.stdout.write(`${table}\n`);
 // Quick runs (ingest, ingest-sessions or dashboard only, or other corpora than the full ones) do not replace the full results.
-if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions" && !quick) fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);
+if (suite !== "ingest" && suite !== "dashboard" && suite !== "ingest-sessions" && suite !== "otlp" && !quick) fs.writeFileSync(path.join(root, "bench", "RESULTS.md"), `# Bench results\n\n${table}\n`);

@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .argument("[kind]", REPORT_KINDS.join(" | "), "summary")
     .option("--limit <n>", "sessions report: at most this many rows (default 50 in a table, all in --json)")
     .option("--sort <key>", "sessions report: last | cost | tokens | calls (default last)")
+    .option("--csv", "print CSV (RFC 4180, a header row; the same numbers as --json) instead of a table")
     .action(async (kind: string, opts) => {
       process.exitCode = await (await import("./commands/report.ts")).runReport(kind, opts);
     });
@@ -111,6 +112,23 @@ export function buildProgram(): Command {
       }),
   );
 
+
+  const exportCmd = new Command("export").description("send the store's data to other systems");
+  exportCmd.addCommand(
+    new Command("otlp")
+      .description("LLM calls and tool calls as OpenTelemetry GenAI spans over OTLP/HTTP (protobuf); resumes where it stopped")
+      .option("--endpoint <url>", "OTLP/HTTP base URL (…/v1/traces is added unless present), e.g. http://127.0.0.1:4318")
+      .option("--since <when>", "only calls from this day or instant (YYYY-MM-DD, ISO time, or 24h / 7d ago)")
+      .option("--follow", "keep sending new calls until interrupted")
+      .option("--headers <k=v,…>", "extra request headers, comma-separated (default: $OTEL_EXPORTER_OTLP_HEADERS)")
+      .option("--interval <seconds>", "seconds between passes with --follow", "5")
+      .option("--batch-size <n>", "spans per request", "2000")
+      .option("--db <path|url>", "Clawtower store (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
+      .action(async (opts) => {
+        process.exitCode = await (await import("./commands/export-otlp.ts")).runExportOtlp(opts);
+      }),
+  );
+  program.addCommand(exportCmd);
 
   const keys = new Command("keys").description("API keys for the ingest and read APIs");
   for (const action of ["create", "list", "revoke"]) {

@@ -33,6 +33,7 @@ export { readPartTexts, type PartText } from "./sources/part-texts.ts";
 export * from "./reports/replay.ts";
 export * from "./reports/timeseries.ts";
 export * from "./reports/intervals.ts";
+export * from "./reports/csv.ts";
 export { readEventTexts, textOf, type EventTextBatch, type EventTextLimits, type IndexPosition, type RawEvent, type ResumePosition } from "./sources/event-texts.ts";
 export { agentDbFingerprint, listHome, sessionRefKey, type AgentDbFingerprint, type HomeListing, type HomeListingOptions, type ListedDatabase, type ListedIndex, type SessionMetaOf } from "./sources/home-listing.ts";
 export { latestDbSkillsSnapshot, latestLegacySkillsSnapshot, parseSkillsSnapshot, skillLocations, type SkillsSnapshot, type SnapshotSkill } from "./sources/skills-snapshot.ts";

@@ -17,6 +17,7 @@ import { requestClient } from "./request-origin.ts";
 import { budgetReadRoutes, budgetRoutes } from "./routes/budgets.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { insightsRoutes } from "./routes/insights.ts";
+import { DEFAULT_METRICS_OPTIONS, metricsRoutes, type MetricsOptions } from "./routes/metrics.ts";
 import { readRoutes } from "./routes/read.ts";
 import { signInRoutes } from "./routes/sign-in.ts";
 import { createStreamSlots, DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
@@ -37,6 +38,8 @@ export type HubAppOptions = {
   /** Facts for /api/v1/info (version, live import status, …). */
   info?: () => Record<string, unknown>;
   log?: (line: string) => void;
+  /** /metrics: models named per deployment, and what counts as an active session. */
+  metrics?: Partial<MetricsOptions>;
 };
 
 const MIME: Record<string, string> = {
@@ -105,6 +108,10 @@ export function createHubApp(opts: HubAppOptions): Hono {
       info: () => ({ schemaVersion: 1, store: opts.conn.dialect, authRequired: !(opts.auth.loopbackOnly && !opts.auth.adminToken), ...(opts.info?.() ?? {}) }),
     }),
   );
+
+  // The same reader check as the read API: whatever it grants or refuses, /metrics grants or refuses too.
+  app.use("/metrics", requireReader(opts.conn, opts.auth, now));
+  app.route("/", metricsRoutes({ conn: opts.conn, now, options: { ...DEFAULT_METRICS_OPTIONS, ...opts.metrics } }));
 
   app.route("/", liveReadRoutes({ conn: opts.conn, now }));
   app.route("/", insightsRoutes({ conn: opts.conn, prices: opts.prices, now }));

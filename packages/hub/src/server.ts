@@ -7,6 +7,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { PriceBook } from "@clawtower/core";
 import { startBackgroundCheckpoints, type StoreConnection } from "@clawtower/store";
 import { createHubApp } from "./app.ts";
+import type { MetricsOptions } from "./routes/metrics.ts";
 import { isLoopbackHost } from "./auth.ts";
 import { createChangeFeed, type ChangeFeed } from "./live.ts";
 import type { StreamLimits } from "./stream-limits.ts";
@@ -33,6 +34,7 @@ export type HubServerOptions = {
   now?: () => number;
   info?: () => Record<string, unknown>;
   log?: (line: string) => void;
+  metrics?: Partial<MetricsOptions>;
 };
 
 export type RunningHub = {
@@ -69,6 +71,7 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.info ? { info: opts.info } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s));

@@ -9,6 +9,8 @@ export * from "./measures.ts";
 export * from "./ledger-writer.ts";
 export * from "./session-aggregates.ts";
 export * from "./report-queries.ts";
+export * from "./metrics-query.ts";
+export * from "./span-export.ts";
 export * from "./diagnostics.ts";
 export * from "./api-keys.ts";
 export * from "./ingest.ts";

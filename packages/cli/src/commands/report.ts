@@ -17,42 +17,43 @@ import { openAndSync } from "../local.ts";
 import { REPORT_KINDS, UsageError, type ReportKind } from "../errors.ts";
 import { parseWorkers, toFilters, type CommonOptions } from "./shared.ts";
 
-export type ReportOptions = CommonOptions & { limit?: string; sort?: string };
+export type ReportOptions = CommonOptions & { limit?: string; sort?: string; csv?: boolean };
 
 /** The tables (and cli-table3) are loaded only for text output: `--json` never renders them. */
 const tables = () => import("../render/tables.ts");
+const csv = () => import("../render/csv.ts");
 
-async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, o: ReportOptions, now: number): Promise<{ json: unknown; text: () => Promise<string> }> {
+async function build(kind: ReportKind, conn: StoreConnection, f: ReportFilters, o: ReportOptions, now: number): Promise<{ json: unknown; text: () => Promise<string>; csv: () => Promise<string> }> {
   switch (kind) {
     case "summary": {
       const r = await summaryReport(conn, f, now);
-      return { json: r, text: async () => (await tables()).renderSummary(r) };
+      return { json: r, text: async () => (await tables()).renderSummary(r), csv: async () => (await csv()).summaryCsv(r) };
     }
     case "daily":
     case "weekly":
     case "monthly": {
       const r = await periodReport(conn, f, kind === "daily" ? "day" : kind === "weekly" ? "week" : "month", now);
-      return { json: r, text: async () => (await tables()).renderPeriods(r) };
+      return { json: r, text: async () => (await tables()).renderPeriods(r), csv: async () => (await csv()).periodsCsv(r) };
     }
     case "models": {
       const r = await modelsReport(conn, f, now);
-      return { json: r, text: async () => (await tables()).renderModels(r.rows, r.totals) };
+      return { json: r, text: async () => (await tables()).renderModels(r.rows, r.totals), csv: async () => (await csv()).modelsCsv(r.rows) };
     }
     case "agents": {
       const r = await agentsReport(conn, f, now);
-      return { json: r, text: async () => (await tables()).renderAgents(r.rows, r.totals) };
+      return { json: r, text: async () => (await tables()).renderAgents(r.rows, r.totals), csv: async () => (await csv()).agentsCsv(r.rows) };
     }
     case "sessions": {
       const sort = o.sort ?? "last";
       if (!["last", "cost", "tokens", "calls"].includes(sort)) throw new UsageError(`--sort must be one of last, cost, tokens, calls (got "${sort}")`);
-      const limit = o.limit !== undefined ? Number(o.limit) : o.json ? undefined : 50;
+      const limit = o.limit !== undefined ? Number(o.limit) : o.json || o.csv ? undefined : 50;
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number (got "${o.limit}")`);
       const r = await sessionsReport(conn, f, { limit, sort: sort as "last" }, now);
-      return { json: r, text: async () => (await tables()).renderSessions(r) };
+      return { json: r, text: async () => (await tables()).renderSessions(r), csv: async () => (await csv()).sessionsCsv(r) };
     }
     case "tools": {
       const r = await toolsReport(conn, f, now);
-      return { json: r, text: async () => (await tables()).renderTools(r) };
+      return { json: r, text: async () => (await tables()).renderTools(r), csv: async () => (await csv()).toolsCsv(r) };
     }
   }
 }
@@ -89,9 +90,10 @@ export async function runReport(kind: string, o: ReportOptions): Promise<number>
       if (v !== undefined) throw new UsageError(`${flag} applies to \`report sessions\` only (not to the ${kind} report)`);
     }
   }
+  if (o.json && o.csv) throw new UsageError("--json and --csv are exclusive: choose one output format");
   const cfg = resolveLocalConfig({ openclawHome: o.openclawHome, db: o.db });
   const now = Date.now();
-  const { conn, sync } = await openAndSync(cfg, { progress: o.progress !== false && !o.json, workers: parseWorkers(o.workers) });
+  const { conn, sync } = await openAndSync(cfg, { progress: o.progress !== false && !o.json && !o.csv, workers: parseWorkers(o.workers) });
   try {
     const filters = toFilters(o, sync.deploymentId, now);
     if (sync.agents.length === 0) {
@@ -104,7 +106,7 @@ export async function runReport(kind: string, o: ReportOptions): Promise<number>
       if (!known.includes(filters.agent)) throw new UsageError(`no such agent '${filters.agent}'; known: ${known.join(", ") || "none"}`);
     }
     const out = await build(kind as ReportKind, conn, filters, o, now);
-    process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : await out.text());
+    process.stdout.write(o.json ? `${JSON.stringify(out.json, null, 2)}\n` : o.csv ? await out.csv() : await out.text());
     await warnAboutProblems(conn, sync.deploymentId, o.verbose === true);
     return 0;
   } finally {

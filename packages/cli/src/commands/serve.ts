@@ -16,6 +16,7 @@ import { checkOnStart } from "../store-check.ts";
 import { UsageError } from "../errors.ts";
 import { createLogger, parseLogFormat, type Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
+import { metricsConfig } from "./metrics-config.ts";
 import { parseWorkers } from "./shared.ts";
 
 export type ServeOptions = {
@@ -107,6 +108,7 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
   const token = adminToken(o, env, log);
   const weak = token === null ? null : await weakAdminTokenReason(token);
   if (weak) throw new UsageError(weak);
+  const metrics = metricsConfig(env);
 
   let home = cfg.openclaw.home;
   let store = cfg.store;
@@ -171,6 +173,7 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
       adminToken: token,
       trustProxy: o.trustProxy === true || env["CLAWTOWER_TRUST_PROXY"] === "1",
       webDir: defaultWebDir(),
+      metrics,
       log,
       info: () => ({
         version: VERSION,

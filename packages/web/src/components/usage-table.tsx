@@ -5,14 +5,24 @@
 import type { ComponentChildren } from "preact";
 import type { Shares, Usage } from "../api/types.ts";
 import { cacheHitRate, formatInt, formatPercent, formatUsd } from "../format.ts";
+import { CsvDownload, USAGE_CSV_HEADER, usageCsvCells } from "./csv-download.tsx";
+import type { CsvCell } from "../../../core/src/reports/csv.ts";
 import { Money } from "./money.tsx";
 import { ShareBar } from "./share-bar.tsx";
 
-export type UsageTableRow = Usage & Shares & { key: string; name: ComponentChildren };
+/** `csvId`: the row's identifying cells in a CSV download (under the table's `csvIdHeader`). */
+export type UsageTableRow = Usage & Shares & { key: string; name: ComponentChildren; csvId: CsvCell[] };
 
-export function UsageTable(props: { caption: string; nameHeader: string; rows: UsageTableRow[]; totals: Usage; testId?: string }) {
+export function UsageTable(props: { caption: string; nameHeader: string; rows: UsageTableRow[]; totals: Usage; testId?: string; csvFile: string; csvIdHeader: string[] }) {
   const t = props.totals;
   return (
+    <>
+    <CsvDownload
+      filename={props.csvFile}
+      header={[...props.csvIdHeader, ...USAGE_CSV_HEADER, "cost_share", "cost_per_1k_tokens_usd", "cache_hit_rate", "sessions"]}
+      rows={() => props.rows.map((r) => [...r.csvId, ...usageCsvCells(r), r.costShare, r.costPer1kTokens, r.cacheHitRate, r.sessions])}
+      {...(props.testId ? { testId: `${props.testId}-csv` } : {})}
+    />
     <div class="table-scroll">
       <table class="data" data-testid={props.testId}>
         <caption class="visually-hidden">{props.caption}</caption>
@@ -64,5 +74,6 @@ export function UsageTable(props: { caption: string; nameHeader: string; rows: U
         </tfoot>
       </table>
     </div>
+    </>
   );
 }

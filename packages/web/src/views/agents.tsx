@@ -30,6 +30,8 @@ export function AgentsView(props: { state: DashboardState }) {
             caption="Usage per agent"
             nameHeader="Agent"
             testId="agents-table"
+            csvFile="agents.csv"
+            csvIdHeader={["agent"]}
             totals={data.totals}
             rows={data.rows.map((r) => {
               // An agent's name filters the whole dashboard to it (its sessions, models, tools).
@@ -37,6 +39,7 @@ export function AgentsView(props: { state: DashboardState }) {
               return {
                 ...r,
                 key: r.agentId,
+                csvId: [r.agentId],
                 name: (
                   <a href={stateUrl(focus)} onClick={(e) => followLink(e, focus)} title={`Show the sessions of ${r.agentId}`}>
                     {r.agentId}

@@ -29,10 +29,13 @@ export function ModelsView(props: { state: DashboardState }) {
             caption="Usage per model"
             nameHeader="Model"
             testId="models-table"
+            csvFile="models.csv"
+            csvIdHeader={["provider", "model"]}
             totals={data.totals}
             rows={data.rows.map((r) => ({
               ...r,
               key: `${r.provider}/${r.model}`,
+              csvId: [r.provider, r.model],
               name: (
                 <>
                   <span class="model-name">{r.model}</span> <span class="muted">{r.provider}</span>

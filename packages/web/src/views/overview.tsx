@@ -6,6 +6,7 @@ import type { ComponentChildren } from "preact";
 import { apiUrl } from "../api/client.ts";
 import type { Info, SummaryReport, ToolsReport } from "../api/types.ts";
 import { Money } from "../components/money.tsx";
+import { CsvDownload } from "../components/csv-download.tsx";
 import { Panel } from "../components/panel.tsx";
 import { ShareBar } from "../components/share-bar.tsx";
 import { EmptyNotice, ErrorNotice, Skeleton } from "../components/states.tsx";
@@ -116,6 +117,13 @@ function TopModels(props: { summary: SummaryReport; state: DashboardState }) {
       {rows.length === 0 ? (
         <p class="muted">No LLM calls in this range.</p>
       ) : (
+        <>
+        <CsvDownload
+          filename="top-models.csv"
+          testId="top-models-csv"
+          header={["provider", "model", "llm_calls", "cost_usd", "cost_share"]}
+          rows={() => rows.map((m) => [m.provider, m.model, m.llmCalls, m.cost.total, total > 0 ? m.cost.total / total : null])}
+        />
         <div class="table-scroll">
           <table class="data compact">
             <thead>
@@ -144,6 +152,7 @@ function TopModels(props: { summary: SummaryReport; state: DashboardState }) {
             </tbody>
           </table>
         </div>
+        </>
       )}
     </Panel>
   );
@@ -161,6 +170,13 @@ function TopTools(props: { state: DashboardState }) {
       ) : data.tools.length === 0 ? (
         <p class="muted">No tool calls in this range.</p>
       ) : (
+        <>
+        <CsvDownload
+          filename="top-tools.csv"
+          testId="top-tools-csv"
+          header={["tool", "calls", "error_rate", "avg_result_bytes"]}
+          rows={() => data.tools.slice(0, 6).map((t) => [t.name, t.calls, t.errorRate, t.avgResultBytes])}
+        />
         <div class="table-scroll">
           <table class="data compact">
             <thead>
@@ -185,6 +201,7 @@ function TopTools(props: { state: DashboardState }) {
             </tbody>
           </table>
         </div>
+        </>
       )}
     </Panel>
   );

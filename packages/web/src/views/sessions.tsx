@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { apiUrl } from "../api/client.ts";
 import type { Facets, SessionRow, SessionsPage } from "../api/types.ts";
 import { Money } from "../components/money.tsx";
+import { CsvDownload, USAGE_CSV_HEADER, usageCsvCells } from "../components/csv-download.tsx";
 import { Panel } from "../components/panel.tsx";
 import { SessionEndingBadge } from "../components/session-ending.tsx";
 import { HealthBadge } from "../components/health-badge.tsx";
@@ -205,6 +206,12 @@ export function SessionsView(props: { state: DashboardState; facets: Facets | nu
           </EmptyNotice>
         ) : (
           <>
+            <CsvDownload
+              filename="sessions.csv"
+              testId="sessions-table-csv"
+              header={["deployment", "agent", "session_id", "session_key", "label", "kind", "models", "last_activity", ...USAGE_CSV_HEADER, "tool_calls"]}
+              rows={() => data.sessions.map((r) => [r.deploymentId, r.agentId, r.sessionId, r.sessionKey, r.label, r.kind, r.models.join(" "), r.lastActivity, ...usageCsvCells(r), r.toolCalls])}
+            />
             <div class="table-scroll">
               <table class="data" data-testid="sessions-table">
                 <caption class="visually-hidden">Sessions, {rangeLabel(s.range)}; usage within the range</caption>

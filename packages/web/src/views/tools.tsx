@@ -1,6 +1,7 @@
 /** Tools: the most used tools, how often they fail, and how large their results are (context they consume). */
 import { apiUrl } from "../api/client.ts";
 import type { ToolsReport } from "../api/types.ts";
+import { CsvDownload } from "../components/csv-download.tsx";
 import { Panel } from "../components/panel.tsx";
 import { ShareBar } from "../components/share-bar.tsx";
 import { EmptyNotice, ErrorNotice, Skeleton } from "../components/states.tsx";
@@ -35,6 +36,13 @@ export function ToolsView(props: { state: DashboardState }) {
         ) : data.tools.length === 0 ? (
           <EmptyNotice title={`No tool calls in ${rangeLabel(s.range)}.`}>Pick a longer range or another agent.</EmptyNotice>
         ) : (
+          <>
+          <CsvDownload
+            filename="tools.csv"
+            testId="tools-table-csv"
+            header={["tool", "calls", "with_result", "errors", "error_rate", "avg_result_bytes", "max_result_bytes", "result_bytes", "args_bytes"]}
+            rows={() => data.tools.map((t) => [t.name, t.calls, t.withResult, t.errors, t.errorRate, t.avgResultBytes, t.maxResultBytes, t.resultBytes, t.argsBytes])}
+          />
           <div class="table-scroll">
             <table class="data" data-testid="tools-table">
               <caption class="visually-hidden">Calls, errors and result sizes per tool</caption>
@@ -72,6 +80,7 @@ export function ToolsView(props: { state: DashboardState }) {
               </tbody>
             </table>
           </div>
+          </>
         )}
       </Panel>
     </div>

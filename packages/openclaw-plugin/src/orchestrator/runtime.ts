@@ -183,12 +183,48 @@ export class Orchestrator implements StateView {
 
   #write(what: string, fn: (s: OrchestratorStore) => void): void {
     if (!this.store) return;
+    // Queued writes go first, so a later change (a session's end) is never overwritten by an earlier one.
+    if (this.#later.length > 0 && !this.#flushing) this.flush();
     try {
       fn(this.store);
     } catch (e) {
       this.#logger.warn(`clawtower: writing orchestrator state (${what}) failed: ${(e as Error).message}`);
     }
   }
+
+  /**
+   * before_tool_call's writes (block and bypass counters with their audit events, last-active times) wait
+   * for the next tick: memory already holds the decision, and a synchronous SQLite commit on that path
+   * costs milliseconds on a busy disk. Flushed at process exit too (a local turn's process).
+   */
+  #later: [string, (s: OrchestratorStore) => void][] = [];
+  #flushScheduled = false;
+  #exitHooked = false;
+  #writeLater(what: string, fn: (s: OrchestratorStore) => void): void {
+    if (!this.store) return;
+    this.#later.push([what, fn]);
+    if (!this.#exitHooked) {
+      this.#exitHooked = true;
+      process.once("exit", () => this.flush());
+    }
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.flush(), 0).unref();
+  }
+
+  /** Writes what before_tool_call queued (also called before every read by status and at close). */
+  flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#later;
+    this.#later = [];
+    this.#flushing = true;
+    try {
+      for (const [what, fn] of batch) this.#write(what, fn);
+    } finally {
+      this.#flushing = false;
+    }
+  }
+  #flushing = false;
 
   /** Forgets idle and surplus bindings with their orchestrators' workers and budgets. */
   expire(now: number): void {
@@ -215,7 +251,7 @@ export class Orchestrator implements StateView {
     b.lastActiveAt = now;
     if (now - (this.#touched.get(frontKey) ?? 0) >= TOUCH_EVERY_MS) {
       this.#touched.set(frontKey, now);
-      this.#write("touch", (s) => s.touch(frontKey, now));
+      this.#writeLater("touch", (s) => s.touch(frontKey, now));
     }
   }
 
@@ -252,16 +288,16 @@ export class Orchestrator implements StateView {
     if (d.action === "bypass") {
       this.#blocks.set(d.blockKey, d.attempts);
       this.#logger.warn(`clawtower: orchestrator bypass: '${call.toolName}' let through for ${call.sessionKey} after ${d.attempts} blocked attempts (bypassAfterBlockedAttempts)`);
-      this.#write("bypass", (s) => s.block(d.blockKey, call.sessionKey!, d.attempts, { at: now, kind: "bypass", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: `attempt ${d.attempts}` }));
+      this.#writeLater("bypass", (s) => s.block(d.blockKey, call.sessionKey!, d.attempts, { at: now, kind: "bypass", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: `attempt ${d.attempts}` }));
       return undefined;
     }
     if (d.action === "block") {
       if (d.blockKey) {
         const attempts = this.blockedAttempts(d.blockKey) + 1;
         this.#blocks.set(d.blockKey, attempts);
-        this.#write("block", (s) => s.block(d.blockKey!, call.sessionKey!, attempts, { at: now, kind: "block", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: `attempt ${attempts}` }));
+        this.#writeLater("block", (s) => s.block(d.blockKey!, call.sessionKey!, attempts, { at: now, kind: "block", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: `attempt ${attempts}` }));
       } else {
-        this.#write("block", (s) => s.record({ at: now, kind: "block", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: d.reason.slice(0, 300) }));
+        this.#writeLater("block", (s) => s.record({ at: now, kind: "block", sessionKey: call.sessionKey ?? null, tool: call.toolName, detail: d.reason.slice(0, 300) }));
       }
       return { block: true as const, blockReason: d.reason };
     }
@@ -375,6 +411,7 @@ export class Orchestrator implements StateView {
   }
 
   close(): void {
+    this.flush();
     try {
       this.store?.close();
     } catch {

@@ -201,6 +201,7 @@ describe("orchestrator policy (pure)", () => {
   it("5. the tool-search bridge: the outer tool_call passes, the inner tool is decided", () => {
     const v = view({ bindings: [BOUND] });
     assert.equal(decideToolCall(cfg, allowed, v, { toolName: "tool_call", params: { id: "exec", args: {} }, sessionKey: ORCH, toolCallId: "call_2" }, 0).action, "allow");
+    assert.equal(decideToolCall(cfg, allowed, v, { toolName: "tool_search_code", params: { code: "openclaw.tools.call('exec')" }, sessionKey: ORCH }, 0).action, "allow");
     assert.equal(decideToolCall(cfg, allowed, v, { toolName: "exec", params: {}, sessionKey: ORCH, toolCallId: "tool_search_code:call_2:exec:1" }, 0).action, "block");
     assert.equal(decideToolCall(cfg, allowed, v, { toolName: "tool_call", params: { id: "sessions_spawn", args: { task: "x" } }, sessionKey: FRONT, toolCallId: "call_3" }, 0).action, "allow");
     assert.equal(decideToolCall(cfg, allowed, v, { toolName: "sessions_spawn", params: { task: "x" }, sessionKey: FRONT, toolCallId: "tool_search_code:call_3:sessions_spawn:1" }, 0).action, "block");

@@ -1,11 +1,12 @@
 /**
  * The tool names OpenClaw 2026.9.6 ships (its core tool descriptors, the tool groups of
  * docs/gateway/config-tools/tool-policy.md, and the tool-search bridge), so an allow list naming a tool the
- * host does not have — a typo, or a tool from another version — is rejected at config time.
+ * host does not have — a typo, or a tool from another version — is rejected at config time. Tools of other
+ * plugins and MCP servers are not known at config time and cannot be allow-listed here.
  */
 export const HOST_TOOL_NAMES: ReadonlySet<string> = new Set([
   // tool-search bridge: the model's compact surface wraps the real tools
-  "tool_search", "tool_describe", "tool_call",
+  "tool_search", "tool_describe", "tool_call", "tool_search_code",
   // group:fs, group:runtime
   "read", "write", "edit", "apply_patch", "ls", "exec", "bash", "process", "code_execution",
   // group:sessions
@@ -24,7 +25,7 @@ export const HOST_TOOL_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** The tools the bridge uses to reach other tools: gating them would block everything, so the inner call is gated. */
-export const BRIDGE_TOOLS: ReadonlySet<string> = new Set(["tool_search", "tool_describe", "tool_call"]);
+export const BRIDGE_TOOLS: ReadonlySet<string> = new Set(["tool_search", "tool_describe", "tool_call", "tool_search_code"]);
 
 /** Router tools: the only tools that delegate, route or read session/memory state (the seed's strict set plus 2026.9.x's sessions_yield / subagents). */
 export const ROUTER_TOOLS: readonly string[] = [

@@ -82,6 +82,7 @@ describe("orchestrator config", () => {
       allowedMainTools: [],
       allowedOrchestratorTools: [],
       orchestratorLabelPrefix: "thread-orchestrator",
+      threadBound: true,
       autoRetryFailedSubagents: true,
       retryOutcomes: ["error", "timeout"],
       maxRetriesPerTask: 2,
@@ -144,6 +145,8 @@ describe("orchestrator policy (pure)", () => {
     assert.equal(d.params["thread"], true);
     assert.match(String(d.params["task"]), /^\[Hidden Thread Orchestrator\]\nrequesterSessionKey: agent:main:telegram:direct:42\n[\s\S]*build the report$/);
     assert.equal(d.pending?.kind, "orchestrator");
+    const unbound = decideToolCall(cfgOf({ threadBound: false }), allowed, view(), { toolName: "sessions_spawn", params: { task: "t" }, sessionKey: FRONT }, 0);
+    assert.ok(unbound.action === "rewrite" && unbound.params["thread"] === false);
     // a label is sanitized and capped
     const d2 = decideToolCall(cfg, allowed, view(), { toolName: "sessions_spawn", params: { task: "t", label: `My Label!! ${"x".repeat(80)}` }, sessionKey: FRONT }, 0);
     assert.ok(d2.action === "rewrite" && /^my-label-x+$/.test(String(d2.params["label"])) && String(d2.params["label"]).length === 64);

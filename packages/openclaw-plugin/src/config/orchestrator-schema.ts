@@ -32,6 +32,10 @@ export const OrchestratorConfigSchema = z
       .regex(/^[a-z0-9._-]{1,40}$/, "1–40 of a-z 0-9 . _ -")
       .default("thread-orchestrator")
       .describe("Label of a front session's orchestrator: <prefix>-<first 10 hex of sha256(front session key)>."),
+    threadBound: z
+      .boolean()
+      .default(true)
+      .describe("Spawn the orchestrator with thread:true (bound to the chat thread). OpenClaw refuses thread-bound spawns where no channel is configured (\"Channel is required\"): set false there."),
     autoRetryFailedSubagents: z.boolean().default(true).describe("Ask the orchestrator to respawn a worker that ended with one of retryOutcomes."),
     retryOutcomes: z.array(z.enum(RETRY_OUTCOMES)).min(1).default(["error", "timeout"]).describe("Worker outcomes that are retried."),
     maxRetriesPerTask: z.number().int().min(1).max(5).default(2).describe("Retries per task (same requester, agent, label and task text)."),

@@ -239,7 +239,7 @@ export function decideToolCall(cfg: OrchestratorConfig, allowed: ReturnType<type
       };
     }
     const task = rawTask ?? view.lastUserMessage(key) ?? "Initialize hidden thread orchestrator and continue the current user objective.";
-    const next: Obj = { ...params, label: sanitizeLabel(asStr(params["label"])) ?? orchestratorLabel(cfg.orchestratorLabelPrefix, key), task: orchestratorTask(key, task), thread: true };
+    const next: Obj = { ...params, label: sanitizeLabel(asStr(params["label"])) ?? orchestratorLabel(cfg.orchestratorLabelPrefix, key), task: orchestratorTask(key, task), thread: cfg.threadBound };
     return { action: "rewrite", params: next, pending: { requesterKey: key, kind: "orchestrator", spec: specOf(next), at: now } };
   }
   // An orchestrator spawning a worker: tracked; a missing task falls back to what was delegated last.

@@ -254,9 +254,15 @@ describe("orchestrator policy (pure)", () => {
     assert.notEqual(stableTaskKey(ORCH, { task: "t", label: "a" }), stableTaskKey(ORCH, { task: "t", label: "b" }));
   });
 
-  it("9. an orchestrator's end is reported so its binding and workers go", () => {
-    const e = afterSubagentEnded(cfg, view({ bindings: [BOUND] }), { targetSessionKey: ORCH, targetKind: "subagent", outcome: "ok" });
-    assert.deepEqual(e.orchestratorEnded, { orchestratorKey: ORCH, frontKey: FRONT });
+  it("9. an orchestrator's end (killed, reset, deleted) is reported so its binding and workers go; a finished run keeps it", () => {
+    for (const outcome of ["killed", "reset", "deleted"]) {
+      const e = afterSubagentEnded(cfg, view({ bindings: [BOUND] }), { targetSessionKey: ORCH, targetKind: "subagent", outcome });
+      assert.deepEqual(e.orchestratorEnded, { orchestratorKey: ORCH, frontKey: FRONT }, outcome);
+    }
+    assert.ok(afterSubagentEnded(cfg, view({ bindings: [BOUND] }), { targetSessionKey: ORCH, targetKind: "subagent", outcome: "ok", reason: "session-delete" }).orchestratorEnded);
+    for (const outcome of ["ok", "error", "timeout"]) {
+      assert.equal(afterSubagentEnded(cfg, view({ bindings: [BOUND] }), { targetSessionKey: ORCH, targetKind: "subagent", outcome, reason: "subagent-complete" }).orchestratorEnded, undefined, outcome);
+    }
   });
 
   it("10. bypass exists only when configured: the Nth blocked attempt of one tool in one run", () => {
@@ -368,7 +374,9 @@ describe("orchestrator runtime (real SQLite)", () => {
     const { orch } = runtime(tmpDir());
     bindFront(orch);
     spawnWorker(orch, "agent:main:subagent:w1", "c2");
-    orch.subagentEnded({ targetSessionKey: ORCH, targetKind: "subagent", outcome: "ok" });
+    orch.subagentEnded({ targetSessionKey: ORCH, targetKind: "subagent", outcome: "ok", reason: "subagent-complete" });
+    assert.ok(orch.bindingOf(FRONT), "a finished run keeps the orchestrator");
+    orch.subagentEnded({ targetSessionKey: ORCH, targetKind: "subagent", outcome: "killed" });
     assert.equal(orch.bindingOf(FRONT), undefined);
     assert.equal(orch.worker("agent:main:subagent:w1"), undefined);
     orch.close();

@@ -346,14 +346,17 @@ export function retryEventText(spec: SpawnSpec, failedKey: string, outcome: stri
 }
 
 /** subagent_ended: the worker's outcome, an orchestrator's end, and the retry (or the exhausted budget). */
-export function afterSubagentEnded(cfg: OrchestratorConfig, view: StateView, event: { targetSessionKey?: unknown; targetKind?: unknown; outcome?: unknown }): EndOutcome {
+export function afterSubagentEnded(cfg: OrchestratorConfig, view: StateView, event: { targetSessionKey?: unknown; targetKind?: unknown; outcome?: unknown; reason?: unknown }): EndOutcome {
   const childKey = asStr(event.targetSessionKey);
   if (!childKey || event.targetKind !== "subagent") return {};
   const raw = asStr(event.outcome)?.toLowerCase() ?? "unknown";
   const status = (STATUSES.has(raw) ? raw : "unknown") as WorkerStatus;
   const out: EndOutcome = {};
   const front = view.frontOf(childKey);
-  if (front !== undefined) out.orchestratorEnded = { orchestratorKey: childKey, frontKey: front };
+  // A finished run (ok / error / timeout) leaves the session, which the front keeps delegating to with
+  // sessions_send; only a killed, reset or deleted orchestrator is gone.
+  const gone = status === "killed" || status === "reset" || status === "deleted" || /reset|delete|kill/i.test(asStr(event.reason) ?? "");
+  if (front !== undefined && gone) out.orchestratorEnded = { orchestratorKey: childKey, frontKey: front };
   const w = view.worker(childKey);
   if (!w) return out;
   out.worker = { childKey, status };

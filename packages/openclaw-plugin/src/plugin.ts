@@ -15,9 +15,11 @@ import { registerBudgetHooks } from "./budgets/hooks.ts";
 import { registerCommands } from "./cli/commands.ts";
 import { HookQueue } from "./live/hook-queue.ts";
 import { registerHooks, type HookSwitch } from "./live/hooks.ts";
+import { registerOrchestratorHooks } from "./orchestrator/hooks.ts";
+import { processOrchestrator, type Orchestrator } from "./orchestrator/runtime.ts";
 import { createService } from "./service.ts";
 
-export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch; guard?: BudgetGuard };
+export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch; guard?: BudgetGuard; orchestrator?: Orchestrator };
 
 /**
  * One per process, kept on globalThis: the host may load this module more than once (one instance per
@@ -36,5 +38,6 @@ export function registerClawtower(api: PluginHost, shared: ProcessHooks = proces
   registerHooks(api, shared.queue, shared.hooks, api.config);
   const guard = shared.guard ?? processGuard();
   registerBudgetHooks(api, guard);
+  registerOrchestratorHooks(api, shared.orchestrator ?? processOrchestrator());
   if (api.registrationMode === "full") api.registerService(createService({ api, queue: shared.queue, hooks: shared.hooks, guard }));
 }

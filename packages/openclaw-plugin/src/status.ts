@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { DbHandles } from "@clawtower/core";
 import { buildBudgetsReport } from "./budgets/command.ts";
+import { buildOrchestratorReport } from "./orchestrator/command.ts";
 import { budgetsConfigured } from "./budgets/hooks.ts";
 import type { BudgetsReport } from "./budgets/report.ts";
 import { formatInterval } from "./config/interval.ts";
@@ -43,6 +44,8 @@ export type StatusReport = {
   service: Record<string, unknown> | null;
   /** The spend guard, when budgets are configured (`openclaw clawtower budgets` has the details). */
   budgets: BudgetsReport | null;
+  /** Orchestrator delegation, when configured (`openclaw clawtower orchestrator status` has the details). */
+  orchestrator: { state: string; problem: string | null; bindings: number; workers: number; bypassesRecorded: number } | null;
 };
 
 /** Sessions with parts the hub has not acknowledged, planned as a cycle would (no content is read). */
@@ -111,6 +114,7 @@ export function buildStatus(stateDir: string, loaded: LoadedConfig, rawPluginCon
     ledger,
     service: readServiceFile(stateDir),
     budgets: budgetsOf(stateDir, rawPluginConfig, openclawConfig),
+    orchestrator: orchestratorOf(stateDir, rawPluginConfig),
   };
 }
 
@@ -122,6 +126,17 @@ function budgetsOf(stateDir: string, pluginConfig: unknown, config: unknown): Bu
     return null;
   }
 }
+
+function orchestratorOf(stateDir: string, pluginConfig: unknown): BuildStatusOrchestrator {
+  if ((pluginConfig as { orchestrator?: unknown } | undefined)?.orchestrator === undefined) return null;
+  try {
+    const r = buildOrchestratorReport(pluginConfig, stateDir);
+    return { state: r.state, problem: r.problem, bindings: r.bindings.length, workers: r.bindings.reduce((a, b) => a + b.workers.length, 0), bypassesRecorded: r.bypass.recorded };
+  } catch (e) {
+    return { state: "error", problem: (e as Error).message, bindings: 0, workers: 0, bypassesRecorded: 0 };
+  }
+}
+type BuildStatusOrchestrator = StatusReport["orchestrator"];
 
 function ago(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -165,6 +180,11 @@ export function renderStatus(s: StatusReport, now: number): string {
     const unpriced = b.budgets.reduce((a, x) => a + x.unpricedCalls, 0);
     out.push(`  budgets     guard ${b.guard}, ${b.budgets.length} budgets${over.length ? ` (${over.join(", ")})` : ", all ok"}${unpriced ? `, ${unpriced} unpriced calls counted by tokens` : ""} — openclaw clawtower budgets`);
     if (b.problem) out.push(`    ${b.problem}`);
+  }
+  if (s.orchestrator) {
+    const o = s.orchestrator;
+    out.push(`  orchestrator ${o.state}, ${o.bindings} bindings, ${o.workers} workers, ${o.bypassesRecorded} bypasses recorded — openclaw clawtower orchestrator status`);
+    if (o.problem) out.push(`    ${o.problem}`);
   }
   if (s.recentErrors.length > 0) {
     out.push("  recent errors:");

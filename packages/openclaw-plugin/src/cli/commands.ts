@@ -9,6 +9,7 @@ import { budgetsCommand } from "../budgets/command.ts";
 import { describeIssues, loadConfig } from "../config/load.ts";
 import { CLI_COMMAND } from "../identity.ts";
 import { UsageLedger } from "../live/usage-ledger.ts";
+import { orchestratorStatusCommand } from "../orchestrator/command.ts";
 import { redactPatternsOf } from "../service.ts";
 import { runCycle, type CycleResult, destinationOf } from "../ship/cycle.ts";
 import { ensureDir, statePaths } from "../state/files.ts";
@@ -151,6 +152,13 @@ export function registerCommands(api: CliApi, out: Write = stdout): void {
         .description("Spend guard: each budget's spend, limit, state, reservations, reset time and last alert")
         .option("--json", "machine-readable output")
         .action((o: unknown) => exitWith(budgetsCommand(api, resolveStateDir(api), Boolean((o as { json?: boolean })?.json), out)));
+      root
+        .command("orchestrator")
+        .description("Orchestrator delegation")
+        .command("status")
+        .description("Bindings (front session → hidden orchestrator), workers with outcomes and retries, bypass and retry audit")
+        .option("--json", "machine-readable output")
+        .action((o: unknown) => exitWith(orchestratorStatusCommand(api.pluginConfig, resolveStateDir(api), Boolean((o as { json?: boolean })?.json), out)));
       const ledger = root.command("ledger").description("The record of what the hub has acknowledged");
       ledger
         .command("reset")

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import { BUDGET_KEYS } from "./budgets-schema.ts";
+import { ORCHESTRATOR_KEY } from "./orchestrator-schema.ts";
 import { parseInterval, type Interval } from "./interval.ts";
 import { ConfigSchema, DEFAULT_API_URL, type PluginConfig } from "./schema.ts";
 
@@ -25,11 +26,12 @@ export function pathOf(segments: readonly PropertyKey[]): string {
   return [CONFIG_PATH, ...segments.map(String)].join(".");
 }
 
-/** The config without the spend guard's keys (validated on their own by load-budgets.ts). */
+/** The config without the spend guard's and the orchestrator's keys (validated on their own: load-budgets.ts, load-orchestrator.ts). */
 function withoutBudgetKeys(raw: unknown): unknown {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
   const rest: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const k of BUDGET_KEYS) delete rest[k];
+  delete rest[ORCHESTRATOR_KEY];
   return rest;
 }
 

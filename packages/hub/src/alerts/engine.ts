@@ -1,0 +1,56 @@
+/**
+ * Runs alerting inside the hub: evaluates after every change the feed reports (local import, ingest, plugin,
+ * another replica's writes) and on a timer (windows passing, stuck sessions, `for` elapsing, group timers),
+ * then delivers due notices. Passes never overlap; a failing pass is logged and the next one retries.
+ */
+import { evaluateAlerts, type StoreConnection } from "@clawtower/store";
+import type { ChangeFeed } from "../live.ts";
+import { deliverDue, type DeliveryOptions } from "./deliver.ts";
+
+export type AlertEngineOptions = {
+  /** Timer period for time-based work (default 5 s). */
+  tickMs?: number;
+  delivery?: DeliveryOptions;
+};
+
+export type AlertEngine = { close(): Promise<void>; /** Runs a pass now and waits for it (tests, `alerts test`). */ runNow(): Promise<void> };
+
+export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: () => number, log: (line: string) => void, o: AlertEngineOptions = {}): AlertEngine {
+  let chain: Promise<void> = Promise.resolve();
+  let queued: { tick: boolean } | null = null;
+  let closed = false;
+  const pass = (tick: boolean) => {
+    if (closed) return chain;
+    // Coalesce: while a pass runs, further requests become one follow-up pass.
+    if (queued) {
+      queued.tick ||= tick;
+      return chain;
+    }
+    queued = { tick };
+    chain = chain.then(async () => {
+      const q = queued!;
+      queued = null;
+      if (closed) return;
+      try {
+        await evaluateAlerts(conn, now(), q);
+        await deliverDue(conn, now, o.delivery);
+      } catch (e) {
+        log(`hub: alert evaluation failed (retried on the next change or tick): ${(e as Error).message}`);
+      }
+    });
+    return chain;
+  };
+  const unsubscribe = feed.subscribe(() => void pass(false));
+  const timer = setInterval(() => void pass(true), o.tickMs ?? 5_000);
+  timer.unref();
+  void pass(true);
+  return {
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      unsubscribe();
+      await chain;
+    },
+    runNow: () => pass(true),
+  };
+}

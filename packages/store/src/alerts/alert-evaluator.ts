@@ -19,7 +19,7 @@ export async function evaluateAlerts(conn: StoreConnection, now: number, opts: {
   const rules = (await listAlertRules(conn)).filter((r) => r.enabled);
   const cursor = await loadAlertCursor(conn.db);
   const fresh = await changesAfter(conn.db, cursor);
-  const touched: TouchedSession[] = fresh && rules.some((r) => isSessionKind(r.condition.kind)) ? await sessionsUpdatedSince(conn.db, fresh.sinceAt) : [];
+  const touched: TouchedSession[] = fresh && fresh.sinceAt < Number.MAX_SAFE_INTEGER && rules.some((r) => isSessionKind(r.condition.kind)) ? await sessionsUpdatedSince(conn.db, fresh.sinceAt) : [];
   const report: EvaluationReport = { changes: fresh ? fresh.head.changeId - (cursor?.changeId ?? 0) : 0, sessions: touched.length, rules: 0, transitions: [], notices: 0 };
   const planned: { rule: AlertRule; changes: { next: AlertInstance | null; key: string; transition: Transition | null; touched: boolean }[] }[] = [];
   const pending = opts.tick ? await instancesInState(conn, ["pending", "firing"]) : [];

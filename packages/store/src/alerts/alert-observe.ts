@@ -44,12 +44,16 @@ const sessionLabels = (s: TouchedSession) => ({ deployment: s.deploymentId, agen
 
 /** New changes after the cursor: the new cursor, and since when sessions may have been written. */
 export async function changesAfter(db: Db, cursor: AlertCursor | null): Promise<{ head: AlertCursor; sinceAt: number; deployments: Set<string | null> } | null> {
-  const rows = await db.selectFrom("changes").select(["change_id", "deployment_id", "at"]).where("change_id", ">", cursor?.changeId ?? 0).orderBy("change_id").limit(5000).execute();
+  if (!cursor) {
+    // The first pass ever starts at the head: alerting watches what is written from now on, it does not replay the store.
+    const head = await db.selectFrom("changes").select(["change_id", "at"]).orderBy("change_id", "desc").limit(1).executeTakeFirst();
+    return { head: { changeId: Number(head?.change_id ?? 0), at: Number(head?.at ?? 0) }, sinceAt: Number.MAX_SAFE_INTEGER, deployments: new Set() };
+  }
+  const rows = await db.selectFrom("changes").select(["change_id", "deployment_id", "at"]).where("change_id", ">", cursor.changeId).orderBy("change_id").limit(5000).execute();
   if (rows.length === 0) return null;
   const last = rows.at(-1)!;
-  // A session written just before its change row has updated_at ≥ the previous change's time (one clock per writer).
-  const sinceAt = cursor ? cursor.at : Math.min(...rows.map((r) => Number(r.at)));
-  return { head: { changeId: Number(last.change_id), at: Number(last.at) }, sinceAt, deployments: new Set(rows.map((r) => r.deployment_id)) };
+  // A session written after the previous change row has updated_at > that change's time (one clock per writer).
+  return { head: { changeId: Number(last.change_id), at: Number(last.at) }, sinceAt: cursor.at, deployments: new Set(rows.map((r) => r.deployment_id)) };
 }
 
 const SESSION_COLUMNS = sql.raw(`deployment_id, agent_id, session_id, kind, channel, models, last_ts, present,
@@ -78,9 +82,9 @@ function touchedOf(r: SessionRow): TouchedSession {
   };
 }
 
-/** Sessions written at or after `sinceAt` (the sessions_updated index). */
+/** Sessions written after `sinceAt` (the sessions_updated index). */
 export async function sessionsUpdatedSince(db: Db, sinceAt: number): Promise<TouchedSession[]> {
-  const r = await sql<SessionRow>`SELECT ${SESSION_COLUMNS} FROM sessions WHERE updated_at >= ${sinceAt}`.execute(db);
+  const r = await sql<SessionRow>`SELECT ${SESSION_COLUMNS} FROM sessions WHERE updated_at > ${sinceAt}`.execute(db);
   return r.rows.map(touchedOf);
 }
 

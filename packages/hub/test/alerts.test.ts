@@ -9,33 +9,12 @@ import { after, before, describe, it } from "node:test";
 import { createPriceBook } from "@clawtower/core";
 import { createApiKey, loadAlertCursor, openStore, type StoreConnection } from "@clawtower/store";
 import { describeStore, storeTargets } from "@clawtower/testkit";
-import { startWebhookReceiver, type WebhookReceiver } from "@clawtower/testkit/webhook-receiver";
+import { sessionLines, startWebhookReceiver, type WebhookReceiver } from "@clawtower/testkit/webhook-receiver";
 import { startHub, verifyNotice, type RunningHub } from "../src/index.ts";
 import { call, strongToken } from "./hub-over-http.ts";
 
 const targets = storeTargets();
 after(() => Promise.all(targets.map((t) => t.cleanup())));
-
-/** A session whose assistant calls cost the given dollars each (recorded cost), `errors` of them stopping with an error. */
-export function sessionLines(sessionId: string, costs: number[], opts: { errors?: number; at?: number; channel?: string } = {}): string {
-  const at = opts.at ?? Date.now() - 60_000;
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const lines: unknown[] = [{ agentId: "main", sessionId, session: { sessionKey: `agent:main:${sessionId}`, ...(opts.channel ? { channel: opts.channel } : {}) }, event: { type: "session", version: 4, id: sessionId, timestamp: iso(at) } }];
-  costs.forEach((cost, i) => {
-    lines.push({ agentId: "main", sessionId, event: { type: "message", id: `${sessionId}-u${i}`, timestamp: iso(at + i * 2000 + 1), message: { role: "user", content: "go" } } });
-    lines.push({
-      agentId: "main",
-      sessionId,
-      event: {
-        type: "message",
-        id: `${sessionId}-a${i}`,
-        timestamp: iso(at + i * 2000 + 2),
-        message: { role: "assistant", provider: "anthropic", model: "claude-sonnet-5", stopReason: i < (opts.errors ?? 0) ? "error" : "stop", content: [{ type: "text", text: "ok" }], usage: { input: 100, output: 10, cacheRead: 0, cacheWrite: 0, cost: { total: cost } } },
-      },
-    });
-  });
-  return lines.map((l) => JSON.stringify(l)).join("\n");
-}
 
 for (const target of targets) {
   describeStore(target, `[${target.name}] alerts`, () => {

@@ -247,17 +247,21 @@ export async function observeSessions(conn: StoreConnection, rule: AlertRule, se
 }
 
 /**
- * Is the session in the middle of a turn — its last event a user message or tool result the agent has not
- * answered, or an LLM call that asked for tools? A session whose last call answered is idle, not stuck.
+ * Is the session in the middle of a turn — its latest message a user message or tool result the agent has not
+ * answered, or an LLM call that asked for tools? A session whose last call answered is idle, not stuck. (LLM calls
+ * and tool results have tables of their own; `events` holds the other messages.)
  */
 async function midTurn(db: Db, s: TouchedSession): Promise<boolean> {
-  const e = await sql<{ event_id: string; role: string | null; type: string }>`SELECT event_id, role, type FROM events
-    WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId} AND type = 'message' ORDER BY ts DESC LIMIT 1`.execute(db);
-  const last = e.rows[0];
-  if (!last) return false;
-  if (last.role === "user" || last.role === "toolResult") return true;
-  if (last.role !== "assistant") return false;
-  const c = await sql<{ n: number }>`SELECT tool_call_count AS n FROM llm_calls WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId}
-    AND session_id = ${s.sessionId} AND event_id = ${last.event_id}`.execute(db);
-  return Number(c.rows[0]?.n ?? 0) > 0;
+  const key = sql`deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId}`;
+  const r = await sql<{ user_ts: number | null; result_ts: number | null; call_ts: number | null; call_tools: number | null }>`SELECT
+    (SELECT max(ts) FROM events WHERE ${key} AND type = 'message' AND role = 'user') AS user_ts,
+    (SELECT max(result_ts) FROM tool_calls WHERE ${key}) AS result_ts,
+    (SELECT max(ts) FROM llm_calls WHERE ${key}) AS call_ts,
+    (SELECT tool_call_count FROM llm_calls WHERE ${key} ORDER BY ts DESC, event_id DESC LIMIT 1) AS call_tools`.execute(db);
+  const row = r.rows[0];
+  if (!row) return false;
+  const asked = Math.max(Number(row.user_ts ?? -1), Number(row.result_ts ?? -1));
+  const answered = row.call_ts === null ? -1 : Number(row.call_ts);
+  if (asked > answered) return true;
+  return answered >= 0 && Number(row.call_tools ?? 0) > 0;
 }

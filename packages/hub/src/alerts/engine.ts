@@ -11,6 +11,8 @@ export type AlertEngineOptions = {
   /** Timer period for time-based work (default 5 s). */
   tickMs?: number;
   delivery?: DeliveryOptions;
+  /** Least time between the start of two passes, so that a stream of ingest requests is evaluated in batches (default 250 ms). */
+  minGapMs?: number;
 };
 
 export type AlertEngine = { close(): Promise<void>; /** Runs a pass now and waits for it (tests, `alerts test`). */ runNow(): Promise<void> };
@@ -19,6 +21,7 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
   let chain: Promise<void> = Promise.resolve();
   let queued: { tick: boolean } | null = null;
   let closed = false;
+  let lastStart = 0;
   const pass = (tick: boolean) => {
     if (closed) return chain;
     // Coalesce: while a pass runs, further requests become one follow-up pass.
@@ -28,9 +31,12 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
     }
     queued = { tick };
     chain = chain.then(async () => {
+      const wait = lastStart + (o.minGapMs ?? 250) - Date.now();
+      if (wait > 0 && !closed) await new Promise((r) => setTimeout(r, wait));
       const q = queued!;
       queued = null;
       if (closed) return;
+      lastStart = Date.now();
       try {
         await evaluateAlerts(conn, now(), q);
         await deliverDue(conn, now, o.delivery);

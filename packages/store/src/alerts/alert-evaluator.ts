@@ -7,7 +7,7 @@
  */
 import { buildNotification, decideGroup, promotePending, stepInstance, type AlertInstance, type AlertRule, type Observation, type Transition } from "@clawtower/core";
 import type { StoreConnection } from "../connection.ts";
-import { changesAfter, deploymentInScope, isSessionKind, isWindowKind, observeSessions, observeWindowRule, sessionsByKeys, sessionsLastBetween, sessionsUpdatedSince, type TouchedSession } from "./alert-observe.ts";
+import { type PassMemo, changesAfter, deploymentInScope, isSessionKind, isWindowKind, observeSessions, observeWindowRule, sessionsByKeys, sessionsLastBetween, sessionsUpdatedSince, type TouchedSession } from "./alert-observe.ts";
 import { enqueueNotice, instancesInState, listAlertRules, loadAlertCursor, loadGroup, loadInstances, saveAlertCursor, saveGroup, saveTransitions } from "./alert-store.ts";
 
 export type EvaluationReport = { changes: number; sessions: number; rules: number; transitions: Transition[]; notices: number };
@@ -23,6 +23,7 @@ export async function evaluateAlerts(conn: StoreConnection, now: number, opts: {
   const report: EvaluationReport = { changes: fresh ? fresh.head.changeId - (cursor?.changeId ?? 0) : 0, sessions: touched.length, rules: 0, transitions: [], notices: 0 };
   const planned: { rule: AlertRule; changes: { next: AlertInstance | null; key: string; transition: Transition | null; touched: boolean }[] }[] = [];
   const pending = opts.tick ? await instancesInState(conn, ["pending", "firing"]) : [];
+  const shared: PassMemo = new Map();
 
   for (const rule of rules) {
     const kind = rule.condition.kind;
@@ -30,7 +31,7 @@ export async function evaluateAlerts(conn: StoreConnection, now: number, opts: {
     if (isWindowKind(kind)) {
       const reached = opts.tick || (fresh !== null && [...fresh.deployments].some((d) => deploymentInScope(d, rule.scope)));
       if (!reached) continue;
-      const o = await observeWindowRule(conn, rule, now);
+      const o = await observeWindowRule(conn, rule, now, shared);
       if (o) observations = [o];
     } else if (isSessionKind(kind)) {
       let sessions = touched;
@@ -40,7 +41,7 @@ export async function evaluateAlerts(conn: StoreConnection, now: number, opts: {
         const live = pending.filter((i) => i.ruleId === rule.id).map((i) => i.key);
         sessions = [...touched, ...quiet, ...(await sessionsByKeys(conn.db, live))];
       }
-      observations = await observeSessions(conn, rule, dedupe(sessions), now);
+      observations = await observeSessions(conn, rule, dedupe(sessions), now, shared);
     }
     // budget: budget state changes come from the budgets feature's events; nothing to observe until they exist.
     const stored = await loadInstances(conn.db, rule.id, observations.map((o) => o.key));
@@ -81,13 +82,15 @@ function dedupe(sessions: TouchedSession[]): TouchedSession[] {
 export async function planNotices(conn: StoreConnection, rules: AlertRule[], now: number): Promise<number> {
   let n = 0;
   const firingAll = await instancesInState(conn, ["firing"]);
+  // Only groups with something to decide: a firing instance, or memory of an earlier notice.
+  const open = new Set((await conn.db.selectFrom("alert_groups").select(["rule_id", "channel"]).where((eb) => eb.or([eb("first_at", "is not", null), eb("last_sent_at", "is not", null)])).execute()).map((g) => `${g.rule_id}/${Number(g.channel)}`));
   for (const rule of rules) {
     if (rule.channels.length === 0) continue;
     const firing = firingAll.filter((i) => i.ruleId === rule.id);
     for (let ch = 0; ch < rule.channels.length; ch++) {
       const channel = rule.channels[ch]!;
+      if (firing.length === 0 && !open.has(`${rule.id}/${ch}`)) continue;
       const mem = await loadGroup(conn.db, rule.id, ch);
-      if (mem.lastSentAt === null && mem.firstAt === null && firing.length === 0) continue;
       const d = decideGroup(mem, firing.map((i) => i.key), now, channel);
       if (!d.send && JSON.stringify(d.memory) === JSON.stringify(mem)) continue;
       const send = d.send;

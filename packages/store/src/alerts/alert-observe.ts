@@ -183,25 +183,26 @@ async function toolErrors(conn: StoreConnection, scope: AlertScope, from: number
 }
 
 /** Window kinds: one instance per rule (key ""), measured whole each time. Null for the other kinds. */
-export async function observeWindowRule(conn: StoreConnection, rule: AlertRule, now: number): Promise<Observation | null> {
+export async function observeWindowRule(conn: StoreConnection, rule: AlertRule, now: number, m?: PassMemo): Promise<Observation | null> {
   const c = rule.condition;
+  const spendBetweenMemo = (scope: AlertScope, b: number[]) => memo(m, `spend/${JSON.stringify(scope)}/${b.join(",")}`, () => spendBetween(conn, scope, b));
   if (c.kind === "window-spend") {
     const w = windowAt(c.window, c.tz, now);
-    const [spend] = await spendBetween(conn, rule.scope, [w.start, w.end]);
+    const [spend] = await spendBetweenMemo(rule.scope, [w.start, w.end]);
     return { key: "", labels: { window: new Date(w.start).toISOString() }, ...windowSpendMet(c.aboveUsd, spend ?? 0) };
   }
   if (c.kind === "spend-spike") {
     const bounds = [windowAt(c.window, c.tz, now).start];
     for (let i = 0; i < c.baselineWindows; i++) bounds.unshift(windowAt(c.window, c.tz, bounds[0]! - 1).start);
     bounds.push(windowAt(c.window, c.tz, now).end);
-    const spend = await spendBetween(conn, rule.scope, bounds);
+    const spend = await spendBetweenMemo(rule.scope, bounds);
     const current = spend.at(-1) ?? 0;
     return { key: "", labels: { window: new Date(bounds.at(-2)!).toISOString() }, ...spendSpikeMet(c.factor, c.minUsd, current, spend.slice(0, -1)) };
   }
   if (c.kind === "error-rate" || c.kind === "tool-error-rate") {
     const from = now - c.windowMinutes * 60_000;
-    const m = c.kind === "error-rate" ? await callErrors(conn, rule.scope, from, now + 1) : await toolErrors(conn, rule.scope, from, now + 1);
-    return { key: "", labels: { calls: String(m.calls), errors: String(m.errors) }, ...errorRateMet(c.aboveRatio, c.minCalls, m.calls, m.errors) };
+    const r = await memo(m, `${c.kind}/${JSON.stringify(rule.scope)}/${from}`, () => (c.kind === "error-rate" ? callErrors(conn, rule.scope, from, now + 1) : toolErrors(conn, rule.scope, from, now + 1)));
+    return { key: "", labels: { calls: String(r.calls), errors: String(r.errors) }, ...errorRateMet(c.aboveRatio, c.minCalls, r.calls, r.errors) };
   }
   return null;
 }
@@ -209,8 +210,21 @@ export async function observeWindowRule(conn: StoreConnection, rule: AlertRule, 
 export const isWindowKind = (k: string) => k === "window-spend" || k === "spend-spike" || k === "error-rate" || k === "tool-error-rate";
 export const isSessionKind = (k: string) => k === "session-cost" || k === "session-tokens" || k === "tool-loop" || k === "context-bloat" || k === "stuck-session";
 
+/** Query answers shared by the rules of one pass (rules of the same kind, scope or window ask the same question). */
+export type PassMemo = Map<string, Promise<unknown>>;
+
+function memo<T>(m: PassMemo | undefined, key: string, f: () => Promise<T>): Promise<T> {
+  if (!m) return f();
+  let p = m.get(key) as Promise<T> | undefined;
+  if (!p) {
+    p = f();
+    m.set(key, p);
+  }
+  return p;
+}
+
 /** Session kinds: one instance per session, for the given (touched) sessions in the rule's scope. */
-export async function observeSessions(conn: StoreConnection, rule: AlertRule, sessions: readonly TouchedSession[], now: number): Promise<Observation[]> {
+export async function observeSessions(conn: StoreConnection, rule: AlertRule, sessions: readonly TouchedSession[], now: number, m?: PassMemo): Promise<Observation[]> {
   const c = rule.condition;
   const out: Observation[] = [];
   for (const s of sessions) {
@@ -220,26 +234,28 @@ export async function observeSessions(conn: StoreConnection, rule: AlertRule, se
     if (c.kind === "session-cost" || c.kind === "session-tokens") {
       out.push({ key, labels, ...sessionConditionMet(c, s)! });
     } else if (c.kind === "tool-loop") {
-      const r = await sql<{ name: string | null; args_bytes: number | null }>`SELECT name, args_bytes FROM tool_calls
-        WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId} ORDER BY ts DESC, call_id DESC LIMIT ${c.repeats}`.execute(conn.db);
-      const calls = r.rows.reverse().map((x) => ({ name: x.name, argsKey: x.args_bytes === null ? null : String(x.args_bytes) }));
+      const r = await memo(m, `loop/${key}/${c.repeats}`, () => sql<{ name: string | null; args_bytes: number | null }>`SELECT name, args_bytes FROM tool_calls
+        WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId} ORDER BY ts DESC, call_id DESC LIMIT ${c.repeats}`.execute(conn.db));
+      const calls = [...r.rows].reverse().map((x) => ({ name: x.name, argsKey: x.args_bytes === null ? null : String(x.args_bytes) }));
       const n = trailingRepeats(calls);
       out.push({ key, labels: { ...labels, tool: calls.at(-1)?.name ?? "" }, value: n, active: n >= c.repeats });
     } else if (c.kind === "context-bloat") {
       const take = Math.max(c.growingCalls ?? 1, 1);
-      const r = await sql<{ ts: number; prompt: number }>`SELECT ts, input_tokens + cache_read_tokens + cache_write_tokens AS prompt FROM llm_calls
-        WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId} ORDER BY ts DESC, event_id DESC LIMIT ${take}`.execute(conn.db);
-      const calls = r.rows.reverse().map((x) => ({ ts: Number(x.ts), prompt: Number(x.prompt) }));
-      const compactions = calls.length
-        ? (
-            await sql<{ ts: number }>`SELECT ts FROM events WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId}
-              AND type = 'compaction' AND ts >= ${calls[0]!.ts}`.execute(conn.db)
-          ).rows.map((x) => Number(x.ts))
-        : [];
+      const r = await memo(m, `bloat/${key}/${take}`, () => sql<{ ts: number; prompt: number }>`SELECT ts, input_tokens + cache_read_tokens + cache_write_tokens AS prompt FROM llm_calls
+        WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId} ORDER BY ts DESC, event_id DESC LIMIT ${take}`.execute(conn.db));
+      const calls = [...r.rows].reverse().map((x) => ({ ts: Number(x.ts), prompt: Number(x.prompt) }));
+      const since = calls[0]?.ts;
+      const compactions =
+        since === undefined
+          ? []
+          : (
+              await memo(m, `compactions/${key}/${since}`, () => sql<{ ts: number }>`SELECT ts FROM events WHERE deployment_id = ${s.deploymentId} AND agent_id = ${s.agentId} AND session_id = ${s.sessionId}
+              AND type = 'compaction' AND ts >= ${since}`.execute(conn.db))
+            ).rows.map((x) => Number(x.ts));
       const withCompaction = calls.map((x, i) => ({ promptTokens: x.prompt, compactedBefore: i > 0 && compactions.some((t) => t > calls[i - 1]!.ts && t <= x.ts) }));
       out.push({ key, labels, ...contextBloatMet(c, withCompaction) });
     } else if (c.kind === "stuck-session") {
-      const running = !s.ended && (await midTurn(conn.db, s));
+      const running = !s.ended && (await memo(m, `midturn/${key}`, () => midTurn(conn.db, s)));
       out.push({ key, labels, ...stuckMet(c.idleMinutes, s.lastTs ?? now, !running, now) });
     }
   }

@@ -11,7 +11,7 @@ export type AlertEngineOptions = {
   /** Timer period for time-based work (default 5 s). */
   tickMs?: number;
   delivery?: DeliveryOptions;
-  /** Least time between the start of two passes, so that a stream of ingest requests is evaluated in batches (default 250 ms). */
+  /** Least time between the start of two passes, so that a stream of ingest requests is evaluated in batches (default 1 s). */
   minGapMs?: number;
 };
 
@@ -31,7 +31,7 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
     }
     queued = { tick };
     chain = chain.then(async () => {
-      const wait = lastStart + (o.minGapMs ?? 250) - Date.now();
+      const wait = lastStart + (o.minGapMs ?? 1000) - Date.now();
       if (wait > 0 && !closed) await new Promise((r) => setTimeout(r, wait));
       const q = queued!;
       queued = null;

@@ -61,7 +61,8 @@ for (const target of targets) {
     it("a session-cost rule fires once per group for sessions ingested together, signed; history and firing state show it", async () => {
       // Written before the rule exists: a rule watches sessions written from then on, so this one never fires.
       assert.equal((await ingest(sessionLines("old-expensive", [5]))).status, 200);
-      await waitUntil(async () => (await loadAlertCursor(conn.db)) !== null);
+      const head = Number((await conn.db.selectFrom("changes").select((eb) => eb.fn.max("change_id").as("id")).executeTakeFirst())?.id ?? 0);
+      await waitUntil(async () => ((await loadAlertCursor(conn.db))?.changeId ?? -1) >= head);
       const made = await call(hub, "/api/v1/alerts/rules", {
         body: { name: "cost", severity: "warning", condition: { kind: "session-cost", aboveUsd: 1 }, channels: [{ type: "webhook", url: receiver.url, groupWaitMs: 300, groupIntervalMs: 60_000, repeatIntervalMs: 3_600_000 }] },
         headers: asAdmin,

@@ -169,16 +169,17 @@ function callScope(scope: AlertScope, tools = false) {
 }
 
 async function callErrors(conn: StoreConnection, scope: AlertScope, from: number, to: number): Promise<{ calls: number; errors: number }> {
+  // The join with sessions only when the scope needs a session's channel or kind.
+  const join = scope.channel || scope.sessionKind ? sql`JOIN sessions s ON s.deployment_id = c.deployment_id AND s.agent_id = c.agent_id AND s.session_id = c.session_id` : sql``;
   const r = await sql<{ calls: number; errors: number | null }>`SELECT count(*) AS calls, sum(CASE WHEN c.stop_reason = 'error' THEN 1 ELSE 0 END) AS errors
-    FROM llm_calls c JOIN sessions s ON s.deployment_id = c.deployment_id AND s.agent_id = c.agent_id AND s.session_id = c.session_id
-    WHERE c.ts >= ${from} AND c.ts < ${to} AND ${callScope(scope)}`.execute(conn.db);
+    FROM llm_calls c ${join} WHERE c.ts >= ${from} AND c.ts < ${to} AND ${callScope(scope)}`.execute(conn.db);
   return { calls: Number(r.rows[0]?.calls ?? 0), errors: Number(r.rows[0]?.errors ?? 0) };
 }
 
 async function toolErrors(conn: StoreConnection, scope: AlertScope, from: number, to: number): Promise<{ calls: number; errors: number }> {
+  const join = scope.channel || scope.sessionKind ? sql`JOIN sessions s ON s.deployment_id = c.deployment_id AND s.agent_id = c.agent_id AND s.session_id = c.session_id` : sql``;
   const r = await sql<{ calls: number; errors: number | null }>`SELECT count(*) AS calls, sum(CASE WHEN c.is_error = 1 THEN 1 ELSE 0 END) AS errors
-    FROM tool_calls c JOIN sessions s ON s.deployment_id = c.deployment_id AND s.agent_id = c.agent_id AND s.session_id = c.session_id
-    WHERE c.ts >= ${from} AND c.ts < ${to} AND c.is_error IS NOT NULL AND ${callScope(scope, true)}`.execute(conn.db);
+    FROM tool_calls c ${join} WHERE c.ts >= ${from} AND c.ts < ${to} AND c.is_error IS NOT NULL AND ${callScope(scope, true)}`.execute(conn.db);
   return { calls: Number(r.rows[0]?.calls ?? 0), errors: Number(r.rows[0]?.errors ?? 0) };
 }
 

@@ -94,7 +94,7 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
     feed,
     alerts,
     close: async ({ drainMs = 0 } = {}) => {
-      await alerts?.close();
+      const alertsStopped = alerts?.close(); // stops new passes at once; the one running finishes below
       feed.close();
       const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
       let closed = false;
@@ -109,6 +109,7 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
       }
       http.closeAllConnections();
       await done;
+      await alertsStopped;
       await stopCheckpoints();
     },
   };

@@ -22,6 +22,7 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
   let queued: { tick: boolean } | null = null;
   let closed = false;
   let lastStart = 0;
+  let wake: (() => void) | null = null;
   const pass = (tick: boolean) => {
     if (closed) return chain;
     // Coalesce: while a pass runs, further requests become one follow-up pass.
@@ -32,7 +33,11 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
     queued = { tick };
     chain = chain.then(async () => {
       const wait = lastStart + (o.minGapMs ?? 1000) - Date.now();
-      if (wait > 0 && !closed) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0 && !closed) await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        wake = () => (clearTimeout(t), r());
+      });
+      wake = null;
       const q = queued!;
       queued = null;
       if (closed) return;
@@ -53,6 +58,7 @@ export function startAlertEngine(conn: StoreConnection, feed: ChangeFeed, now: (
   return {
     async close() {
       closed = true;
+      wake?.();
       clearInterval(timer);
       unsubscribe();
       await chain;

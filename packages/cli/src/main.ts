@@ -182,6 +182,57 @@ export function buildProgram(): Command {
   budgets.addCommand(dbOpt(new Command("rm")).description("remove a budget").argument("<id>").action(runBudgetsWith("rm")));
   program.addCommand(budgets);
 
+  const alerts = new Command("alerts").description("alert rules: evaluated by a running hub as data arrives, notified by webhook or Slack");
+  for (const action of ["add", "list", "rm", "test", "history"]) {
+    const cmd = new Command(action)
+      .option("--db <path|url>", "Clawtower store (default: $CLAWTOWER_DATABASE_URL or ~/.clawtower/clawtower.db)")
+      .option("--json", "print JSON");
+    if (action === "add") {
+      cmd
+        .description("add a rule (see README, Alerts, for each kind's flags)")
+        .option("--name <name>", "the rule's name (letters, digits, . _ -)")
+        .option("--kind <kind>", "session-cost, session-tokens, window-spend, spend-spike, error-rate, tool-error-rate, tool-loop, context-bloat, stuck-session, budget")
+        .option("--preset <name>", "bmasterai: session cost > $1, session tokens > 100,000 (warning), daily spend > $10 (critical)")
+        .option("--severity <level>", "info, warning or critical (default warning)")
+        .option("--for <duration>", "how long the condition must hold before the rule fires (e.g. 5m; default 0)")
+        .option("--above <n>", "the threshold: USD (session-cost, window-spend), tokens (session-tokens, context-bloat), a ratio 0-1 (error rates)")
+        .option("--window <w>", "window-spend / spend-spike: hour, day or month")
+        .option("--tz <iana>", "time zone of the window (default UTC)")
+        .option("--factor <k>", "spend-spike: fire above k × the baseline mean")
+        .option("--baseline <m>", "spend-spike: how many previous windows make the baseline (default 7)")
+        .option("--min-usd <x>", "spend-spike: never fire below this spend (default 1)")
+        .option("--window-minutes <n>", "error-rate / tool-error-rate: the sliding window (default 60)")
+        .option("--min-calls <n>", "error-rate / tool-error-rate: the smallest sample that can fire (default 20)")
+        .option("--repeats <n>", "tool-loop: the same call this many times in a row")
+        .option("--growing <m>", "context-bloat: prompt growing on each of the last m calls without a compaction")
+        .option("--idle <minutes>", "stuck-session: a mid-turn session with no new event for this long")
+        .option("--budget <name>", "budget: only this budget")
+        .option("--states <list>", "budget: the states that fire (default warning,exceeded)")
+        .option("--deployment <id>", "scope: only this deployment")
+        .option("--agent <id>", "scope: only this agent")
+        .option("--channel <name>", "scope: only sessions of this channel")
+        .option("--session-kind <kind>", "scope: only sessions of this kind (main, cron, subagent, …)")
+        .option("--model <model>", "scope: only calls (or sessions using) this model")
+        .option("--notify <type:url...>", "webhook:URL (signed JSON) or slack:URL (incoming webhook); repeatable")
+        .option("--secret <s>", "webhook signing secret (default: a random one, printed once)")
+        .option("--group-wait <d>", "first notice waits this long (default 30s)")
+        .option("--group-interval <d>", "a changed group waits this long after the last notice (default 5m)")
+        .option("--repeat-interval <d>", "an unchanged firing group is repeated this often (default 4h)")
+        .option("--disabled", "store the rule switched off");
+    }
+    if (action === "list") cmd.description("list rules with their firing state and channel health");
+    if (action === "rm") cmd.description("remove a rule with its state and history").argument("<rule>");
+    if (action === "test") cmd.description("send a sample notice through the rule's channels").argument("<rule>");
+    if (action === "history") cmd.description("state changes, newest first").argument("[rule]");
+    cmd.action(async (...args: unknown[]) => {
+      const opts = args.find((a) => a && typeof a === "object" && !(a instanceof Command)) as Record<string, string>;
+      const arg = typeof args[0] === "string" ? args[0] : undefined;
+      process.exitCode = await (await import("./commands/alerts.ts")).runAlerts(action, arg, opts ?? {});
+    });
+    alerts.addCommand(cmd);
+  }
+  program.addCommand(alerts);
+
   program.addCommand(
     common(new Command("doctor"))
       .description("what was found where: stores, agents, sessions, archives, problems and their files, pricing")

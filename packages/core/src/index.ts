@@ -44,3 +44,6 @@ export * from "./accounting/budget-scope.ts";
 export * from "./insights/session-health.ts";
 export * from "./insights/what-if.ts";
 export * from "./insights/insights-report.ts";
+export * from "./model/alert-rule.ts";
+export * from "./alerts/alert-state.ts";
+export * from "./alerts/alert-grouping.ts";

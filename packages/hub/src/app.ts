@@ -15,6 +15,7 @@ import { HubError, errorBody } from "./errors.ts";
 import type { ChangeFeed } from "./live.ts";
 import { requestClient } from "./request-origin.ts";
 import { budgetReadRoutes, budgetRoutes } from "./routes/budgets.ts";
+import { alertRoutes } from "./routes/alerts.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { insightsRoutes } from "./routes/insights.ts";
 import { DEFAULT_METRICS_OPTIONS, metricsRoutes, type MetricsOptions } from "./routes/metrics.ts";
@@ -100,6 +101,7 @@ export function createHubApp(opts: HubAppOptions): Hono {
 
   app.use("/api/v1/*", requireReader(opts.conn, opts.auth, now));
   app.route("/", budgetReadRoutes(budgets));
+  app.route("/", alertRoutes({ conn: opts.conn, now, onChange: () => opts.feed.poke() }));
   app.route(
     "/",
     readRoutes({

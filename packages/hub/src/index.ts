@@ -7,3 +7,5 @@ export { HubError } from "./errors.ts";
 export { SESSION_COOKIE, SESSION_POLICY, LOGIN_THROTTLE } from "./auth.ts";
 export { DEFAULT_STREAM_LIMITS, type StreamLimits } from "./stream-limits.ts";
 export { generateAdminToken, weakAdminTokenReason, HOW_TO_MAKE_A_TOKEN, MIN_ADMIN_TOKEN_GUESSES_LOG10 } from "./token-strength.ts";
+export { startAlertEngine, type AlertEngine, type AlertEngineOptions } from "./alerts/engine.ts";
+export { deliverDue, sendNotice, sampleNotice, signNotice, verifyNotice, SIGNATURE_HEADER, TIMESTAMP_HEADER, DEFAULT_DELIVERY, type DeliveryOptions } from "./alerts/deliver.ts";

@@ -9,6 +9,7 @@ import { startBackgroundCheckpoints, type StoreConnection } from "@clawtower/sto
 import { createHubApp } from "./app.ts";
 import type { MetricsOptions } from "./routes/metrics.ts";
 import { isLoopbackHost } from "./auth.ts";
+import { startAlertEngine, type AlertEngine, type AlertEngineOptions } from "./alerts/engine.ts";
 import { createChangeFeed, type ChangeFeed } from "./live.ts";
 import type { StreamLimits } from "./stream-limits.ts";
 import { weakAdminTokenReason } from "./token-strength.ts";
@@ -35,12 +36,15 @@ export type HubServerOptions = {
   info?: () => Record<string, unknown>;
   log?: (line: string) => void;
   metrics?: Partial<MetricsOptions>;
+  /** Alert evaluation and delivery (on unless false). */
+  alerts?: AlertEngineOptions | false;
 };
 
 export type RunningHub = {
   url: string;
   port: number;
   feed: ChangeFeed;
+  alerts: AlertEngine | null;
   /**
    * Stops listening and ends live streams. With `drainMs`, requests in flight are answered first (idle
    * keep-alive connections close at once), and only what is still open after `drainMs` is cut.
@@ -81,13 +85,16 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
   });
   // The main thread parses requests and writes; WAL checkpoints run beside it.
   const stopCheckpoints = startBackgroundCheckpoints(opts.conn);
+  const alerts = opts.alerts === false ? null : startAlertEngine(opts.conn, feed, opts.now ?? Date.now, opts.log ?? ((l) => process.stderr.write(`${l}\n`)), opts.alerts ?? {});
   const port = (server.address() as AddressInfo).port;
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${shownHost}:${port}`,
     port,
     feed,
+    alerts,
     close: async ({ drainMs = 0 } = {}) => {
+      const alertsStopped = alerts?.close(); // stops new passes at once; the one running finishes below
       feed.close();
       const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
       let closed = false;
@@ -102,6 +109,7 @@ export async function startHub(opts: HubServerOptions): Promise<RunningHub> {
       }
       http.closeAllConnections();
       await done;
+      await alertsStopped;
       await stopCheckpoints();
     },
   };

@@ -28,3 +28,6 @@ export * from "./session-snapshots.ts";
 export * from "./budgets.ts";
 export * from "./insights/insights-queries.ts";
 export * from "./insights/session-health.ts";
+export * from "./alerts/alert-store.ts";
+export { evaluateAlerts, planNotices, type EvaluationReport } from "./alerts/alert-evaluator.ts";
+export { windowAt, spendBetween } from "./alerts/alert-observe.ts";

@@ -8,6 +8,7 @@
  */
 import type { Generated } from "kysely";
 import { STORE_SCHEMA_VERSION } from "./schema-version.ts";
+import { alertTablesSql, type AlertTables } from "./alerts/alert-tables.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -405,7 +406,7 @@ export type Database = {
   skills: SkillsTable;
   changes: ChangesTable;
   session_snapshots: SessionSnapshotsTable;
-};
+} & AlertTables;
 
 type Migration = { version: number; name: string; sql: (d: Dialect) => string[] };
 
@@ -817,6 +818,7 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX sessions_updated ON sessions (updated_at)`,
     ],
   },
+  { version: 17, name: "alerts", sql: (d) => alertTablesSql(d) },
 ];
 
 // One number for `clawtower --version`, /api/v1/info and the migrations: adding a migration means raising it.

@@ -15,6 +15,7 @@ import { useApi } from "./state/use-api.ts";
 import type { DashboardState } from "./state/url-state.ts";
 import { AgentsView } from "./views/agents.tsx";
 import { BudgetsView } from "./views/budgets.tsx";
+import { AlertsView } from "./views/alerts.tsx";
 import { EmptyStoreView } from "./views/empty-store.tsx";
 import { InsightsView } from "./views/insights.tsx";
 import { LiveView } from "./views/live.tsx";
@@ -35,6 +36,7 @@ const TITLES: Record<DashboardState["route"]["view"], string> = {
   budgets: "Budgets",
   session: "Session",
   live: "Live",
+  alerts: "Alerts",
 };
 
 function Footer(props: { info: Info | null; tz: string }) {
@@ -77,6 +79,8 @@ function CurrentView(props: { state: DashboardState; info: Info | null; facets: 
       return <LiveView state={state} />;
     case "budgets":
       return <BudgetsView state={state} />;
+    case "alerts":
+      return <AlertsView state={state} />;
     case "session":
       return <ReplayView key={`${r.deploymentId}/${r.agentId}/${r.sessionId}`} state={state} session={r} />;
   }

@@ -175,6 +175,7 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
       webDir: defaultWebDir(),
       metrics,
       log,
+      alerts: alertEngineOptions(env),
       info: () => ({
         version: VERSION,
         store: { dialect: conn.dialect, schemaVersion },
@@ -219,4 +220,19 @@ async function serve(o: ServeOptions, env: NodeJS.ProcessEnv, logger: Logger): P
   await conn.close();
   logger.log("info", "stopped", "Clawtower stopped", { signal });
   return 0;
+}
+
+/** Alert timer and retry settings from the environment (README, Alerts); unset ones keep their defaults. */
+function alertEngineOptions(env: NodeJS.ProcessEnv): { tickMs?: number; delivery: { baseDelayMs?: number; maxAttempts?: number } } {
+  const int = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: a positive whole number (got ${v})`);
+    return n;
+  };
+  const tickMs = int("CLAWTOWER_ALERT_TICK_MS");
+  const baseDelayMs = int("CLAWTOWER_ALERT_RETRY_BASE_MS");
+  const maxAttempts = int("CLAWTOWER_ALERT_RETRY_ATTEMPTS");
+  return { ...(tickMs ? { tickMs } : {}), delivery: { ...(baseDelayMs ? { baseDelayMs } : {}), ...(maxAttempts ? { maxAttempts } : {}) } };
 }

@@ -16,6 +16,7 @@ const VIEWS: { view: Exclude<View, "session">; label: string }[] = [
   { view: "sessions", label: "Sessions" },
   { view: "live", label: "Live" },
   { view: "budgets", label: "Budgets" },
+  { view: "alerts", label: "Alerts" },
 ];
 
 function LiveIndicator(props: { live: LiveState; tz: string }) {

@@ -27,6 +27,7 @@ export type Route =
   | { view: "sessions" }
   | { view: "live" }
   | { view: "budgets" }
+  | { view: "alerts" }
   | { view: "session"; deploymentId: string; agentId: string; sessionId: string };
 
 export type View = Route["view"];
@@ -86,7 +87,7 @@ export function parseRoute(pathname: string): Route {
   });
   const [first, ...rest] = parts;
   if (first === "sessions" && rest.length === 3) return { view: "session", deploymentId: rest[0]!, agentId: rest[1]!, sessionId: rest[2]! };
-  if (first === "models" || first === "agents" || first === "tools" || first === "insights" || first === "sessions" || first === "live" || first === "budgets") return { view: first };
+  if (first === "models" || first === "agents" || first === "tools" || first === "insights" || first === "sessions" || first === "live" || first === "budgets" || first === "alerts") return { view: first };
   return { view: "overview" };
 }
 

@@ -14,7 +14,7 @@
 import type { ReplyGateConfig } from "../config/gate-schema.ts";
 import { describeIssues } from "../config/load.ts";
 import { loadGateConfig, type LoadedGate } from "../config/load-gate.ts";
-import { compileGate, gatesChannel, isProtected, type CompiledGate } from "./decide.ts";
+import { compileGate, decideOutbound, gatesChannel, isProtected, type CompiledGate } from "./decide.ts";
 import { normalizeChannel, normalizePeer } from "./peer.ts";
 import { defaultGateDbPath, GateStore } from "./store.ts";
 
@@ -122,6 +122,11 @@ export class ReplyGate {
     const targets = [str(e["to"]), str(c["conversationId"])].filter((s): s is string => s !== null).map((s) => normalizePeer(channel, s));
     const peer = targets.find((t) => isProtected(g, channel, t)) ?? targets.find((t) => g.wrap.get(channel)?.has(t)) ?? targets[0] ?? "";
     const guarded = isProtected(g, channel, peer);
+    if (!guarded) {
+      // Only the wrapper applies: no state, no database.
+      const d = decideOutbound(g, { channel, peer, content, arm: null, pending: null, now: 0 });
+      return d.verdict === "pass" && d.wrapped ? { content: d.content } : undefined;
+    }
     const store = this.open();
     if (!store) return undefined;
     try {
@@ -130,7 +135,7 @@ export class ReplyGate {
       return d.wrapped ? { content: d.content } : undefined;
     } catch (err) {
       this.#logger.warn(`clawtower: reply gate could not decide a reply to ${channel}:${peer}: ${(err as Error).message}`);
-      return guarded ? { cancel: true, cancelReason: "clawtower reply gate: state unavailable" } : undefined;
+      return { cancel: true, cancelReason: "clawtower reply gate: state unavailable" };
     }
   }
 

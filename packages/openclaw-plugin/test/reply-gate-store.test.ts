@@ -122,6 +122,18 @@ describe("reply gate with its SQLite", () => {
     s.close();
   });
 
+  it("a newer trigger supersedes an unanswered one: the watchdog never answers the old one later", () => {
+    const dir = tmpDir("ct-gate-");
+    const g = compileGate(loadGateConfig(pluginConfig(dir, { armTtlMs: 15_000, maxUsesPerArm: 1, missedResponseTtlMs: 600_000 })).config!);
+    const s = new GateStore(path.join(dir, "gate.sqlite"));
+    const t0 = Date.now();
+    s.inbound(g, { channel: "whatsapp", peer: PHONE, sender: BOSS, content: "friday: first", messageId: "s1", now: t0 });
+    s.inbound(g, { channel: "whatsapp", peer: PHONE, sender: BOSS, content: "friday: second", messageId: "s2", now: t0 + 1000 });
+    assert.equal(s.outbound(g, { channel: "whatsapp", peer: PHONE, content: "answer", now: t0 + 2000 }).verdict, "allow");
+    assert.equal(s.outbound(g, { channel: "whatsapp", peer: PHONE, content: "extra", now: t0 + 3000 }).verdict, "block");
+    s.close();
+  });
+
   it("a database that cannot be opened turns the gate off, with the error in status, and never throws", () => {
     const dir = tmpDir("ct-gate-");
     const bad = path.join(dir, "not-a-db.sqlite");

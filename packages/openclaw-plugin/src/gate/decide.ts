@@ -13,7 +13,8 @@
 import type { ReplyGateConfig } from "../config/gate-schema.ts";
 import { normalizeChannel, normalizePeer } from "./peer.ts";
 
-export type RequestStatus = "received" | "responded" | "missed";
+/** `superseded`: a newer trigger in the same chat took over before this one was answered. */
+export type RequestStatus = "received" | "responded" | "missed" | "superseded";
 
 export type GateRequest = {
   id: string;

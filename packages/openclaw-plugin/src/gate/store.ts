@@ -4,7 +4,7 @@
  * is one IMMEDIATE transaction (read the chat's state, decide with decide.ts, write), so two processes never
  * spend the same use twice.
  *   gate_seen      inbound message ids per channel (dedupe: a redelivery does nothing)
- *   gate_requests  triggers: received → responded | missed
+ *   gate_requests  triggers: received → responded | missed | superseded (a newer trigger took over)
  *   gate_arms      one live arm per chat
  *   gate_events    the audit trail: request, allowed, blocked (with the reason), missed
  */
@@ -77,6 +77,7 @@ export class GateStore {
   readonly #pending: StatementSync;
   readonly #insertRequest: StatementSync;
   readonly #setRequest: StatementSync;
+  readonly #supersede: StatementSync;
   readonly #insertEvent: StatementSync;
 
   /** Throws when the file cannot be opened or is not a database; the caller turns the gate off. */
@@ -105,6 +106,7 @@ export class GateStore {
       `INSERT INTO gate_requests (id, channel, peer, sender, message_id, body, topic, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.#setRequest = this.#db.prepare(`UPDATE gate_requests SET status = ?, updated_at = ?, responses = responses + ? WHERE id = ?`);
+    this.#supersede = this.#db.prepare(`UPDATE gate_requests SET status = 'superseded', updated_at = ? WHERE channel = ? AND peer = ? AND status = 'received' AND id != ?`);
     this.#insertEvent = this.#db.prepare(`INSERT INTO gate_events (at, kind, channel, peer, sender, request_id, via, reason, uses_left, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
@@ -128,6 +130,8 @@ export class GateStore {
       const d = decideInbound(gate, { ...m, alreadySeen });
       if (d.kind === "armed") {
         const r = d.request;
+        // Only the newest trigger may be answered late (watchdog): older unanswered ones are closed.
+        this.#supersede.run(m.now, r.channel, r.peer, r.id);
         this.#insertRequest.run(r.id, r.channel, r.peer, r.sender, r.messageId, r.body, r.topic, r.status, r.createdAt, r.updatedAt);
         const a = d.arm;
         this.#putArm.run(a.channel, a.peer, a.requestId, a.sender, a.expiresAt, a.usesLeft, m.now);

@@ -103,7 +103,7 @@ describe("reply gate in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
   });
 
   it("gateway 1: blocks unarmed, allows maxUsesPerArm after a trigger, ignores the redelivered trigger", async (t) => {
-    gw = await startGateway(home, { readyTimeoutMs: 120_000 });
+    gw = await startGateway(home, { readyTimeoutMs: 300_000 });
     const [unarmed, rTriggered] = await Promise.all([turn(A, "hello, nobody asked you", "a1"), turn(R, "friday: remember the restart test", "r1")]);
     assert.deepEqual([unarmed.kind, unarmed.reason], ["blocked", "not-armed"]);
     assert.deepEqual([rTriggered.kind, rTriggered.via, rTriggered.uses_left], ["allowed", "arm", 1]);
@@ -135,7 +135,7 @@ describe("reply gate in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
   it("gateway 2 (a restart): the persisted arm lets the reply through; the watchdog grants one late reply", async () => {
     await gw!.stop();
     writeGateConfig({ armTtlMs: 15_000, missedResponseTtlMs: 60_000 });
-    gw = await startGateway(home, { readyTimeoutMs: 120_000 });
+    gw = await startGateway(home, { readyTimeoutMs: 300_000 });
     // Every answer now comes 20 s late: past W's 15 s arm, inside its 60 s watchdog window.
     llmOptions.latencyMs = 20_000;
     const [persisted, late] = await Promise.all([turn(R, "continue please", "r2"), turn(W, "friday: take your time", "w1")]);

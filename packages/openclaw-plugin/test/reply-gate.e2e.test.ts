@@ -12,7 +12,7 @@
  *
  * Gateway 1 (armTtlMs 600 s, so R outlives the restart; 2 uses): an unarmed reply is blocked; a trigger allows 2 replies, the third is
  * blocked; the trigger re-sent with the same idempotencyKey does not re-arm; chat R is triggered.
- * Gateway 2 (a restart; armTtlMs 15 s, watchdog 60 s): R's persisted arm lets the next reply through; a
+ * Gateway 2 (a restart; armTtlMs 15 s, watchdog 10 min — a loaded machine makes turns slow): R's persisted arm lets the next reply through; a
  * trigger whose reply comes after its 15 s arm expired gets exactly one late reply from the watchdog.
  */
 import assert from "node:assert/strict";
@@ -49,7 +49,7 @@ async function packPlugin(): Promise<string> {
   return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
 }
 
-describe("reply gate in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
+describe("reply gate in OpenClaw 2026.9.6", { timeout: 900_000 }, () => {
   const llmOptions: FakeLlmOptions = {};
   let llm: FakeLlmServer;
   let home: OpenClawHome;
@@ -134,14 +134,14 @@ describe("reply gate in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
 
   it("gateway 2 (a restart): the persisted arm lets the reply through; the watchdog grants one late reply", async () => {
     await gw!.stop();
-    writeGateConfig({ armTtlMs: 15_000, missedResponseTtlMs: 60_000 });
+    writeGateConfig({ armTtlMs: 15_000, missedResponseTtlMs: 600_000 });
     gw = await startGateway(home, { readyTimeoutMs: 300_000 });
-    // Every answer now comes 20 s late: past W's 15 s arm, inside its 60 s watchdog window.
+    // Every answer now comes 20 s late: past W's 15 s arm, inside its watchdog window.
     llmOptions.latencyMs = 20_000;
     const [persisted, late] = await Promise.all([turn(R, "continue please", "r2"), turn(W, "friday: take your time", "w1")]);
     llmOptions.latencyMs = 0;
-    assert.deepEqual([persisted.kind, persisted.via], ["allowed", "arm"], "the arm written before the restart still holds");
-    assert.deepEqual([late.kind, late.via], ["allowed", "watchdog"]);
+    assert.deepEqual([persisted.kind, persisted.via], ["allowed", "arm"], `the arm written before the restart still holds (${persisted.reason})`);
+    assert.deepEqual([late.kind, late.via], ["allowed", "watchdog"], `the late reply (${late.reason})`);
     const again = await turn(W, "anything else?", "w2");
     assert.deepEqual([again.kind, again.reason], ["blocked", "not-armed"], "the watchdog grants exactly one reply");
   });

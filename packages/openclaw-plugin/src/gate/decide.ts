@@ -120,7 +120,6 @@ export function decideInbound(gate: CompiledGate, m: Inbound): InboundDecision {
   if (!senders) return { kind: "ignored", reason: "unprotected-chat" };
   if (!senders.has(m.sender)) return { kind: "ignored", reason: "sender-not-allowed" };
   const content = m.content.trim();
-  gate.trigger.lastIndex = 0;
   if (!gate.trigger.test(content)) return { kind: "ignored", reason: "no-trigger" };
   const body = content.replace(gate.trigger, "").trim();
   if (gate.requireBody && !/[\p{L}\p{N}]/u.test(body)) return { kind: "ignored", reason: "empty-body" };

@@ -3,7 +3,6 @@
  * the last 24 h's counts and the recent audit trail (who triggered, what was sent, what was blocked and why),
  * read from the gate's SQLite. Nothing is decided or written (the tables are created if the file is new).
  */
-import { gateConfigured } from "../config/load-gate.ts";
 import { normalizeChannel, normalizePeer } from "./peer.ts";
 import { ReplyGate } from "./gate.ts";
 import type { ChatState, GateEvent, GateEventKind } from "./store.ts";
@@ -96,7 +95,7 @@ export function gateCommand(pluginConfig: unknown, stateDir: string, json: boole
 
 /** The line in `openclaw clawtower status`, when the gate is configured. */
 export function gateStatusOf(pluginConfig: unknown, stateDir: string): GateReport | null {
-  if (!gateConfigured(pluginConfig) && !(pluginConfig && typeof pluginConfig === "object" && "replyGate" in pluginConfig)) return null;
+  if (!pluginConfig || typeof pluginConfig !== "object" || !("replyGate" in pluginConfig)) return null;
   try {
     return buildGateReport(pluginConfig, stateDir, Date.now());
   } catch {

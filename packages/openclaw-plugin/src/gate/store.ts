@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensureDir } from "../state/files.ts";
+import { immediateTransaction } from "../state/sqlite-tx.ts";
 import { decideInbound, decideOutbound, type Arm, type CompiledGate, type Inbound, type InboundDecision, type OutboundDecision, type RequestStatus, type Topic } from "./decide.ts";
 
 const SCHEMA = `
@@ -111,15 +112,7 @@ export class GateStore {
   }
 
   #tx<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const r = fn();
-      this.#db.exec("COMMIT");
-      return r;
-    } catch (e) {
-      this.#db.exec("ROLLBACK");
-      throw e;
-    }
+    return immediateTransaction(this.#db, fn);
   }
 
   /** Records the message id (if any) and, for a valid trigger, the request and the chat's new arm. */

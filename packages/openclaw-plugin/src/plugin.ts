@@ -12,14 +12,16 @@
 import type { PluginHost } from "./host-types.ts";
 import { processGuard, type BudgetGuard } from "./budgets/guard.ts";
 import { registerBudgetHooks } from "./budgets/hooks.ts";
-import { registerCommands } from "./cli/commands.ts";
+import { registerCommands, resolveStateDir } from "./cli/commands.ts";
+import { processGate, type ReplyGate } from "./gate/gate.ts";
+import { registerGateHooks } from "./gate/hooks.ts";
 import { HookQueue } from "./live/hook-queue.ts";
 import { registerHooks, type HookSwitch } from "./live/hooks.ts";
 import { registerOrchestratorHooks } from "./orchestrator/hooks.ts";
 import { processOrchestrator, type Orchestrator } from "./orchestrator/runtime.ts";
 import { createService } from "./service.ts";
 
-export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch; guard?: BudgetGuard; orchestrator?: Orchestrator };
+export type ProcessHooks = { queue: HookQueue; hooks: HookSwitch; guard?: BudgetGuard; orchestrator?: Orchestrator; gate?: ReplyGate };
 
 /**
  * One per process, kept on globalThis: the host may load this module more than once (one instance per
@@ -39,5 +41,6 @@ export function registerClawtower(api: PluginHost, shared: ProcessHooks = proces
   const guard = shared.guard ?? processGuard();
   registerBudgetHooks(api, guard);
   registerOrchestratorHooks(api, shared.orchestrator ?? processOrchestrator());
+  registerGateHooks(api, shared.gate ?? processGate(), () => resolveStateDir(api));
   if (api.registrationMode === "full") api.registerService(createService({ api, queue: shared.queue, hooks: shared.hooks, guard }));
 }

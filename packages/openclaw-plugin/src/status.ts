@@ -10,6 +10,7 @@ import { buildBudgetsReport } from "./budgets/command.ts";
 import { buildOrchestratorReport } from "./orchestrator/command.ts";
 import { budgetsConfigured } from "./budgets/hooks.ts";
 import type { BudgetsReport } from "./budgets/report.ts";
+import { gateStatusOf, type GateReport } from "./gate/report.ts";
 import { formatInterval } from "./config/interval.ts";
 import { CONFIG_PATH, maskKey, type ConfigIssue, type LoadedConfig } from "./config/load.ts";
 import { blockedHooks, UNBLOCK_COMMAND } from "./live/hooks.ts";
@@ -46,6 +47,8 @@ export type StatusReport = {
   budgets: BudgetsReport | null;
   /** Orchestrator delegation, when configured (`openclaw clawtower orchestrator status` has the details). */
   orchestrator: { state: string; problem: string | null; bindings: number; workers: number; bypassesRecorded: number } | null;
+  /** The reply gate, when `replyGate` is set (`openclaw clawtower gate status` has the details). */
+  replyGate: GateReport | null;
 };
 
 /** Sessions with parts the hub has not acknowledged, planned as a cycle would (no content is read). */
@@ -115,6 +118,7 @@ export function buildStatus(stateDir: string, loaded: LoadedConfig, rawPluginCon
     service: readServiceFile(stateDir),
     budgets: budgetsOf(stateDir, rawPluginConfig, openclawConfig),
     orchestrator: orchestratorOf(stateDir, rawPluginConfig),
+    replyGate: gateStatusOf(rawPluginConfig, stateDir),
   };
 }
 
@@ -185,6 +189,11 @@ export function renderStatus(s: StatusReport, now: number): string {
     const o = s.orchestrator;
     out.push(`  orchestrator ${o.state}, ${o.bindings} bindings, ${o.workers} workers, ${o.bypassesRecorded} bypasses recorded — openclaw clawtower orchestrator status`);
     if (o.problem) out.push(`    ${o.problem}`);
+  }
+  if (s.replyGate) {
+    const g = s.replyGate;
+    out.push(`  reply gate  ${g.gate}, ${g.chats.length} protected chats, last 24 h ${g.last24h.request} triggers, ${g.last24h.allowed} allowed, ${g.last24h.blocked} blocked — openclaw clawtower gate status`);
+    if (g.problem) out.push(`    ${g.problem}`);
   }
   if (s.recentErrors.length > 0) {
     out.push("  recent errors:");

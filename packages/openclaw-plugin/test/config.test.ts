@@ -76,7 +76,7 @@ describe("manifest", () => {
   });
   it("declares every config key, with descriptions and defaults, but constrains nothing the host would refuse to start on", () => {
     const s = manifestConfigSchema() as { properties: Record<string, { properties?: Record<string, unknown>; description?: string }> };
-    assert.deepEqual(Object.keys(s.properties).sort(), ["apiKey", "apiUrl", "audit", "budgetAlerts", "budgetFailMode", "budgetReserve", "budgets", "deploymentId", "filter", "live", "orchestrator", "privacy", "projectId", "redact", "target", "upload"]);
+    assert.deepEqual(Object.keys(s.properties).sort(), ["apiKey", "apiUrl", "audit", "budgetAlerts", "budgetFailMode", "budgetReserve", "budgets", "deploymentId", "filter", "live", "orchestrator", "privacy", "projectId", "redact", "replyGate", "target", "upload"]);
     assert.deepEqual(Object.keys(s.properties["upload"]!.properties!).sort(), ["every", "maxBytesPerRun", "maxFilesPerRun", "retryAttempts", "retryBackoffMs", "timeoutMs"]);
     assert.ok(s.properties["apiKey"]!.description);
     const text = JSON.stringify(s);

@@ -1,5 +1,5 @@
 /**
- * `openclaw clawtower status [--json] | sync [--json] | ledger reset [--sessions|--skills]`.
+ * `openclaw clawtower status [--json] | sync [--json] | budgets [--json] | gate status [--json] | ledger reset [--sessions|--skills]`.
  * Inside the openclaw CLI, console.log goes to stderr: output is written with process.stdout.write.
  * `sync` runs one blocking cycle (waiting for a running one to finish) and exits non-zero on failure.
  */
@@ -7,6 +7,7 @@ import os from "node:os";
 import { resolveOpenClawHome } from "@clawtower/core";
 import { budgetsCommand } from "../budgets/command.ts";
 import { describeIssues, loadConfig } from "../config/load.ts";
+import { gateCommand } from "../gate/report.ts";
 import { CLI_COMMAND } from "../identity.ts";
 import { UsageLedger } from "../live/usage-ledger.ts";
 import { orchestratorStatusCommand } from "../orchestrator/command.ts";
@@ -159,6 +160,13 @@ export function registerCommands(api: CliApi, out: Write = stdout): void {
         .description("Bindings (front session → hidden orchestrator), workers with outcomes and retries, bypass and retry audit")
         .option("--json", "machine-readable output")
         .action((o: unknown) => exitWith(orchestratorStatusCommand(api.pluginConfig, resolveStateDir(api), Boolean((o as { json?: boolean })?.json), out)));
+      root
+        .command("gate")
+        .description("Reply gate")
+        .command("status")
+        .description("Reply gate: protected chats, arms, triggers, allowed and blocked replies")
+        .option("--json", "machine-readable output")
+        .action((o: unknown) => exitWith(gateCommand(api.pluginConfig, resolveStateDir(api), Boolean((o as { json?: boolean })?.json), out)));
       const ledger = root.command("ledger").description("The record of what the hub has acknowledged");
       ledger
         .command("reset")

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import { BUDGET_KEYS } from "./budgets-schema.ts";
+import { GATE_KEYS } from "./gate-schema.ts";
 import { ORCHESTRATOR_KEY } from "./orchestrator-schema.ts";
 import { parseInterval, type Interval } from "./interval.ts";
 import { ConfigSchema, DEFAULT_API_URL, type PluginConfig } from "./schema.ts";
@@ -26,11 +27,11 @@ export function pathOf(segments: readonly PropertyKey[]): string {
   return [CONFIG_PATH, ...segments.map(String)].join(".");
 }
 
-/** The config without the spend guard's and the orchestrator's keys (validated on their own: load-budgets.ts, load-orchestrator.ts). */
+/** The config without the spend guard's, the orchestrator's and the reply gate's keys (validated on their own: load-budgets.ts, load-orchestrator.ts, load-gate.ts). */
 function withoutBudgetKeys(raw: unknown): unknown {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
   const rest: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  for (const k of BUDGET_KEYS) delete rest[k];
+  for (const k of [...BUDGET_KEYS, ...GATE_KEYS]) delete rest[k];
   delete rest[ORCHESTRATOR_KEY];
   return rest;
 }

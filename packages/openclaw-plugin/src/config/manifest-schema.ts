@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { BudgetConfigSchema } from "./budgets-schema.ts";
+import { GateConfigSchema } from "./gate-schema.ts";
 import { OrchestratorConfigSchema } from "./orchestrator-schema.ts";
 import { ConfigSchema } from "./schema.ts";
 
@@ -35,6 +36,6 @@ function annotate(node: Json): Json {
 }
 
 export function manifestConfigSchema(): Json {
-  const full = z.toJSONSchema(ConfigSchema.extend({ ...BudgetConfigSchema.shape, orchestrator: OrchestratorConfigSchema }), { io: "input", unrepresentable: "any" }) as Json;
+  const full = z.toJSONSchema(ConfigSchema.extend({ ...BudgetConfigSchema.shape, orchestrator: OrchestratorConfigSchema, ...GateConfigSchema.shape }), { io: "input", unrepresentable: "any" }) as Json;
   return { type: "object", ...annotate(full) };
 }

@@ -10,6 +10,7 @@
  */
 import fs from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { immediateTransaction } from "../state/sqlite-tx.ts";
 
 export type LlmCallRow = {
   agentId: string;
@@ -143,15 +144,7 @@ export class UsageLedger {
 
   /** Writes many rows in one transaction (the drain's and the shipper's unit of work). */
   transaction<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const r = fn();
-      this.#db.exec("COMMIT");
-      return r;
-    } catch (e) {
-      this.#db.exec("ROLLBACK");
-      throw e;
-    }
+    return immediateTransaction(this.#db, fn);
   }
 
   /** Inserts a call; false when the event already has its row. */

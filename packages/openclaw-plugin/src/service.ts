@@ -108,6 +108,7 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
           counters: live?.counters ?? null,
           budgets: deps.guard?.book ? budgetSnapshot(deps.guard.book, now) : null,
           budgetRunsInFlight: deps.guard?.book?.runsInFlight ?? 0,
+          fleet: deps.guard?.fleet.describe() ?? null,
         }),
       );
     } catch {
@@ -210,7 +211,7 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
         // best effort at shutdown
       }
       try {
-        deps.guard?.detachService();
+        await deps.guard?.detachService();
       } catch {
         // best effort at shutdown
       }

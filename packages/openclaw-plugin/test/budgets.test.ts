@@ -36,7 +36,7 @@ const MAIN: RunScope = { agent: "main", channel: "telegram", kind: "direct", cro
 
 function counter(b: Partial<ResolvedBudget> & { id?: string }, spent: { nanos?: number; tokens?: number; rn?: number; rt?: number } = {}): BudgetCounter {
   const budget = cfg([{ id: "b", period: "day", limitUsd: 1, ...b }]).budgets[0]!;
-  return { budget, periodStart: 0, periodEnd: 86_400_000, spentNanos: spent.nanos ?? 0, spentTokens: spent.tokens ?? 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: spent.rn ?? 0, reservedTokens: spent.rt ?? 0 };
+  return { budget, periodStart: 0, periodEnd: 86_400_000, spentNanos: spent.nanos ?? 0, spentTokens: spent.tokens ?? 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: spent.rn ?? 0, reservedTokens: spent.rt ?? 0, fleetNanos: 0, fleetTokens: 0 };
 }
 
 const known = { known: true, failMode: "closed" as const };
@@ -339,7 +339,7 @@ describe("budget guard on the plugin's SQLite", () => {
     assert.deepEqual(events.sort(), ["block", "block"]);
     g.close();
   });
-  it("budgetFailMode: spend that cannot be read blocks (closed) or allows (open)", () => {
+  it("budgetFailMode: spend that cannot be read blocks (closed) or allows (open)", async () => {
     const notADir = path.join(tmpDir("ct-guard-"), "file");
     fs.writeFileSync(notADir, "x");
     for (const [mode, want] of [["closed", "block"], ["open", undefined]] as const) {
@@ -347,7 +347,7 @@ describe("budget guard on the plugin's SQLite", () => {
       g.configure({ pluginConfig: { budgets: [{ id: "b", period: "day", limitUsd: 100 }], budgetFailMode: mode }, config: ACCESS }, silent);
       g.ensure(Date.now(), notADir);
       assert.equal(g.state, "unknown-spend");
-      assert.equal(g.beforeAgentRun({}, { runId: "r", agentId: "main" })?.outcome, want, mode);
+      assert.equal((await g.beforeAgentRun({}, { runId: "r", agentId: "main" }))?.outcome, want, mode);
       g.close();
     }
   });

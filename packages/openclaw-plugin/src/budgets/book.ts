@@ -9,7 +9,8 @@
  */
 import { nanosToUsd } from "@clawtower/core";
 import type { ResolvedBudget, ResolvedBudgetConfig } from "../config/load-budgets.ts";
-import { alertThresholds, crossedThresholds, decideModel, decideRunStart, decideToolCall, p95Sorted, usedFraction, type BudgetCounter, type Decision, type SpendKnowledge } from "./decide.ts";
+import type { FleetBudgetSnapshot } from "./fleet.ts";
+import { alertThresholds, totalNanos, totalTokens, crossedThresholds, decideModel, decideRunStart, decideToolCall, p95Sorted, usedFraction, type BudgetCounter, type Decision, type SpendKnowledge } from "./decide.ts";
 import { periodOf } from "./period.ts";
 import { scopeCovers, type RunScope } from "./scope.ts";
 
@@ -48,7 +49,7 @@ export type FinishedRun = { runId: string; at: number; scope: RunScope; nanos: n
 
 export type BookEffects = { events: BudgetEvent[]; alerts: BudgetAlert[]; runs: FinishedRun[] };
 
-type RunEntry = {
+export type RunEntry = {
   scope: RunScope;
   startedAt: number;
   sessionKey: string | null;
@@ -128,7 +129,7 @@ export class BudgetBook {
     this.spend = o.spend;
     this.counters = o.config.budgets.map((budget) => {
       const p = periodOf(o.now, budget.period, budget.timeZone);
-      return { budget, periodStart: p.start, periodEnd: p.end, spentNanos: 0, spentTokens: 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: 0, reservedTokens: 0 };
+      return { budget, periodStart: p.start, periodEnd: p.end, spentNanos: 0, spentTokens: 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: 0, reservedTokens: 0, fleetNanos: 0, fleetTokens: 0 };
     });
     this.#recent = this.counters.map(() => new RecentRuns(o.config.budgetReserve.recentRuns));
     this.#thresholds = this.counters.map((c) => alertThresholds(c.budget));
@@ -182,6 +183,8 @@ export class BudgetBook {
       c.periodStart = p.start;
       c.periodEnd = p.end;
       c.spentNanos = c.spentTokens = c.unpricedCalls = c.unpricedTokens = c.calls = 0;
+      // The hub's figure was for the period that ended; the next answer brings the new one's.
+      c.fleetNanos = c.fleetTokens = 0;
       // Reservations of runs in flight carry over into the new period.
       this.blocked[i] = this.downgraded[i] = 0;
       rolled = true;
@@ -191,6 +194,34 @@ export class BudgetBook {
       const earliest = this.earliestStart;
       for (const [k, ts] of this.#counted) if (ts < earliest) this.#counted.delete(k);
     }
+  }
+
+  /** The rest of the fleet's spend from the hub's last answer, for fleet budgets whose period it is. */
+  applyFleet(snapshot: FleetBudgetSnapshot | null, now: number): void {
+    this.roll(now);
+    for (const c of this.counters) {
+      const f = snapshot?.fleetSpend.get(c.budget.id);
+      const current = f !== undefined && f.periodStart === c.periodStart;
+      c.fleetNanos = current ? Math.max(0, f.nanos) : 0;
+      c.fleetTokens = current ? Math.max(0, f.tokens) : 0;
+    }
+  }
+
+  /** Runs in flight, to carry into a book rebuilt for new fleet budget definitions. */
+  runsInFlightEntries(): [string, RunEntry][] {
+    return [...this.#runs];
+  }
+
+  /** A run in flight of an earlier book: reserves again in this book's budgets covering it. */
+  adoptRun(runId: string, from: RunEntry): void {
+    if (this.#runs.has(runId)) return;
+    const run: RunEntry = { ...from, holds: new Map() };
+    this.counters.forEach((c, i) => {
+      if (!scopeCovers(c.budget.scope, run.scope)) return;
+      run.holds.set(i, { nanos: 0, tokens: 0 });
+      this.#rehold(run, i, c);
+    });
+    this.#runs.set(runId, run);
   }
 
   /** Counts a call once (by key) in every budget covering it whose period contains it; reports crossings. */
@@ -326,7 +357,7 @@ export class BudgetBook {
   }
 
   #event(kind: BudgetEventKind, c: BudgetCounter, at: number, runId: string | null, sessionKey: string | null, agentId: string | null, detail: string | null): void {
-    this.#pending.events.push({ kind, budgetId: c.budget.id, periodStart: c.periodStart, at, runId, sessionKey, agentId, spentUsd: nanosToUsd(c.spentNanos), spentTokens: c.spentTokens, detail });
+    this.#pending.events.push({ kind, budgetId: c.budget.id, periodStart: c.periodStart, at, runId, sessionKey, agentId, spentUsd: nanosToUsd(totalNanos(c)), spentTokens: totalTokens(c), detail });
   }
 
   #alert(c: BudgetCounter, i: number, threshold: number | "blocked", at: number): void {
@@ -340,8 +371,8 @@ export class BudgetBook {
       periodEnd: c.periodEnd,
       threshold,
       at,
-      spentUsd: nanosToUsd(c.spentNanos),
-      spentTokens: c.spentTokens,
+      spentUsd: nanosToUsd(totalNanos(c)),
+      spentTokens: totalTokens(c),
       limitUsd: b.limitUsd ?? null,
       limitTokens: b.limitTokens ?? null,
       timeZone: b.timeZone,

@@ -4,7 +4,7 @@
  * flight from the Gateway's heartbeat when one is running, blocked/downgraded runs and recent events.
  */
 import { readServiceFile } from "../service.ts";
-import { BudgetGuard, type GuardApi } from "./guard.ts";
+import { BudgetGuard, hubOf, type GuardApi } from "./guard.ts";
 import { budgetSnapshot, renderBudgets, type BudgetRow, type BudgetsReport } from "./report.ts";
 
 /** A heartbeat older than this is from a Gateway that is gone. */
@@ -13,7 +13,7 @@ const FRESH_MS = 20_000;
 export function buildBudgetsReport(api: GuardApi, stateDir: string, now: number): BudgetsReport {
   const guard = new BudgetGuard();
   guard.configure(api, { info: () => {}, warn: () => {}, error: () => {} });
-  guard.ensure(now, stateDir, { sendAlerts: false });
+  guard.ensure(now, stateDir, { sendAlerts: false, connectFleet: false });
   try {
     const book = guard.book;
     const store = guard.store;
@@ -25,7 +25,7 @@ export function buildBudgetsReport(api: GuardApi, stateDir: string, now: number)
       row.blockedRuns = inPeriod.filter((e) => e.kind === "block").length;
       row.downgradedRuns = inPeriod.filter((e) => e.kind === "downgrade").length;
     }
-    const service = readServiceFile(stateDir) as { updatedAt?: number; running?: boolean; budgets?: BudgetRow[] | null; budgetRunsInFlight?: number } | null;
+    const service = readServiceFile(stateDir) as { updatedAt?: number; running?: boolean; budgets?: BudgetRow[] | null; budgetRunsInFlight?: number; fleet?: string } | null;
     const fresh = service?.running === true && typeof service.updatedAt === "number" && now - service.updatedAt < FRESH_MS && Array.isArray(service.budgets);
     if (fresh) {
       for (const row of rows) {
@@ -35,13 +35,15 @@ export function buildBudgetsReport(api: GuardApi, stateDir: string, now: number)
           row.reservedTokens = live.reservedTokens;
         }
       }
+      // Fleet budgets are known to the running Gateway (fetched from the hub), not to this command.
+      for (const live of service!.budgets!) if (live.id.startsWith("fleet:") && !rows.some((r) => r.id === live.id)) rows.push(live);
     }
     return {
       guard: guard.state,
       problem: guard.problem,
       failMode: cfg?.budgetFailMode ?? null,
       alerts: { webhook: cfg?.budgetAlerts.webhook ? `${cfg.budgetAlerts.webhook.format} webhook ${new URL(cfg.budgetAlerts.webhook.url).origin}` : null },
-      fleet: guard.fleet.describe(),
+      fleet: fresh && typeof service!.fleet === "string" ? `fleet budgets: ${service!.fleet}` : hubOf(api.pluginConfig) ? "fleet budgets: fetched from the hub by the Gateway (none running)" : "local budgets only (no hub configured for fleet budgets)",
       budgets: rows,
       reservationsFrom: fresh ? "gateway" : "none",
       runsInFlight: fresh ? (service!.budgetRunsInFlight ?? 0) : 0,

@@ -23,7 +23,14 @@ export type BudgetCounter = {
   calls: number;
   reservedNanos: number;
   reservedTokens: number;
+  /** Fleet budgets (`fleet:…`): the rest of the fleet's spend this period, from the hub's last answer. */
+  fleetNanos: number;
+  fleetTokens: number;
 };
+
+/** Spend that counts against the limit: this gateway's own (live) + the rest of the fleet's (fleet budgets). */
+export const totalNanos = (c: BudgetCounter): number => c.spentNanos + c.fleetNanos;
+export const totalTokens = (c: BudgetCounter): number => c.spentTokens + c.fleetTokens;
 
 export type Decision =
   | { kind: "allow"; warn: BudgetCounter[] }
@@ -36,16 +43,16 @@ export type SpendKnowledge = { known: boolean; failMode: "closed" | "open" };
 export function usedFraction(c: BudgetCounter, withReservations: boolean): number {
   const b = c.budget;
   let f = 0;
-  if (b.limitUsd !== undefined) f = Math.max(f, (c.spentNanos + (withReservations ? c.reservedNanos : 0)) / usdToNanos(b.limitUsd));
-  if (b.limitTokens !== undefined) f = Math.max(f, (c.spentTokens + (withReservations ? c.reservedTokens : 0)) / b.limitTokens);
+  if (b.limitUsd !== undefined) f = Math.max(f, (totalNanos(c) + (withReservations ? c.reservedNanos : 0)) / usdToNanos(b.limitUsd));
+  if (b.limitTokens !== undefined) f = Math.max(f, (totalTokens(c) + (withReservations ? c.reservedTokens : 0)) / b.limitTokens);
   return f;
 }
 
 /** Spend (+ reservations) at or over a limit. Integer nano-dollars and tokens: no rounding at the edge. */
 export function atLimit(c: BudgetCounter, withReservations: boolean): boolean {
   const b = c.budget;
-  if (b.limitUsd !== undefined && c.spentNanos + (withReservations ? c.reservedNanos : 0) >= usdToNanos(b.limitUsd)) return true;
-  if (b.limitTokens !== undefined && c.spentTokens + (withReservations ? c.reservedTokens : 0) >= b.limitTokens) return true;
+  if (b.limitUsd !== undefined && totalNanos(c) + (withReservations ? c.reservedNanos : 0) >= usdToNanos(b.limitUsd)) return true;
+  if (b.limitTokens !== undefined && totalTokens(c) + (withReservations ? c.reservedTokens : 0) >= b.limitTokens) return true;
   return false;
 }
 
@@ -58,8 +65,8 @@ function formatLimit(b: ResolvedBudget): string {
 
 function formatSpent(c: BudgetCounter): string {
   const parts: string[] = [];
-  if (c.budget.limitUsd !== undefined) parts.push(`$${nanosToUsd(c.spentNanos).toFixed(4)}`);
-  if (c.budget.limitTokens !== undefined) parts.push(`${c.spentTokens} tokens`);
+  if (c.budget.limitUsd !== undefined) parts.push(`$${nanosToUsd(totalNanos(c)).toFixed(4)}`);
+  if (c.budget.limitTokens !== undefined) parts.push(`${totalTokens(c)} tokens`);
   return parts.join(" / ");
 }
 

@@ -20,6 +20,8 @@ export type HubFleetOptions = {
   timeoutMs?: number;
   now?: () => number;
   log?: (line: string) => void;
+  /** Called after each good answer (off the hook path: the guard applies the figures here). */
+  onSnapshot?: (snapshot: FleetBudgetSnapshot) => void;
 };
 
 export const FLEET_FETCH_INTERVAL_MS = 30_000;
@@ -47,7 +49,8 @@ export function snapshotOf(answer: EffectiveBudgets, fetchedAt: number): Held {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class HubFleetSource implements FleetBudgetSource {
-  readonly #o: Required<Omit<HubFleetOptions, "deployment">> & { deployment: string | null };
+  readonly #o: Required<Omit<HubFleetOptions, "deployment" | "onSnapshot">> & { deployment: string | null };
+  readonly #onSnapshot: ((snapshot: FleetBudgetSnapshot) => void) | null;
   #held: Held | null = null;
   #failingSince: number | null = null;
   #lastError: string | null = null;
@@ -65,6 +68,7 @@ export class HubFleetSource implements FleetBudgetSource {
       now: o.now ?? Date.now,
       log: o.log ?? (() => {}),
     };
+    this.#onSnapshot = o.onSnapshot ?? null;
   }
 
   /** Fetches now and then every interval, in the background (the timer never keeps the process alive). */
@@ -104,6 +108,11 @@ export class HubFleetSource implements FleetBudgetSource {
       if (this.#failingSince !== null) this.#o.log(`clawtower: hub reachable again for fleet budgets (${this.#held.count})`);
       this.#failingSince = null;
       this.#lastError = null;
+      try {
+        this.#onSnapshot?.(this.current()!);
+      } catch (e) {
+        this.#o.log(`clawtower: applying fleet budgets failed: ${(e as Error).message}`);
+      }
     } catch (e) {
       if (this.#abort.signal.aborted) return;
       const message = (e as Error).cause instanceof Error ? `${(e as Error).message}: ${((e as Error).cause as Error).message}` : (e as Error).message;

@@ -1,7 +1,7 @@
 /**
- * Where fleet budgets will come from (a later round: the hub's `GET /api/v1/budgets/effective`): budgets
- * that apply to this deployment, each with the spend the rest of the fleet has in its scope and period.
- * The guard adds `fleetSpend` to its own counters; with no source (today) it is zero.
+ * Where fleet budgets come from (the hub's `GET /api/v1/budgets/effective`, fleet-hub.ts): budgets that
+ * apply to this deployment, each with the spend the rest of the fleet has in its scope and period.
+ * The guard adds `fleetSpend` to its own counters; with no source (no hub configured) it is zero.
  */
 import type { ResolvedBudget } from "../config/load-budgets.ts";
 
@@ -21,4 +21,4 @@ export type FleetBudgetSource = {
   describe(): string;
 };
 
-export const LOCAL_ONLY: FleetBudgetSource = { current: () => null, describe: () => "local budgets only (fleet budgets: not yet)" };
+export const LOCAL_ONLY: FleetBudgetSource = { current: () => null, describe: () => "local budgets only (no hub configured for fleet budgets)" };

@@ -17,14 +17,15 @@
 import os from "node:os";
 import { classifyAssistant, costOfCall, createPriceBook, loadBundledPrices, pricesFromConfig, resolveOpenClawHome, type MessageFacts, type PriceBook } from "@clawtower/core";
 import { loadBudgetConfig, type LoadedBudgets } from "../config/load-budgets.ts";
-import { describeIssues } from "../config/load.ts";
+import { describeIssues, loadConfig } from "../config/load.ts";
 import { BUDGET_KEYS } from "../config/budgets-schema.ts";
 import { UsageLedger } from "../live/usage-ledger.ts";
 import { conversationAccessAllowed } from "../live/hooks.ts";
 import { ensureDir, statePaths } from "../state/files.ts";
 import { AlertSender } from "./alerts.ts";
 import { BudgetBook, type BudgetEvent, type FinishedRun, type BudgetAlert } from "./book.ts";
-import { LOCAL_ONLY, type FleetBudgetSource } from "./fleet.ts";
+import { LOCAL_ONLY, type FleetBudgetSnapshot, type FleetBudgetSource } from "./fleet.ts";
+import { HubFleetSource } from "./fleet-hub.ts";
 import { runScopeOf, callScopeOf } from "./scope.ts";
 import { BudgetStore, type CountedCall } from "./store.ts";
 
@@ -38,9 +39,19 @@ type Logger = { info(m: string): void; warn(m: string): void; error(m: string): 
 
 export type GuardState = "off" | "invalid" | "no-access" | "ready" | "unknown-spend";
 
+/** `agent --local` (no service): the one fetch of fleet budgets at load may hold the first hook this long. */
+export const LOCAL_FLEET_TIMEOUT_MS = 2_000;
+
+/** The hub the uploads go to (apiUrl + apiKey + deploymentId) also serves the fleet budgets; null when not configured. */
+export function hubOf(pluginConfig: unknown): { hubUrl: string; apiKey: string; deployment: string } | null {
+  const loaded = loadConfig(pluginConfig);
+  return loaded.status === "ok" && loaded.config.target === "clawtower" ? { hubUrl: loaded.config.apiUrl, apiKey: loaded.config.apiKey, deployment: loaded.config.deploymentId } : null;
+}
+
 /** How long a run's end waits for alerts in flight when no service will send them later. */
 const LOCAL_ALERT_WAIT_MS = 5_000;
 
+export type ModelOverride = { providerOverride: string; modelOverride: string };
 export type BlockResult = { outcome: "block"; reason: string; message: string; category: "cost_limit"; metadata: { budgetId: string } };
 
 export class BudgetGuard {
@@ -55,6 +66,11 @@ export class BudgetGuard {
   stateDir: string | null = null;
   problem: string | null = null;
   fleet: FleetBudgetSource = LOCAL_ONLY;
+  #hub: HubFleetSource | null = null;
+  /** Without a service: the one fetch at load, awaited (bounded) by the first gate hook. */
+  #fleetFirst: Promise<void> | null = null;
+  /** The fleet budget definitions the book was built with (a change rebuilds it). */
+  #fleetKey = "[]";
   #prices: PriceBook | null = null;
   #logger: Logger = { info: () => {}, warn: (m) => process.stderr.write(`${m}\n`), error: (m) => process.stderr.write(`${m}\n`) };
   #serviceActive = false;
@@ -68,7 +84,7 @@ export class BudgetGuard {
   configure(api: GuardApi, logger?: Logger): void {
     const raw = obj(api.pluginConfig);
     const picked: Obj = {};
-    for (const k of [...BUDGET_KEYS, "deploymentId"]) if (raw[k] !== undefined) picked[k] = raw[k];
+    for (const k of [...BUDGET_KEYS, "deploymentId", "apiKey", "apiUrl", "target"]) if (raw[k] !== undefined) picked[k] = raw[k];
     const key = JSON.stringify([picked, conversationAccessAllowed(api.config)]);
     if (logger) this.#logger = logger;
     if (this.#api && key === this.#rawKey) {
@@ -105,24 +121,77 @@ export class BudgetGuard {
     this.stateDir = stateDir;
     this.#serviceActive = true;
     this.ensure(Date.now(), stateDir);
+    if (this.active) this.#connectFleet();
+    this.#hub?.start();
   }
 
-  detachService(): void {
+  detachService(): Promise<void> {
     this.flush();
     this.#serviceActive = false;
+    const hub = this.#hub;
+    this.#hub = null;
+    this.fleet = LOCAL_ONLY;
+    return hub?.stop() ?? Promise.resolve();
   }
+
+  /** Creates the hub source (started by the service; without one, a single bounded fetch now). */
+  #connectFleet(): void {
+    if (this.#hub || !this.#api) return;
+    const hub = hubOf(this.#api.pluginConfig);
+    if (!hub) return;
+    const local = !this.#serviceActive;
+    this.#hub = new HubFleetSource({
+      ...hub,
+      timeoutMs: local ? LOCAL_FLEET_TIMEOUT_MS : undefined,
+      log: (m) => this.#logger.warn(m),
+      onSnapshot: (snap) => this.#applyFleet(snap),
+    });
+    this.fleet = this.#hub;
+    if (local) this.#fleetFirst = this.#hub.refresh().finally(() => (this.#fleetFirst = null));
+  }
+
+  /**
+   * A hub answer (background, never a hook): new fleet budget definitions rebuild the book from the plugin's
+   * SQLite (own spend of their period; runs in flight keep their reservations); then the fleet's figures.
+   */
+  #applyFleet(snap: FleetBudgetSnapshot): void {
+    const now = Date.now();
+    const key = JSON.stringify(snap.budgets);
+    if (key !== this.#fleetKey && this.book && this.store && this.budgets?.config) {
+      this.flush();
+      const old = this.book;
+      this.#fleetKey = key;
+      const book = this.#buildBook(now, snap.budgets);
+      for (const [id, run] of old.runsInFlightEntries()) book.adoptRun(id, run);
+      this.book = book;
+    }
+    this.#fleetKey = key;
+    this.book?.applyFleet(snap, now);
+  }
+
+  #buildBook(now: number, fleetBudgets: FleetBudgetSnapshot["budgets"]): BudgetBook {
+    const cfg = this.budgets!.config!;
+    const store = this.store!;
+    const book = new BudgetBook({ config: { ...cfg, budgets: [...cfg.budgets, ...fleetBudgets] }, now, spend: { known: true, failMode: cfg.budgetFailMode } });
+    for (const k of store.alertKeys(book.earliestStart)) book.markAlerted(k.budgetId, k.periodStart, k.threshold);
+    for (const r of store.recentRuns(1000)) book.addRecentRun(r.scope, r.nanos, r.tokens);
+    for (const c of store.callsSince(book.earliestStart, this.#prices!)) book.addCall(c, now);
+    return book;
+  }
+
+
 
   get active(): boolean {
     return this.state === "ready" || this.state === "unknown-spend";
   }
 
   /** Loads config and the period's spend once (synchronous: one indexed read of the plugin's SQLite). */
-  ensure(now: number, stateDir?: string, opts: { sendAlerts?: boolean } = {}): void {
+  ensure(now: number, stateDir?: string, opts: { sendAlerts?: boolean; connectFleet?: boolean } = {}): void {
     if (this.#loaded || !this.#api) return;
     this.#loaded = true;
     const loaded = loadBudgetConfig(this.#api.pluginConfig);
     this.budgets = loaded;
-    if (loaded.status === "off") {
+    if (loaded.status === "off" && !hubOf(this.#api.pluginConfig)) {
       this.state = "off";
       return;
     }
@@ -133,6 +202,11 @@ export class BudgetGuard {
       return;
     }
     if (!conversationAccessAllowed(this.#api.config)) {
+      // Only a hub (fleet budgets) and no local budgets: nothing asked for the guard on this gateway.
+      if (loaded.status === "off") {
+        this.state = "off";
+        return;
+      }
       this.state = "no-access";
       this.problem = "before_agent_run, before_model_resolve and agent_end need plugins.entries.clawtower.hooks.allowConversationAccess=true";
       this.#logger.error(`clawtower: budgets are configured but the spend guard cannot run: ${this.problem}`);
@@ -149,9 +223,11 @@ export class BudgetGuard {
       new UsageLedger(paths.ledger).close();
       const store = new BudgetStore(paths.ledger);
       this.store = store;
-      for (const k of store.alertKeys(this.book.earliestStart)) this.book.markAlerted(k.budgetId, k.periodStart, k.threshold);
-      for (const r of store.recentRuns(1000)) this.book.addRecentRun(r.scope, r.nanos, r.tokens);
-      for (const c of store.callsSince(this.book.earliestStart, this.#prices)) this.book.addCall(c, now);
+      // Fleet budgets already known (a reload) count from the start; new ones rebuild the book when they arrive.
+      const held = this.#hub?.current() ?? null;
+      this.#fleetKey = JSON.stringify(held?.budgets ?? []);
+      this.book = this.#buildBook(now, held?.budgets ?? []);
+      this.book.applyFleet(held, now);
       this.state = "ready";
       this.sender = new AlertSender({ store, webhook: cfg.budgetAlerts.webhook, deploymentId: str(obj(this.#api.pluginConfig)["deploymentId"]), log: (m) => this.#logger.warn(m) });
       // Alerts of an earlier process that were never delivered (not from a CLI command that only reads).
@@ -162,6 +238,7 @@ export class BudgetGuard {
       this.problem = `the period's spend cannot be read (${(e as Error).message}); budgetFailMode ${cfg.budgetFailMode}: ${cfg.budgetFailMode === "closed" ? "runs in budget scopes are blocked" : "runs are allowed"}`;
       this.#logger.error(`clawtower: ${this.problem}`);
     }
+    if (opts.connectFleet !== false && this.active) this.#connectFleet();
     if (!this.#exitHooked) {
       this.#exitHooked = true;
       process.once("exit", () => this.flush());
@@ -215,10 +292,11 @@ export class BudgetGuard {
     return this.book;
   }
 
-  beforeModelResolve(_e: unknown, ctxIn: unknown): { providerOverride: string; modelOverride: string } | undefined {
+  beforeModelResolve(e: unknown, ctxIn: unknown): ModelOverride | undefined | Promise<ModelOverride | undefined> {
     const now = Date.now();
     const book = this.#ready(now);
     if (!book) return undefined;
+    if (this.#fleetFirst) return this.#fleetFirst.then(() => this.beforeModelResolve(e, ctxIn));
     const ctx = obj(ctxIn);
     const runId = str(ctx["runId"]);
     const sessionId = str(ctx["sessionId"]);
@@ -227,10 +305,11 @@ export class BudgetGuard {
     return d.kind === "downgrade" ? { providerOverride: d.provider, modelOverride: d.model } : undefined;
   }
 
-  beforeAgentRun(_e: unknown, ctxIn: unknown): BlockResult | undefined {
+  beforeAgentRun(e: unknown, ctxIn: unknown): BlockResult | undefined | Promise<BlockResult | undefined> {
     const now = Date.now();
     const book = this.#ready(now);
     if (!book) return undefined;
+    if (this.#fleetFirst) return this.#fleetFirst.then(() => this.beforeAgentRun(e, ctxIn));
     const ctx = obj(ctxIn);
     const runId = str(ctx["runId"]);
     const sessionId = str(ctx["sessionId"]);
@@ -302,6 +381,10 @@ export class BudgetGuard {
 
   close(opts: { flush?: boolean } = {}): void {
     if (opts.flush !== false) this.flush();
+    void this.#hub?.stop();
+    this.#hub = null;
+    this.#fleetFirst = null;
+    this.fleet = LOCAL_ONLY;
     this.sender?.stop();
     try {
       this.store?.close();

@@ -6,7 +6,7 @@
  */
 import type { HookName, PluginHost } from "../host-types.ts";
 import { conversationAccessAllowed } from "../live/hooks.ts";
-import type { BudgetGuard } from "./guard.ts";
+import { hubOf, type BudgetGuard } from "./guard.ts";
 
 export function budgetsConfigured(pluginConfig: unknown): boolean {
   const b = (pluginConfig as { budgets?: unknown } | undefined)?.budgets;
@@ -18,7 +18,9 @@ const SUBSCRIBED = Symbol.for("clawtower.openclaw-plugin.budget-transcripts");
 export function registerBudgetHooks(api: Pick<PluginHost, "on" | "pluginConfig" | "config" | "runtime" | "registrationMode">, guard: BudgetGuard): void {
   // A reload without budgets must turn the guard off as well.
   guard.configure(api);
-  if (!budgetsConfigured(api.pluginConfig)) return;
+  // Fleet budgets come from the hub the uploads go to: a gateway with a hub and conversation access enforces
+  // them even without local budgets.
+  if (!budgetsConfigured(api.pluginConfig) && !(hubOf(api.pluginConfig) && conversationAccessAllowed(api.config))) return;
   const on = (name: HookName, handler: (e: unknown, ctx: unknown) => unknown) => api.on(name, handler as never);
   on("before_tool_call", (e, ctx) => guard.beforeToolCall(e, ctx));
   if (conversationAccessAllowed(api.config)) {

@@ -5,7 +5,7 @@
 import { nanosToUsd } from "@clawtower/core";
 import { describeThreshold } from "./alerts.ts";
 import type { BudgetBook } from "./book.ts";
-import { atLimit, usedFraction } from "./decide.ts";
+import { atLimit, totalNanos, totalTokens, usedFraction } from "./decide.ts";
 import { formatLocal } from "./period.ts";
 import type { StoredAlert, StoredEvent } from "./store.ts";
 
@@ -21,6 +21,9 @@ export type BudgetRow = {
   limitTokens: number | null;
   spentUsd: number;
   spentTokens: number;
+  /** Of spent: the rest of the fleet's (fleet budgets, from the hub's last answer); the remainder is this gateway's. */
+  fleetUsd: number;
+  fleetTokens: number;
   /** Held by runs in flight (known only to the process running them: the Gateway's heartbeat). */
   reservedUsd: number;
   reservedTokens: number;
@@ -52,8 +55,10 @@ export function budgetSnapshot(book: BudgetBook, now: number, alerts: Map<string
       state: atLimit(c, false) ? "exceeded" : usedFraction(c, false) >= minWarn ? "warn" : "ok",
       limitUsd: b.limitUsd ?? null,
       limitTokens: b.limitTokens ?? null,
-      spentUsd: nanosToUsd(c.spentNanos),
-      spentTokens: c.spentTokens,
+      spentUsd: nanosToUsd(totalNanos(c)),
+      spentTokens: totalTokens(c),
+      fleetUsd: nanosToUsd(c.fleetNanos),
+      fleetTokens: c.fleetTokens,
       reservedUsd: nanosToUsd(c.reservedNanos),
       reservedTokens: c.reservedTokens,
       calls: c.calls,
@@ -96,7 +101,8 @@ export function renderBudgets(r: BudgetsReport): string {
   for (const b of r.budgets) {
     const scope = Object.entries(b.scope).map(([k, v]) => `${k}=${v}`).join(",") || "whole gateway";
     const limit = [b.limitUsd !== null ? `${money(b.spentUsd)} of $${b.limitUsd}` : null, b.limitTokens !== null ? `${b.spentTokens} of ${b.limitTokens} tokens` : null].filter(Boolean).join(", ");
-    out.push(`  ${b.id.padEnd(20)} ${b.state.toUpperCase().padEnd(8)} ${limit} (${b.period}, ${scope}, ${b.action}${b.downgradeTo ? ` → ${b.downgradeTo}` : ""})`);
+    const fleet = b.id.startsWith("fleet:") ? ` [rest of fleet ${money(b.fleetUsd)} / ${b.fleetTokens} tokens]` : "";
+    out.push(`  ${b.id.padEnd(20)} ${b.state.toUpperCase().padEnd(8)} ${limit}${fleet} (${b.period}, ${scope}, ${b.action}${b.downgradeTo ? ` → ${b.downgradeTo}` : ""})`);
     out.push(
       `      reserved ${money(b.reservedUsd)} / ${b.reservedTokens} tokens · ${b.calls} calls${b.unpricedCalls ? ` (${b.unpricedCalls} unpriced, ${b.unpricedTokens} tokens)` : ""} · blocked ${b.blockedRuns} · downgraded ${b.downgradedRuns} · resets ${b.resetsAtLocal}`,
     );

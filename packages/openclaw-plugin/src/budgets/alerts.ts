@@ -6,10 +6,10 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { formatBudgetInstant } from "@clawtower/core";
 import type { WebhookConfig } from "../config/budgets-schema.ts";
 import { backoffMs, classify, parseRetryAfter } from "../ship/retry.ts";
 import type { BudgetAlert } from "./book.ts";
-import { formatLocal } from "./period.ts";
 import type { BudgetStore } from "./store.ts";
 
 export function describeThreshold(a: Pick<BudgetAlert, "threshold">): string {
@@ -19,7 +19,7 @@ export function describeThreshold(a: Pick<BudgetAlert, "threshold">): string {
 export function alertText(a: BudgetAlert, deploymentId: string | null): string {
   const limit = [a.limitUsd !== null ? `$${a.limitUsd}` : null, a.limitTokens !== null ? `${a.limitTokens} tokens` : null].filter(Boolean).join(" / ");
   const spent = [a.limitUsd !== null ? `$${a.spentUsd.toFixed(4)}` : null, a.limitTokens !== null ? `${a.spentTokens} tokens` : null].filter(Boolean).join(" / ");
-  return `Clawtower budget ${a.budgetId}${deploymentId ? ` on ${deploymentId}` : ""} ${describeThreshold(a)}: ${spent} of ${limit}; resets ${formatLocal(a.periodEnd, a.timeZone)}.`;
+  return `Clawtower budget ${a.budgetId}${deploymentId ? ` on ${deploymentId}` : ""} ${describeThreshold(a)}: ${spent} of ${limit}; resets ${formatBudgetInstant(a.periodEnd, a.timeZone)}.`;
 }
 
 export function alertBody(a: BudgetAlert, format: WebhookConfig["format"], deploymentId: string | null): string {

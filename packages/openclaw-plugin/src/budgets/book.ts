@@ -7,12 +7,11 @@
  * What changes and must be persisted (events, alerts, finished runs) is returned as `BookEffects` for the
  * caller to write off the hook's path.
  */
-import { nanosToUsd } from "@clawtower/core";
+import { budgetPeriodOf, budgetScopeCovers, nanosToUsd } from "@clawtower/core";
 import type { ResolvedBudget, ResolvedBudgetConfig } from "../config/load-budgets.ts";
 import type { FleetBudgetSnapshot } from "./fleet.ts";
 import { alertThresholds, totalNanos, totalTokens, crossedThresholds, decideModel, decideRunStart, decideToolCall, p95Sorted, usedFraction, type BudgetCounter, type Decision, type SpendKnowledge } from "./decide.ts";
-import { periodOf } from "./period.ts";
-import { scopeCovers, type RunScope } from "./scope.ts";
+import type { RunScope } from "./run-scope.ts";
 
 /** One LLM call as the guard counts it. `nanos` null = no price anywhere (its tokens still count). */
 export type SpendCall = { key: string; ts: number; runId: string | null; scope: RunScope; nanos: number | null; tokens: number };
@@ -128,7 +127,7 @@ export class BudgetBook {
     this.config = o.config;
     this.spend = o.spend;
     this.counters = o.config.budgets.map((budget) => {
-      const p = periodOf(o.now, budget.period, budget.timeZone);
+      const p = budgetPeriodOf(o.now, budget.period, budget.timeZone);
       return { budget, periodStart: p.start, periodEnd: p.end, spentNanos: 0, spentTokens: 0, unpricedCalls: 0, unpricedTokens: 0, calls: 0, reservedNanos: 0, reservedTokens: 0, fleetNanos: 0, fleetTokens: 0 };
     });
     this.#recent = this.counters.map(() => new RecentRuns(o.config.budgetReserve.recentRuns));
@@ -162,7 +161,7 @@ export class BudgetBook {
   /** A finished run loaded from SQLite: feeds the p95 of the budgets whose scope it is in. */
   addRecentRun(scope: RunScope, nanos: number, tokens: number): void {
     this.counters.forEach((c, i) => {
-      if (scopeCovers(c.budget.scope, scope)) this.#pushRecent(i, nanos, tokens);
+      if (budgetScopeCovers(c.budget.scope, scope)) this.#pushRecent(i, nanos, tokens);
     });
   }
 
@@ -176,7 +175,7 @@ export class BudgetBook {
     for (const c of this.counters) {
       if (now < c.periodEnd && now >= c.periodStart) continue;
       const old = c.periodStart;
-      const p = periodOf(now, c.budget.period, c.budget.timeZone);
+      const p = budgetPeriodOf(now, c.budget.period, c.budget.timeZone);
       if (p.start === old) continue;
       const i = this.counters.indexOf(c);
       this.#event("reset", c, now, null, null, null, `period ${new Date(old).toISOString()} ended`);
@@ -217,7 +216,7 @@ export class BudgetBook {
     if (this.#runs.has(runId)) return;
     const run: RunEntry = { ...from, holds: new Map() };
     this.counters.forEach((c, i) => {
-      if (!scopeCovers(c.budget.scope, run.scope)) return;
+      if (!budgetScopeCovers(c.budget.scope, run.scope)) return;
       run.holds.set(i, { nanos: 0, tokens: 0 });
       this.#rehold(run, i, c);
     });
@@ -237,7 +236,7 @@ export class BudgetBook {
     }
     this.counters.forEach((c, i) => {
       if (run) this.#rehold(run, i, c);
-      if (!scopeCovers(c.budget.scope, scope)) return;
+      if (!budgetScopeCovers(c.budget.scope, scope)) return;
       if (call.ts < c.periodStart || call.ts >= c.periodEnd) return;
       const before = usedFraction(c, false);
       c.calls++;
@@ -301,7 +300,7 @@ export class BudgetBook {
     if (runId && !this.#runs.has(runId)) {
       const run: RunEntry = { scope, startedAt: now, sessionKey, holds: new Map(), spentNanos: 0, spentTokens: 0 };
       this.counters.forEach((c, i) => {
-        if (!scopeCovers(c.budget.scope, scope)) return;
+        if (!budgetScopeCovers(c.budget.scope, scope)) return;
         run.holds.set(i, { nanos: 0, tokens: 0 });
         this.#rehold(run, i, c);
       });

@@ -6,10 +6,9 @@
  * runs in flight ≥ its limit (or, with budgetFailMode "closed", when spend could not be known). A running
  * run is stopped at a tool call only on recorded spend ≥ limit (reservations are estimates).
  */
-import { nanosToUsd, usdToNanos } from "@clawtower/core";
+import { budgetScopeCovers as scopeCovers, formatBudgetInstant, nanosToUsd, usdToNanos } from "@clawtower/core";
 import type { ResolvedBudget } from "../config/load-budgets.ts";
-import { formatLocal } from "./period.ts";
-import { scopeCovers, type RunScope } from "./scope.ts";
+import type { RunScope } from "./run-scope.ts";
 
 export type BudgetCounter = {
   budget: ResolvedBudget;
@@ -74,7 +73,7 @@ function formatSpent(c: BudgetCounter): string {
 export function blockMessage(c: BudgetCounter): string {
   const b = c.budget;
   const template = b.message ?? "Budget {budget} reached ({spent} of {limit}); resets {resetsAt}.";
-  const values: Record<string, string> = { budget: b.id, limit: formatLimit(b), spent: formatSpent(c), resetsAt: formatLocal(c.periodEnd, b.timeZone) };
+  const values: Record<string, string> = { budget: b.id, limit: formatLimit(b), spent: formatSpent(c), resetsAt: formatBudgetInstant(c.periodEnd, b.timeZone) };
   return template.replace(/\{(budget|limit|spent|resetsAt)\}/g, (_, k: string) => values[k]!);
 }
 

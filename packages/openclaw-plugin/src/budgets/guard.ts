@@ -26,7 +26,7 @@ import { AlertSender } from "./alerts.ts";
 import { BudgetBook, type BudgetEvent, type FinishedRun, type BudgetAlert } from "./book.ts";
 import { LOCAL_ONLY, type FleetBudgetSnapshot, type FleetBudgetSource } from "./fleet.ts";
 import { HubFleetSource } from "./fleet-hub.ts";
-import { runScopeOf, callScopeOf } from "./scope.ts";
+import { runScopeOf, callScopeOf } from "./run-scope.ts";
 import { BudgetStore, type CountedCall } from "./store.ts";
 
 type Obj = Record<string, unknown>;

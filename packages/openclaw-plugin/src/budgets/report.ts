@@ -2,11 +2,10 @@
  * What `openclaw clawtower budgets` and the service heartbeat show per budget: spend vs limit, state
  * (ok | warn | exceeded), reservations, when it resets, unpriced calls, blocked/downgraded runs, last alert.
  */
-import { nanosToUsd } from "@clawtower/core";
+import { formatBudgetInstant, nanosToUsd } from "@clawtower/core";
 import { describeThreshold } from "./alerts.ts";
 import type { BudgetBook } from "./book.ts";
 import { atLimit, totalNanos, totalTokens, usedFraction } from "./decide.ts";
-import { formatLocal } from "./period.ts";
 import type { StoredAlert, StoredEvent } from "./store.ts";
 
 export type BudgetRow = {
@@ -68,7 +67,7 @@ export function budgetSnapshot(book: BudgetBook, now: number, alerts: Map<string
       downgradedRuns: book.downgraded[i]!,
       periodStart: new Date(c.periodStart).toISOString(),
       resetsAt: new Date(c.periodEnd).toISOString(),
-      resetsAtLocal: formatLocal(c.periodEnd, b.timeZone),
+      resetsAtLocal: formatBudgetInstant(c.periodEnd, b.timeZone),
       lastAlert: stored
         ? { threshold: stored.threshold, at: new Date(stored.at).toISOString(), delivered: stored.deliveredAt !== null, error: stored.lastError }
         : mem

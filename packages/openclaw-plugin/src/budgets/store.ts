@@ -11,7 +11,7 @@ import fs from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { costOfCall, type PriceBook } from "@clawtower/core";
 import type { BudgetAlert, BudgetEvent, FinishedRun, SpendCall } from "./book.ts";
-import { callScopeOf, type RunScope } from "./scope.ts";
+import { callScopeOf, type RunScope } from "./run-scope.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS budget_calls (

@@ -124,6 +124,7 @@ export function createService(deps: ServiceDeps): OpenClawPluginService & { runN
     }
     try {
       deps.guard?.flush();
+      void deps.guard?.shipEvents();
     } catch (e) {
       logger?.warn(`clawtower: writing budget state failed: ${(e as Error).message}`);
     }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createPriceBook, loadBundledPrices } from "@clawtower/core";
 import { startHub, type RunningHub } from "@clawtower/hub";
-import { createApiKey, openStore, setBudget, syncHome, type StoreConnection } from "@clawtower/store";
+import { createApiKey, listBudgetEvents, openStore, setBudget, syncHome, type StoreConnection } from "@clawtower/store";
 import { FixtureHome, tmpDir } from "@clawtower/testkit";
 import type { HubFleetSource } from "../src/budgets/fleet-hub.ts";
 import { BudgetGuard } from "../src/budgets/guard.ts";
@@ -78,6 +78,16 @@ describe("fleet budgets in the spend guard (real hub over HTTP)", () => {
     assert.equal(blocked?.metadata.budgetId, "fleet:fleet-daily");
     assert.equal(row().spentUsd, 1.05);
 
+    // The drain ships the recorded events (both blocks) to the hub; the cursor is what the hub accepted.
+    g.flush();
+    await g.shipEvents();
+    const shipped = await listBudgetEvents(conn, { deployment: "gw-b" });
+    assert.deepEqual(shipped.map((e) => [e.kind, e.budgetId, e.runId]).sort(), [["block", "fleet:fleet-daily", "r1"], ["block", "fleet:fleet-daily", "r2"]]);
+    const cursor = g.store!.shippedThrough();
+    assert.equal(cursor, Math.max(...g.store!.events(0).map((e) => e.id)));
+    await g.shipEvents();
+    assert.equal((await listBudgetEvents(conn, { deployment: "gw-b" })).length, 2, "nothing sent twice");
+
     // Hub gone: the last figures stay, B keeps blocking; status says so.
     await hub.close();
     hub = null;
@@ -85,7 +95,11 @@ describe("fleet budgets in the spend guard (real hub over HTTP)", () => {
     assert.match(g.fleet.describe(), /^hub unreachable since .+ using figures of .+ \(1 fleet budgets\)$/);
     assert.equal((await g.beforeAgentRun({}, { ...ctx, runId: "r3" }))?.outcome, "block");
     assert.equal(row().fleetUsd, 0.6);
+    // Shipping fails without blocking anything; the block of r3 stays unsent for the next drain.
     g.flush();
+    await g.shipEvents();
+    assert.equal(g.store!.shippedThrough(), cursor);
+    assert.equal(g.store!.eventsAfter(cursor, 10).length, 1);
     await g.detachService();
     g.close();
   });

@@ -26,6 +26,7 @@ import { AlertSender } from "./alerts.ts";
 import { BudgetBook, type BudgetEvent, type FinishedRun, type BudgetAlert } from "./book.ts";
 import { LOCAL_ONLY, type FleetBudgetSnapshot, type FleetBudgetSource } from "./fleet.ts";
 import { HubFleetSource } from "./fleet-hub.ts";
+import { BudgetEventShipper } from "./event-shipper.ts";
 import { runScopeOf, callScopeOf } from "./run-scope.ts";
 import { BudgetStore, type CountedCall } from "./store.ts";
 
@@ -67,6 +68,7 @@ export class BudgetGuard {
   problem: string | null = null;
   fleet: FleetBudgetSource = LOCAL_ONLY;
   #hub: HubFleetSource | null = null;
+  #shipper: BudgetEventShipper | null = null;
   /** Without a service: the one fetch at load, awaited (bounded) by the first gate hook. */
   #fleetFirst: Promise<void> | null = null;
   /** The fleet budget definitions the book was built with (a change rebuilds it). */
@@ -132,6 +134,18 @@ export class BudgetGuard {
     this.#hub = null;
     this.fleet = LOCAL_ONLY;
     return hub?.stop() ?? Promise.resolve();
+  }
+
+  /** The service's drain: recorded budget events to the hub (background; resolves when this pass is done). */
+  shipEvents(): Promise<void> {
+    const store = this.store;
+    if (!store || !this.#api) return Promise.resolve();
+    if (!this.#shipper) {
+      const hub = hubOf(this.#api.pluginConfig);
+      if (!hub) return Promise.resolve();
+      this.#shipper = new BudgetEventShipper({ hubUrl: hub.hubUrl, apiKey: hub.apiKey, log: (m) => this.#logger.warn(m) });
+    }
+    return this.#shipper.ship(store);
   }
 
   /** Creates the hub source (started by the service; without one, a single bounded fetch now). */
@@ -392,6 +406,7 @@ export class BudgetGuard {
       // already closed
     }
     this.store = null;
+    this.#shipper = null;
     this.sender = null;
     this.book = null;
     this.#loaded = false;

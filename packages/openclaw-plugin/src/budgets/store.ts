@@ -4,6 +4,7 @@
  *   budget_runs    finished runs' cost and tokens (the p95 reservations)
  *   budget_events  warn / block / downgrade / reset
  *   budget_alerts  one row per (budget, period, threshold): the once-per-period key and the delivery outbox
+ *   budget_ship    how far budget_events were shipped to the hub (the last event id it accepted)
  * Spend at start = budget_calls of the current periods + ledger calls (llm_calls) not among them, priced
  * the ledger's way (recorded cost, else the price book).
  */
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS budget_events (
   period_start INTEGER NOT NULL, run_id TEXT, session_key TEXT, agent_id TEXT, spent_usd REAL, spent_tokens INTEGER, detail TEXT
 );
 CREATE INDEX IF NOT EXISTS budget_events_at ON budget_events (at);
+CREATE TABLE IF NOT EXISTS budget_ship (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS budget_alerts (
   budget_id TEXT NOT NULL, period_start INTEGER NOT NULL, threshold TEXT NOT NULL, at INTEGER NOT NULL,
   payload TEXT NOT NULL, delivered_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, claimed_at INTEGER,
@@ -198,8 +200,26 @@ export class BudgetStore {
     return m;
   }
 
+  /** The last budget event id the hub accepted (0: none yet). */
+  shippedThrough(): number {
+    const r = this.#db.prepare(`SELECT last_id FROM budget_ship WHERE name = 'hub'`).get() as { last_id?: number } | undefined;
+    return Number(r?.last_id ?? 0);
+  }
+
+  markShipped(lastId: number): void {
+    this.#db.prepare(`INSERT INTO budget_ship (name, last_id) VALUES ('hub', ?) ON CONFLICT (name) DO UPDATE SET last_id = max(last_id, excluded.last_id)`).run(lastId);
+  }
+
+  /** Events after an id, oldest first (what the hub has not accepted yet). */
+  eventsAfter(id: number, limit: number): StoredEvent[] {
+    return this.#eventRows(this.#db.prepare(`SELECT * FROM budget_events WHERE id > ? ORDER BY id ASC LIMIT ?`).all(id, limit) as Record<string, unknown>[]);
+  }
+
   events(since: number, limit = 200): StoredEvent[] {
-    const rows = this.#db.prepare(`SELECT * FROM budget_events WHERE at >= ? ORDER BY id DESC LIMIT ?`).all(since, limit) as Record<string, unknown>[];
+    return this.#eventRows(this.#db.prepare(`SELECT * FROM budget_events WHERE at >= ? ORDER BY id DESC LIMIT ?`).all(since, limit) as Record<string, unknown>[]);
+  }
+
+  #eventRows(rows: Record<string, unknown>[]): StoredEvent[] {
     return rows.map((r) => ({
       id: Number(r["id"]),
       kind: String(r["kind"]) as BudgetEvent["kind"],

@@ -102,6 +102,14 @@ describe("fleet budgets in the spend guard (real hub over HTTP)", () => {
     assert.equal(g.store!.eventsAfter(cursor, 10).length, 1);
     await g.detachService();
     g.close();
+
+    // A new process (`agent --local`, or a restarted Gateway) while the hub is down: the kept answer + own spend.
+    const g2 = new BudgetGuard();
+    g2.configure({ pluginConfig, config: ACCESS }, silent);
+    g2.ensure(Date.now(), stateDir);
+    assert.equal((await g2.beforeAgentRun({}, { ...ctx, runId: "r4" }))?.outcome, "block");
+    assert.match(g2.fleet.describe(), /^hub unreachable since .+ using figures of /);
+    g2.close();
   });
 
   it("agent --local (no service): one bounded fetch at load, awaited by the first gate hook", async () => {

@@ -21,7 +21,7 @@ export type HubFleetOptions = {
   now?: () => number;
   log?: (line: string) => void;
   /** Called after each good answer (off the hook path: the guard applies the figures here). */
-  onSnapshot?: (snapshot: FleetBudgetSnapshot) => void;
+  onSnapshot?: (snapshot: FleetBudgetSnapshot, answer: EffectiveBudgets) => void;
 };
 
 export const FLEET_FETCH_INTERVAL_MS = 30_000;
@@ -50,7 +50,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class HubFleetSource implements FleetBudgetSource {
   readonly #o: Required<Omit<HubFleetOptions, "deployment" | "onSnapshot">> & { deployment: string | null };
-  readonly #onSnapshot: ((snapshot: FleetBudgetSnapshot) => void) | null;
+  readonly #onSnapshot: ((snapshot: FleetBudgetSnapshot, answer: EffectiveBudgets) => void) | null;
   #held: Held | null = null;
   #failingSince: number | null = null;
   #lastError: string | null = null;
@@ -69,6 +69,16 @@ export class HubFleetSource implements FleetBudgetSource {
       log: o.log ?? (() => {}),
     };
     this.#onSnapshot = o.onSnapshot ?? null;
+  }
+
+  /**
+   * The last answer an earlier process kept (the guard persists each one): a process that cannot reach the
+   * hub — an `agent --local` turn, a restarted Gateway — enforces with it instead of with nothing.
+   */
+  seed(answer: unknown, fetchedAt: number): void {
+    if (this.#held) return;
+    const parsed = EffectiveBudgetsSchema.safeParse(answer);
+    if (parsed.success) this.#held = snapshotOf(parsed.data, fetchedAt);
   }
 
   /** Fetches now and then every interval, in the background (the timer never keeps the process alive). */
@@ -109,7 +119,7 @@ export class HubFleetSource implements FleetBudgetSource {
       this.#failingSince = null;
       this.#lastError = null;
       try {
-        this.#onSnapshot?.(this.current()!);
+        this.#onSnapshot?.(this.current()!, parsed.data);
       } catch (e) {
         this.#o.log(`clawtower: applying fleet budgets failed: ${(e as Error).message}`);
       }

@@ -158,9 +158,26 @@ export class BudgetGuard {
       ...hub,
       timeoutMs: local ? LOCAL_FLEET_TIMEOUT_MS : undefined,
       log: (m) => this.#logger.warn(m),
-      onSnapshot: (snap) => this.#applyFleet(snap),
+      onSnapshot: (snap, answer) => {
+        this.#applyFleet(snap);
+        try {
+          this.store?.saveFleetAnswer(answer, snap.fetchedAt);
+        } catch (e) {
+          this.#logger.warn(`clawtower: keeping the fleet budgets failed: ${(e as Error).message}`);
+        }
+      },
     });
     this.fleet = this.#hub;
+    try {
+      const kept = this.store?.lastFleetAnswer();
+      if (kept) {
+        this.#hub.seed(kept.answer, kept.fetchedAt);
+        const snap = this.#hub.current();
+        if (snap) this.#applyFleet(snap);
+      }
+    } catch {
+      // nothing kept: the first answer brings the figures
+    }
     if (local) this.#fleetFirst = this.#hub.refresh().finally(() => (this.#fleetFirst = null));
   }
 

@@ -4,6 +4,7 @@
  *   budget_runs    finished runs' cost and tokens (the p95 reservations)
  *   budget_events  warn / block / downgrade / reset
  *   budget_alerts  one row per (budget, period, threshold): the once-per-period key and the delivery outbox
+ *   budget_fleet   the hub's last answer of fleet budgets (a process that cannot reach the hub enforces with it)
  *   budget_ship    how far budget_events were shipped to the hub (the last event id it accepted)
  * Spend at start = budget_calls of the current periods + ledger calls (llm_calls) not among them, priced
  * the ledger's way (recorded cost, else the price book).
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS budget_events (
 );
 CREATE INDEX IF NOT EXISTS budget_events_at ON budget_events (at);
 CREATE TABLE IF NOT EXISTS budget_ship (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS budget_fleet (name TEXT PRIMARY KEY, fetched_at INTEGER NOT NULL, answer TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS budget_alerts (
   budget_id TEXT NOT NULL, period_start INTEGER NOT NULL, threshold TEXT NOT NULL, at INTEGER NOT NULL,
   payload TEXT NOT NULL, delivered_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, claimed_at INTEGER,
@@ -198,6 +200,20 @@ export class BudgetStore {
       });
     }
     return m;
+  }
+
+  saveFleetAnswer(answer: unknown, fetchedAt: number): void {
+    this.#db.prepare(`INSERT INTO budget_fleet (name, fetched_at, answer) VALUES ('hub', ?, ?) ON CONFLICT (name) DO UPDATE SET fetched_at = excluded.fetched_at, answer = excluded.answer`).run(fetchedAt, JSON.stringify(answer));
+  }
+
+  lastFleetAnswer(): { answer: unknown; fetchedAt: number } | null {
+    const r = this.#db.prepare(`SELECT fetched_at, answer FROM budget_fleet WHERE name = 'hub'`).get() as { fetched_at: number; answer: string } | undefined;
+    if (!r) return null;
+    try {
+      return { answer: JSON.parse(r.answer), fetchedAt: Number(r.fetched_at) };
+    } catch {
+      return null;
+    }
   }
 
   /** The last budget event id the hub accepted (0: none yet). */

@@ -34,6 +34,6 @@ const result = await build({
 });
 // core's bundled price table is read next to the code (`new URL("./bundled-prices.json", import.meta.url)`):
 // the spend guard prices calls without a recorded cost from it.
-fs.copyFileSync(path.join(root, "..", "core", "src", "pricing", "bundled-prices.json"), path.join(root, "dist", "bundled-prices.json"));
+fs.copyFileSync(path.join(root, "..", "core", "src", "pricing", "bundled-prices.json"), path.join(out, "dist", "bundled-prices.json"));
 const bytes = Object.values(result.metafile.outputs).reduce((a, o) => a + o.bytes, 0);
 process.stdout.write(`openclaw.plugin.json written; dist/index.js ${(bytes / 1024).toFixed(0)} KiB\n`);

@@ -390,7 +390,21 @@ export async function freePort(): Promise<number> {
 }
 
 /** `openclaw gateway run --port P --bind loopback --auth token --token T --allow-unconfigured`, waited on until it answers `health`. */
+/**
+ * A free port is only free until the gateway binds it (~15 s after spawning): a test running beside this one may
+ * take it meanwhile. Without a fixed port, a start that lost that race is retried on another one.
+ */
 export async function startGateway(home: OpenClawHome, options: GatewayOptions = {}): Promise<Gateway> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGatewayOnce(home, options);
+    } catch (e) {
+      if (options.port !== undefined || attempt >= 3 || !/EADDRINUSE/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startGatewayOnce(home: OpenClawHome, options: GatewayOptions): Promise<Gateway> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? `clawtower-test-${process.pid}-${port}`;
   const args = ["gateway", "run", "--port", String(port), "--bind", "loopback", "--auth", "token", "--token", token, "--allow-unconfigured"];

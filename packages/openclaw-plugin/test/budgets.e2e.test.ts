@@ -22,30 +22,15 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { tmpDir } from "@clawtower/testkit";
 import { startFakeLlm, type FakeLlmOptions, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
-import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, pathWithNode24, REPO_ROOT, runAgentTurn, runOpenClaw, runProcess, startGateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, REPO_ROOT, runAgentTurn, runOpenClaw, startGateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { packPlugin, waitFor } from "./e2e-helpers.ts";
 
-const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 const CLOCK_SHIFT = path.join(REPO_ROOT, "packages", "testkit", "src", "clock-shift.mjs");
 const BLOCK_MESSAGE = "Daily budget reached; resets {resetsAt}.";
 
 type Alert = { budgetId: string; threshold: number | "blocked"; periodStart: string };
 
-async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
-async function packPlugin(): Promise<string> {
-  const dest = tmpDir("ct-pack-");
-  const r = await runProcess("npm", ["pack", "--pack-destination", dest, "--loglevel=warn"], { cwd: PLUGIN_DIR, env: { ...(process.env as Record<string, string>), PATH: pathWithNode24() }, timeoutMs: 120_000 });
-  assert.equal(r.code, 0, r.stderr);
-  return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
-}
 
 /** Milliseconds from now to one minute after the next midnight in Tokyo (UTC+9, no DST). */
 function toAfterTokyoMidnight(now: number): number {

@@ -14,16 +14,10 @@ import { startHub, type RunningHub } from "@clawtower/hub";
 import { createApiKey, openStore, setBudget, syncHome, type StoreConnection } from "@clawtower/store";
 import { FixtureHome, tmpDir } from "@clawtower/testkit";
 import { startFakeLlm, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
-import { createOpenClawHome, ensureOpenClaw, pathWithNode24, runAgentTurn, runOpenClaw, runProcess, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { createOpenClawHome, ensureOpenClaw, runAgentTurn, runOpenClaw, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { packPlugin } from "./e2e-helpers.ts";
 
-const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 
-async function packPlugin(): Promise<string> {
-  const dest = tmpDir("ct-pack-");
-  const r = await runProcess("npm", ["pack", "--pack-destination", dest, "--loglevel=warn"], { cwd: PLUGIN_DIR, env: { ...(process.env as Record<string, string>), PATH: pathWithNode24() }, timeoutMs: 120_000 });
-  assert.equal(r.code, 0, r.stderr);
-  return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
-}
 
 describe("fleet budget in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
   let llm: FakeLlmServer;

@@ -17,23 +17,15 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { recordedUsage, startFakeLlm, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
-import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, pathWithNode24, runAgentTurn, runOpenClaw, runProcess, startGateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, runAgentTurn, runOpenClaw, startGateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
 import { tmpDir } from "@clawtower/testkit";
 import { startTestHub, type TestHub } from "./helpers.ts";
+import { packPlugin, waitFor } from "./e2e-helpers.ts";
 
 const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 const DEPLOYMENT = "gw-test";
 
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 function editConfig(home: OpenClawHome, edit: (cfg: Record<string, any>) => void): void {
   const file = path.join(home.stateDir, "openclaw.json");
@@ -42,18 +34,6 @@ function editConfig(home: OpenClawHome, edit: (cfg: Record<string, any>) => void
   fs.writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
-async function packPlugin(): Promise<string> {
-  const dest = tmpDir("ct-pack-");
-  const r = await runProcess("npm", ["pack", "--pack-destination", dest, "--loglevel=warn"], {
-    cwd: PLUGIN_DIR,
-    env: { ...(process.env as Record<string, string>), PATH: pathWithNode24() },
-    timeoutMs: 120_000,
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const tgz = fs.readdirSync(dest).find((f) => f.endsWith(".tgz"));
-  assert.ok(tgz, `npm pack produced no tarball: ${r.stdout}`);
-  return path.join(dest, tgz);
-}
 
 describe("Clawtower plugin in OpenClaw 2026.9.6", { timeout: 600_000 }, () => {
   let llm: FakeLlmServer;

@@ -15,10 +15,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { tmpDir } from "@clawtower/testkit";
 import { startFakeLlm, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
-import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, pathWithNode24, runOpenClaw, runProcess, startGateway, type Gateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, runOpenClaw, startGateway, type Gateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
 import { shortHash } from "../src/orchestrator/policy.ts";
+import { packPlugin } from "./e2e-helpers.ts";
 
-const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 const FRONT = "agent:main:main";
 
 let diagnose: (() => string) | null = null;
@@ -33,12 +33,6 @@ async function waitFor<T>(what: string, fn: () => T | null | undefined | false, 
   }
 }
 
-async function packPlugin(): Promise<string> {
-  const dest = tmpDir("ct-pack-");
-  const r = await runProcess("npm", ["pack", "--pack-destination", dest, "--loglevel=warn"], { cwd: PLUGIN_DIR, env: { ...(process.env as Record<string, string>), PATH: pathWithNode24() }, timeoutMs: 120_000 });
-  assert.equal(r.code, 0, r.stderr);
-  return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
-}
 
 type Report = { state: string; bindings: { frontSessionKey: string; orchestratorSessionKey: string; label: string; workers: unknown[] }[]; recentEvents: { kind: string; sessionKey: string | null }[] };
 

@@ -22,9 +22,9 @@ import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { tmpDir } from "@clawtower/testkit";
 import { startFakeLlm, type FakeLlmOptions, type FakeLlmServer } from "@clawtower/testkit/fake-llm";
-import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, pathWithNode24, runOpenClaw, runProcess, startGateway, type Gateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { createOpenClawHome, ensureOpenClaw, parseJsonOutput, runOpenClaw, startGateway, type Gateway, type OpenClawHome } from "@clawtower/testkit/openclaw-host";
+import { packPlugin, waitFor } from "./e2e-helpers.ts";
 
-const PLUGIN_DIR = path.resolve(import.meta.dirname, "..");
 const A = "agent:main:gate-a";
 const R = "agent:main:gate-r";
 const W = "agent:main:gate-w";
@@ -32,22 +32,7 @@ const OTHER = "agent:main:gate-other";
 
 type Ev = { id: number; kind: string; peer: string; via: string | null; reason: string | null; uses_left: number | null; request_id: string | null };
 
-async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
-async function packPlugin(): Promise<string> {
-  const dest = tmpDir("ct-pack-");
-  const r = await runProcess("npm", ["pack", "--pack-destination", dest, "--loglevel=warn"], { cwd: PLUGIN_DIR, env: { ...(process.env as Record<string, string>), PATH: pathWithNode24() }, timeoutMs: 120_000 });
-  assert.equal(r.code, 0, r.stderr);
-  return path.join(dest, fs.readdirSync(dest).find((f) => f.endsWith(".tgz"))!);
-}
 
 describe("reply gate in OpenClaw 2026.9.6", { timeout: 900_000 }, () => {
   const llmOptions: FakeLlmOptions = {};
